@@ -1,0 +1,137 @@
+package io.rtdw.catalog;
+
+import io.rtdw.schemas.CustomerChange;
+import io.rtdw.schemas.CustomerKey;
+import io.rtdw.schemas.DeadLetter;
+import io.rtdw.schemas.FlightChange;
+import io.rtdw.schemas.FlightKey;
+import io.rtdw.schemas.UnifiedCustomer;
+import io.rtdw.schemas.VehicleChange;
+import io.rtdw.schemas.VehicleKey;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * The one place that names every topic of the pipeline. Nothing else in the code spells a topic name.
+ *
+ * <p>CDC topics follow Debezium's {@code <prefix>.<schema>.<table>} naming; MongoDB's collection lives in database
+ * {@code <mongoDb>}, so its topic is {@code <prefix>.<mongoDb>.vehicle}. All topics have replication factor 3 and
+ * {@code min.insync.replicas=2}; table-like topics (CDC, output) are compacted, dead letters are kept 14 days.
+ *
+ * @param prefix    topic prefix, Debezium's {@code topic.prefix}
+ * @param pgSchema  PostgreSQL schema of the source tables
+ * @param mongoDb   MongoDB database of the vehicle collection
+ * @param partitions default partition count of data topics
+ * @param replicationFactor replication factor of every topic (3 in production; tests with fewer brokers may lower it)
+ */
+public record TopicCatalog(String prefix, String pgSchema, String mongoDb, int partitions, short replicationFactor) {
+
+    private static final Pattern LEGAL = Pattern.compile("[a-zA-Z0-9._-]+");
+    private static final String MIN_ISR = "2";
+    private static final long DEAD_LETTER_RETENTION_MS = 14L * 24 * 60 * 60 * 1000;
+
+    /** Production defaults: prefix {@code rtdw}, schema {@code public}, database {@code rtdw}, 6 partitions, RF 3. */
+    public static final TopicCatalog DEFAULT = new TopicCatalog("rtdw", "public", "rtdw", 6, (short) 3);
+
+
+    public TopicCatalog {
+        for (final String part : List.of(prefix, pgSchema, mongoDb)) {
+            if (!LEGAL.matcher(Objects.requireNonNull(part)).matches()) {
+                throw new IllegalArgumentException("illegal topic name part '" + part + "': use letters, digits, '.', '_', '-'");
+            }
+        }
+        if (partitions < 1) {
+            throw new IllegalArgumentException("partitions must be >= 1, was " + partitions);
+        }
+        if (replicationFactor < 1) {
+            throw new IllegalArgumentException("replication factor must be >= 1, was " + replicationFactor);
+        }
+    }
+
+    /**
+     * Reads the catalog from the environment: {@code RTDW_TOPIC_PREFIX} (rtdw), {@code RTDW_PG_SCHEMA} (public),
+     * {@code RTDW_MONGO_DATABASE} (rtdw), {@code RTDW_TOPIC_PARTITIONS} (6), {@code RTDW_REPLICATION_FACTOR} (3).
+     */
+    public static TopicCatalog fromEnv(final Map<String, String> env) {
+        return new TopicCatalog(
+                env.getOrDefault("RTDW_TOPIC_PREFIX", DEFAULT.prefix()),
+                env.getOrDefault("RTDW_PG_SCHEMA", DEFAULT.pgSchema()),
+                env.getOrDefault("RTDW_MONGO_DATABASE", DEFAULT.mongoDb()),
+                Integer.parseInt(env.getOrDefault("RTDW_TOPIC_PARTITIONS", String.valueOf(DEFAULT.partitions()))),
+                Short.parseShort(env.getOrDefault("RTDW_REPLICATION_FACTOR", String.valueOf(DEFAULT.replicationFactor()))));
+    }
+
+    /** CDC of PostgreSQL {@code public.customers}. */
+    public Topic<CustomerKey, CustomerChange> customers() {
+        return new Topic<>(prefix + "." + pgSchema + ".customers", partitions, replicationFactor,
+                CustomerKey.class, CustomerChange.class, compacted());
+    }
+
+    /** CDC of PostgreSQL {@code public.flight}. */
+    public Topic<FlightKey, FlightChange> flights() {
+        return new Topic<>(prefix + "." + pgSchema + ".flight", partitions, replicationFactor,
+                FlightKey.class, FlightChange.class, compacted());
+    }
+
+    /** CDC of the MongoDB collection {@code vehicle}. */
+    public Topic<VehicleKey, VehicleChange> vehicles() {
+        return new Topic<>(prefix + "." + mongoDb + ".vehicle", partitions, replicationFactor,
+                VehicleKey.class, VehicleChange.class, compacted());
+    }
+
+    /** The warehouse output: one {@link UnifiedCustomer} per customer, read by Pinot and the lake sink. */
+    public Topic<CustomerKey, UnifiedCustomer> unifiedCustomers() {
+        return new Topic<>(prefix + ".warehouse.unified_customer", partitions, replicationFactor,
+                CustomerKey.class, UnifiedCustomer.class, compacted());
+    }
+
+    /** Dead letters of the CDC processes (rows that could not be mapped). Key: original key bytes. */
+    public Topic<byte[], DeadLetter> cdcDeadLetters() {
+        return deadLetters("cdc");
+    }
+
+    /** Dead letters of the streams app (undeserializable or contract-breaking input). Key: original key bytes. */
+    public Topic<byte[], DeadLetter> streamsDeadLetters() {
+        return deadLetters("streams");
+    }
+
+    /** Dead letters of the lake sink. Key: original key bytes. */
+    public Topic<byte[], DeadLetter> lakeSinkDeadLetters() {
+        return deadLetters("lake-sink");
+    }
+
+    /** The three CDC topics, in the order customers, flights, vehicles. */
+    public List<Topic<?, ?>> cdcTopics() {
+        return List.of(customers(), flights(), vehicles());
+    }
+
+    /** Every topic the pipeline needs, for creation and for policy checks. */
+    public List<Topic<?, ?>> all() {
+        return List.of(customers(), flights(), vehicles(), unifiedCustomers(),
+                cdcDeadLetters(), streamsDeadLetters(), lakeSinkDeadLetters());
+    }
+
+    private Topic<byte[], DeadLetter> deadLetters(final String stage) {
+        final Map<String, String> configs = base();
+        configs.put("cleanup.policy", "delete");
+        configs.put("retention.ms", String.valueOf(DEAD_LETTER_RETENTION_MS));
+        return new Topic<>(prefix + ".dlq." + stage, 1, replicationFactor, byte[].class, DeadLetter.class, configs);
+    }
+
+    private Map<String, String> compacted() {
+        final Map<String, String> configs = base();
+        configs.put("cleanup.policy", "compact");
+        return configs;
+    }
+
+    private Map<String, String> base() {
+        final Map<String, String> configs = new LinkedHashMap<>();
+        configs.put("min.insync.replicas", replicationFactor >= 2 ? MIN_ISR : "1");
+        configs.put("unclean.leader.election.enable", "false");
+        return configs;
+    }
+}

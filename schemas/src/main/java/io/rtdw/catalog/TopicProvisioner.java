@@ -1,0 +1,147 @@
+package io.rtdw.catalog;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+
+/**
+ * Creates the catalog's topics idempotently. A topic that already exists is checked, not trusted: wrong partitions,
+ * replication factor or a config that differs from the catalog is an error.
+ */
+public final class TopicProvisioner {
+
+    /** Configs that must match exactly on an existing topic. */
+    private static final Set<String> CHECKED_CONFIGS = Set.of("min.insync.replicas", "cleanup.policy",
+            "unclean.leader.election.enable");
+
+    private final Admin admin;
+    private final long timeoutMs;
+
+    public TopicProvisioner(final Admin admin, final long timeoutMs) {
+        this.admin = admin;
+        this.timeoutMs = timeoutMs;
+    }
+
+    /** What happened to one topic. */
+    public enum Outcome { CREATED, FOUND }
+
+    /** One line of the report. */
+    public record Result(String topic, Outcome outcome, int partitions, int replicationFactor) {
+        @Override
+        public String toString() {
+            return String.format("%-8s %s (partitions=%d, rf=%d)", outcome, topic, partitions, replicationFactor);
+        }
+    }
+
+    /** Thrown when an existing topic does not match the catalog. */
+    public static final class TopicMismatchException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public TopicMismatchException(final String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Creates the missing topics and checks the existing ones.
+     *
+     * @throws TopicMismatchException listing every topic that differs from the catalog
+     */
+    public List<Result> ensure(final Collection<Topic<?, ?>> topics) throws InterruptedException {
+        final List<Result> results = new ArrayList<>();
+        final List<String> mismatches = new ArrayList<>();
+        for (final Topic<?, ?> topic : topics) {
+            final boolean created = create(topic);
+            // A new topic reaches every broker's metadata a moment after creation: retry unknown-topic answers.
+            final TopicDescription description = retryingUnknownTopic(() -> get(admin.describeTopics(
+                    List.of(topic.name())).topicNameValues().get(topic.name())));
+            final int partitions = description.partitions().size();
+            final int rf = description.partitions().get(0).replicas().size();
+            if (partitions != topic.partitions()) {
+                mismatches.add(topic.name() + ": has " + partitions + " partitions, catalog says " + topic.partitions());
+            }
+            if (rf != topic.replicationFactor()) {
+                mismatches.add(topic.name() + ": has replication factor " + rf + ", catalog says " + topic.replicationFactor());
+            }
+            mismatches.addAll(retryingUnknownTopic(() -> configMismatches(topic)));
+            results.add(new Result(topic.name(), created ? Outcome.CREATED : Outcome.FOUND, partitions, rf));
+        }
+        if (!mismatches.isEmpty()) {
+            throw new TopicMismatchException("topics differ from the catalog:\n  " + String.join("\n  ", mismatches)
+                    + "\nFix the topic (or the catalog) by hand: changing partitions of a keyed topic moves keys.");
+        }
+        return results;
+    }
+
+    private interface Call<T> {
+        T call() throws InterruptedException;
+    }
+
+    private <T> T retryingUnknownTopic(final Call<T> call) throws InterruptedException {
+        final long deadline = System.currentTimeMillis() + timeoutMs;
+        while (true) {
+            try {
+                return call.call();
+            } catch (final IllegalStateException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.currentTimeMillis() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    private boolean create(final Topic<?, ?> topic) throws InterruptedException {
+        final NewTopic newTopic = new NewTopic(topic.name(), topic.partitions(), topic.replicationFactor())
+                .configs(topic.configs());
+        try {
+            get(admin.createTopics(List.of(newTopic)).all());
+            return true;
+        } catch (final IllegalStateException e) {
+            if (e.getCause() instanceof TopicExistsException) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private List<String> configMismatches(final Topic<?, ?> topic) throws InterruptedException {
+        final ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic.name());
+        final Config config = get(admin.describeConfigs(List.of(resource)).all()).get(resource);
+        final Map<String, String> actual = config.entries().stream()
+                .filter(e -> e.value() != null)
+                .collect(Collectors.toMap(ConfigEntry::name, ConfigEntry::value));
+        final List<String> mismatches = new ArrayList<>();
+        topic.configs().forEach((name, expected) -> {
+            if (CHECKED_CONFIGS.contains(name) && !expected.equals(actual.get(name))) {
+                mismatches.add(topic.name() + ": " + name + "=" + actual.get(name) + ", catalog says " + expected);
+            }
+        });
+        return mismatches;
+    }
+
+    private <T> T get(final org.apache.kafka.common.KafkaFuture<T> future) throws InterruptedException {
+        try {
+            return future.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (final ExecutionException e) {
+            throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+        } catch (final TimeoutException e) {
+            throw new IllegalStateException("no answer from the Kafka cluster within " + timeoutMs + " ms", e);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package io.rtdw.serde;
+
+import io.apicurio.registry.resolver.client.RegistryClientFacade;
+import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
+import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
+import io.apicurio.registry.serde.avro.AvroSerdeConfig;
+import io.rtdw.catalog.Topic;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The one factory of the pipeline's serdes: Apicurio Registry Avro serdes for values, {@link AvroKeySerde} for
+ * keys.
+ *
+ * <p>With {@code RTDW_REGISTRY_URL} set (e.g. {@code http://apicurio:8080/apis/registry/v3}) values are written
+ * with schemas registered in that registry. Unset, or {@code embedded}, the serdes use an
+ * {@link EmbeddedRegistryClient}: same wire format, no network, ids that agree across processes.
+ */
+public final class RegistrySerdes {
+
+    /** Value of {@code RTDW_REGISTRY_URL} that selects the in-process registry. */
+    public static final String EMBEDDED = "embedded";
+
+    private final String url;
+    private final boolean autoRegister;
+    private final RegistryClientFacade embeddedClient;
+
+    private RegistrySerdes(final String url, final boolean autoRegister) {
+        this.url = Objects.requireNonNull(url, "url");
+        this.autoRegister = autoRegister;
+        this.embeddedClient = EMBEDDED.equals(url) ? new EmbeddedRegistryClient() : null;
+    }
+
+    /** Serdes backed by the in-process registry. */
+    public static RegistrySerdes embedded() {
+        return new RegistrySerdes(EMBEDDED, true);
+    }
+
+    /** Serdes backed by the Apicurio Registry at {@code url} (the v3 API, {@code .../apis/registry/v3}). */
+    public static RegistrySerdes remote(final String url, final boolean autoRegister) {
+        return new RegistrySerdes(url, autoRegister);
+    }
+
+    /**
+     * From the environment: {@code RTDW_REGISTRY_URL} (default {@code embedded}) and
+     * {@code RTDW_REGISTRY_AUTO_REGISTER} (default true).
+     */
+    public static RegistrySerdes fromEnv(final Map<String, String> env) {
+        final String url = env.getOrDefault("RTDW_REGISTRY_URL", EMBEDDED);
+        final boolean autoRegister = Boolean.parseBoolean(env.getOrDefault("RTDW_REGISTRY_AUTO_REGISTER", "true"));
+        return url.isBlank() || EMBEDDED.equals(url) ? embedded() : remote(url, autoRegister);
+    }
+
+    /** True when no registry server is used. */
+    public boolean isEmbedded() {
+        return embeddedClient != null;
+    }
+
+    /** Registry URL, or {@code embedded}. */
+    public String url() {
+        return url;
+    }
+
+    /** Serde for the values of {@code topic}. */
+    public <V extends SpecificRecord> Serde<V> valueSerde(final Topic<?, V> topic) {
+        return value(topic.valueType());
+    }
+
+    /** Serde for the keys of {@code topic}: plain Avro records, or raw bytes for dead-letter topics. */
+    @SuppressWarnings("unchecked")
+    public static <K> Serde<K> keySerde(final Topic<K, ?> topic) {
+        if (topic.keyType() == byte[].class) {
+            return (Serde<K>) Serdes.ByteArray();
+        }
+        return (Serde<K>) new AvroKeySerde<>(topic.keyType().asSubclass(SpecificRecord.class));
+    }
+
+    /** A registry-framed Avro value serde for any generated record class. */
+    public <V extends SpecificRecord> Serde<V> value(final Class<V> type) {
+        final AvroKafkaSerializer<V> serializer = embeddedClient == null
+                ? new AvroKafkaSerializer<>() : new AvroKafkaSerializer<>(embeddedClient);
+        final AvroKafkaDeserializer<V> deserializer = embeddedClient == null
+                ? new AvroKafkaDeserializer<>() : new AvroKafkaDeserializer<>(embeddedClient);
+        final Map<String, Object> config = config();
+        serializer.configure(config, false);
+        deserializer.configure(config, false);
+        return Serdes.serdeFrom(serializer, deserializer);
+    }
+
+    private Map<String, Object> config() {
+        final Map<String, Object> config = new HashMap<>();
+        config.put(AvroSerdeConfig.REGISTRY_URL, isEmbedded() ? "http://embedded.invalid/apis/registry/v3" : url);
+        config.put(AvroSerdeConfig.AUTO_REGISTER_ARTIFACT, autoRegister);
+        config.put(AvroSerdeConfig.USE_SPECIFIC_AVRO_READER, true);
+        // One self-contained schema per artifact, no references between artifacts: readers in other processes
+        // (the Pinot decoder, ksqlDB, DuckDB users) get the full schema from one id.
+        config.put(AvroSerdeConfig.DEREFERENCE_SCHEMA, true);
+        return config;
+    }
+}

@@ -1,0 +1,59 @@
+package io.rtdw.catalog;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TopicCatalogTest {
+
+    @Test
+    void cdcTopicsFollowDebeziumNaming() {
+        final TopicCatalog catalog = TopicCatalog.DEFAULT;
+        assertEquals("rtdw.public.customers", catalog.customers().name());
+        assertEquals("rtdw.public.flight", catalog.flights().name());
+        assertEquals("rtdw.rtdw.vehicle", catalog.vehicles().name());
+    }
+
+    @Test
+    void everyTopicIsDurableAndUnique() {
+        final List<Topic<?, ?>> all = TopicCatalog.DEFAULT.all();
+        assertEquals(all.size(), new HashSet<>(all.stream().map(Topic::name).toList()).size(), "names are unique");
+        for (final Topic<?, ?> topic : all) {
+            assertEquals(3, topic.replicationFactor(), topic.name());
+            assertEquals("2", topic.configs().get("min.insync.replicas"), topic.name());
+            assertEquals("false", topic.configs().get("unclean.leader.election.enable"), topic.name());
+        }
+    }
+
+    @Test
+    void tableLikeTopicsAreCompactedAndDeadLettersAreNot() {
+        final TopicCatalog catalog = TopicCatalog.DEFAULT;
+        for (final Topic<?, ?> topic : List.of(catalog.customers(), catalog.flights(), catalog.vehicles(),
+                catalog.unifiedCustomers())) {
+            assertEquals("compact", topic.configs().get("cleanup.policy"), topic.name());
+        }
+        assertEquals("delete", catalog.streamsDeadLetters().configs().get("cleanup.policy"));
+        assertEquals(byte[].class, catalog.streamsDeadLetters().keyType());
+    }
+
+    @Test
+    void environmentOverridesDefaults() {
+        final TopicCatalog catalog = TopicCatalog.fromEnv(Map.of("RTDW_TOPIC_PREFIX", "shop",
+                "RTDW_TOPIC_PARTITIONS", "12", "RTDW_MONGO_DATABASE", "fleet"));
+        assertEquals("shop.public.customers", catalog.customers().name());
+        assertEquals("shop.fleet.vehicle", catalog.vehicles().name());
+        assertEquals(12, catalog.unifiedCustomers().partitions());
+    }
+
+    @Test
+    void illegalNamesAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> new TopicCatalog("a b", "public", "x", 1, (short) 3));
+        assertThrows(IllegalArgumentException.class, () -> new TopicCatalog("a", "public", "x", 0, (short) 3));
+    }
+}

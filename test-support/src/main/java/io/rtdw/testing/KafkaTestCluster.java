@@ -1,0 +1,198 @@
+package io.rtdw.testing;
+
+import io.rtdw.catalog.Topic;
+import io.rtdw.catalog.TopicProvisioner;
+import kafka.server.BrokerServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Kafka cluster in this JVM: 3 brokers and 1 dedicated KRaft controller, with the durability settings of
+ * the challenge (default RF 3, min ISR 2, no auto-creation, no unclean election, offsets and transaction state at
+ * RF 3 / min ISR 2). Brokers can be stopped and restarted to test failures.
+ */
+public final class KafkaTestCluster implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaTestCluster.class);
+
+    /** Broker settings of the durability table in {@code shared/domain.md}. */
+    public static final Map<String, String> DURABLE_BROKER_CONFIG = Map.ofEntries(
+            Map.entry("default.replication.factor", "3"),
+            Map.entry("min.insync.replicas", "2"),
+            Map.entry("auto.create.topics.enable", "false"),
+            Map.entry("unclean.leader.election.enable", "false"),
+            Map.entry("offsets.topic.replication.factor", "3"),
+            Map.entry("transaction.state.log.replication.factor", "3"),
+            Map.entry("transaction.state.log.min.isr", "2"),
+            // Smaller internal topics than production: start-up on 2 cores stays in seconds.
+            Map.entry("offsets.topic.num.partitions", "6"),
+            Map.entry("transaction.state.log.num.partitions", "6"),
+            Map.entry("group.initial.rebalance.delay.ms", "0"));
+
+    private final KafkaClusterTestKit kit;
+    private final Admin admin;
+
+    private KafkaTestCluster(final KafkaClusterTestKit kit) {
+        this.kit = kit;
+        this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kit.bootstrapServers()));
+    }
+
+    /** Starts 3 brokers and a controller; returns when all brokers are ready. */
+    public static KafkaTestCluster start() {
+        return start(Map.of());
+    }
+
+    /** Starts the cluster with extra broker settings on top of {@link #DURABLE_BROKER_CONFIG}. */
+    public static KafkaTestCluster start(final Map<String, String> extraBrokerConfig) {
+        final long began = System.nanoTime();
+        try {
+            final TestKitNodes nodes = new TestKitNodes.Builder().setCombined(false)
+                    .setNumBrokerNodes(3).setNumControllerNodes(1).build();
+            final KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes);
+            DURABLE_BROKER_CONFIG.forEach(builder::setConfigProp);
+            extraBrokerConfig.forEach(builder::setConfigProp);
+            final KafkaClusterTestKit kit = builder.build();
+            kit.format();
+            kit.startup();
+            kit.waitForReadyBrokers();
+            LOG.info("Kafka test cluster up in {} ms at {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began),
+                    kit.bootstrapServers());
+            return new KafkaTestCluster(kit);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting Kafka", e);
+        } catch (final Exception e) {
+            throw new IllegalStateException("cannot start the Kafka test cluster", e);
+        }
+    }
+
+    /** Bootstrap servers of the brokers that are running now. */
+    public String bootstrapServers() {
+        return kit.bootstrapServers();
+    }
+
+    /** An admin client owned by the cluster (closed with it). */
+    public Admin admin() {
+        return admin;
+    }
+
+    /** Ids of all brokers, running or not. */
+    public List<Integer> brokerIds() {
+        return new ArrayList<>(new TreeMap<>(kit.brokers()).keySet());
+    }
+
+    /** Stops one broker (a controlled shutdown, like a pod deletion) and waits until it is down. */
+    public void stopBroker(final int id) {
+        final BrokerServer broker = broker(id);
+        LOG.info("stopping broker {}", id);
+        broker.shutdown(Duration.ofSeconds(30));
+        broker.awaitShutdown();
+    }
+
+    /** Starts a stopped broker again and waits until the cluster lists it as a live broker. */
+    public void startBroker(final int id) {
+        LOG.info("starting broker {}", id);
+        broker(id).startup();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!liveBrokers().contains(id)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("broker " + id + " did not rejoin within 60 s");
+            }
+            sleep(200);
+        }
+    }
+
+    /** Ids of the brokers the cluster metadata lists as live now. */
+    public List<Integer> liveBrokers() {
+        try {
+            return admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).stream().map(n -> n.id()).sorted().toList();
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (final Exception e) {
+            return List.of();
+        }
+    }
+
+    /** Creates (or checks) topics through the catalog's provisioner. */
+    public void createTopics(final Collection<Topic<?, ?>> topics) {
+        try {
+            new TopicProvisioner(admin, 60_000).ensure(topics);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Describes a topic's partitions (leader, replicas, ISR). */
+    public List<TopicPartitionInfo> partitions(final String topic) {
+        try {
+            final TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames()
+                    .get(30, TimeUnit.SECONDS).get(topic);
+            return description.partitions();
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (final Exception e) {
+            throw new IllegalStateException("cannot describe " + topic, e);
+        }
+    }
+
+    /**
+     * Waits until every partition of {@code topic} has all its replicas in sync (after a broker restart).
+     */
+    public void awaitFullIsr(final String topic, final Duration timeout) {
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            final boolean full = partitions(topic).stream().allMatch(p -> p.isr().size() == p.replicas().size());
+            if (full) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(topic + " has partitions out of sync after " + timeout);
+            }
+            sleep(200);
+        }
+    }
+
+    private BrokerServer broker(final int id) {
+        final BrokerServer broker = kit.brokers().get(id);
+        if (broker == null) {
+            throw new IllegalArgumentException("no broker " + id + "; brokers are " + brokerIds());
+        }
+        return broker;
+    }
+
+    private static void sleep(final long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        admin.close(Duration.ofSeconds(5));
+        try {
+            kit.close();
+        } catch (final Exception e) {
+            LOG.warn("error while closing the Kafka test cluster", e);
+        }
+    }
+}
