@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The one factory of the pipeline's serdes: Apicurio Registry Avro serdes for values, {@link AvroKeySerde} for
+ * The one factory of the pipeline's serdes: Apicurio Registry Avro serdes for values, {@link PlainAvroSerde} for
  * keys.
  *
  * <p>With {@code RTDW_REGISTRY_URL} set (e.g. {@code http://apicurio:8080/apis/registry/v3}) values are written
@@ -77,7 +77,7 @@ public final class RegistrySerdes {
         if (topic.keyType() == byte[].class) {
             return (Serde<K>) Serdes.ByteArray();
         }
-        return (Serde<K>) new AvroKeySerde<>(topic.keyType().asSubclass(SpecificRecord.class));
+        return (Serde<K>) new PlainAvroSerde<>(topic.keyType().asSubclass(SpecificRecord.class));
     }
 
     /** A registry-framed Avro value serde for any generated record class. */

@@ -17,21 +17,23 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 
 /**
- * Serde for record keys: plain Avro binary of a fixed single-field key record, with no registry framing.
+ * Serde for plain Avro binary with no registry framing: record keys, and the streams app's internal state.
  *
  * <p>Why no registry: the partition of a key is the murmur2 hash of its bytes. With registry framing, those bytes
  * would contain a schema id, so a registry migration (or two registries giving different ids) would move keys to
  * other partitions and break co-partitioning and Pinot's upsert. Key schemas never change, so nothing is lost.
+ * Internal state of the streams app is read only by the same build, so it needs no registry either (a rolling
+ * upgrade that changes a state schema must be checked by the topology compatibility check).
  *
- * @param <T> the key record class
+ * @param <T> the record class
  */
-public final class AvroKeySerde<T extends SpecificRecord> implements Serde<T>, Serializer<T>, Deserializer<T> {
+public final class PlainAvroSerde<T extends SpecificRecord> implements Serde<T>, Serializer<T>, Deserializer<T> {
 
     private final SpecificDatumWriter<T> writer;
     private final SpecificDatumReader<T> reader;
     private final Class<T> type;
 
-    public AvroKeySerde(final Class<T> type) {
+    public PlainAvroSerde(final Class<T> type) {
         this.type = type;
         final org.apache.avro.Schema schema = SpecificData.get().getSchema(type);
         this.writer = new SpecificDatumWriter<>(schema);
@@ -49,7 +51,7 @@ public final class AvroKeySerde<T extends SpecificRecord> implements Serde<T>, S
             writer.write(data, encoder);
             encoder.flush();
         } catch (final IOException | RuntimeException e) {
-            throw new SerializationException("cannot write key " + type.getSimpleName() + " for topic " + topic, e);
+            throw new SerializationException("cannot write " + type.getSimpleName() + " for topic " + topic, e);
         }
         return out.toByteArray();
     }
@@ -63,11 +65,11 @@ public final class AvroKeySerde<T extends SpecificRecord> implements Serde<T>, S
         try {
             final T key = reader.read(null, decoder);
             if (!decoder.isEnd()) {
-                throw new SerializationException("trailing bytes after " + type.getSimpleName() + " key");
+                throw new SerializationException("trailing bytes after " + type.getSimpleName() + " record");
             }
             return key;
         } catch (final IOException | RuntimeException e) {
-            throw new SerializationException("cannot read key " + type.getSimpleName() + " from topic " + topic, e);
+            throw new SerializationException("cannot read " + type.getSimpleName() + " from topic " + topic, e);
         }
     }
 
