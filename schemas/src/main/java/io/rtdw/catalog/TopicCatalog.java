@@ -104,6 +104,25 @@ public record TopicCatalog(String prefix, String pgSchema, String mongoDb, int p
         return deadLetters("lake-sink");
     }
 
+    /**
+     * Offsets of the embedded Debezium engines (the CDC process): Kafka Connect's offset-store format, one
+     * compacted partition, RF 3. Each engine writes under its own name, so PostgreSQL and MongoDB share the topic.
+     */
+    public Topic<byte[], byte[]> cdcOffsets() {
+        return new Topic<>(prefix + ".cdc.offsets", 1, replicationFactor, byte[].class, byte[].class, compacted());
+    }
+
+    /**
+     * Debezium heartbeats ({@code __debezium-heartbeat.<prefix>}, Debezium's default name): written by the
+     * connectors when they run on Kafka Connect, so the replication slot advances while the tables are quiet.
+     */
+    public Topic<byte[], byte[]> cdcHeartbeats() {
+        final Map<String, String> configs = base();
+        configs.put("cleanup.policy", "delete");
+        configs.put("retention.ms", String.valueOf(24L * 60 * 60 * 1000));
+        return new Topic<>("__debezium-heartbeat." + prefix, 1, replicationFactor, byte[].class, byte[].class, configs);
+    }
+
     /** The three CDC topics, in the order customers, flights, vehicles. */
     public List<Topic<?, ?>> cdcTopics() {
         return List.of(customers(), flights(), vehicles());
@@ -112,7 +131,7 @@ public record TopicCatalog(String prefix, String pgSchema, String mongoDb, int p
     /** Every topic the pipeline needs, for creation and for policy checks. */
     public List<Topic<?, ?>> all() {
         return List.of(customers(), flights(), vehicles(), unifiedCustomers(),
-                cdcDeadLetters(), streamsDeadLetters(), lakeSinkDeadLetters());
+                cdcDeadLetters(), streamsDeadLetters(), lakeSinkDeadLetters(), cdcOffsets(), cdcHeartbeats());
     }
 
     private Topic<byte[], DeadLetter> deadLetters(final String stage) {

@@ -43,6 +43,17 @@ class TopicCatalogTest {
     }
 
     @Test
+    void cdcOffsetsAreOneCompactedPartitionAndHeartbeatsUseDebeziumsName() {
+        final TopicCatalog catalog = TopicCatalog.DEFAULT;
+        assertEquals("rtdw.cdc.offsets", catalog.cdcOffsets().name());
+        assertEquals(1, catalog.cdcOffsets().partitions());
+        assertEquals("compact", catalog.cdcOffsets().configs().get("cleanup.policy"));
+        assertEquals("__debezium-heartbeat.rtdw", catalog.cdcHeartbeats().name());
+        assertTrue(catalog.all().contains(catalog.cdcOffsets()));
+        assertTrue(catalog.all().contains(catalog.cdcHeartbeats()));
+    }
+
+    @Test
     void environmentOverridesDefaults() {
         final TopicCatalog catalog = TopicCatalog.fromEnv(Map.of("RTDW_TOPIC_PREFIX", "shop",
                 "RTDW_TOPIC_PARTITIONS", "12", "RTDW_MONGO_DATABASE", "fleet"));
