@@ -1,0 +1,207 @@
+package io.rtdw.cdc.postgres;
+
+import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.cdc.engine.MappedChange;
+import io.rtdw.cdc.engine.UnmappableChangeException;
+import io.rtdw.schemas.Customer;
+import io.rtdw.schemas.CustomerChange;
+import io.rtdw.schemas.CustomerKey;
+import io.rtdw.schemas.Flight;
+import io.rtdw.schemas.FlightChange;
+import io.rtdw.schemas.FlightKey;
+import io.rtdw.schemas.Op;
+import io.rtdw.schemas.SourceInfo;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.Optional;
+
+/**
+ * Maps Debezium PostgreSQL change events (Connect {@link SourceRecord}s with the standard envelope) of
+ * {@code customers} and {@code flight} to {@link CustomerChange} / {@link FlightChange}.
+ *
+ * <p>Expects the connector settings of {@link PostgresCapture}: {@code time.precision.mode=adaptive} (dates as
+ * days, {@code timestamp} as microseconds), {@code tombstones.on.delete=false}, {@code REPLICA IDENTITY FULL}.
+ * A row that breaks the contract (a NOT NULL column that became nullable, a changed column type) raises
+ * {@link UnmappableChangeException}; records that are not row changes (heartbeats) map to empty.
+ */
+public final class PostgresChangeMapper {
+
+    private final TopicCatalog catalog;
+
+    public PostgresChangeMapper(final TopicCatalog catalog) {
+        this.catalog = catalog;
+    }
+
+    /** The mapped change, or empty when the record is not a row change of a captured table. */
+    public Optional<MappedChange<?, ?>> map(final SourceRecord record) {
+        if (!(record.value() instanceof Struct value) || value.schema().field("op") == null) {
+            return Optional.empty(); // heartbeat, transaction marker or tombstone: nothing to produce
+        }
+        final Struct source = value.getStruct("source");
+        final String table = source.getString("table");
+        final String schema = source.getString("schema");
+        if (!catalog.pgSchema().equals(schema)) {
+            return Optional.empty();
+        }
+        final Op op = op(value.getString("op"));
+        if (op == null) {
+            return Optional.empty(); // truncate and logical-decoding messages are not row changes
+        }
+        final SourceInfo info = sourceInfo(source);
+        final Struct before = value.getStruct("before");
+        final Struct after = value.getStruct("after");
+        try {
+            switch (table) {
+                case "customers" -> {
+                    final CustomerChange change = CustomerChange.newBuilder().setOp(op)
+                            .setBefore(before == null ? null : customer(before))
+                            .setAfter(after == null ? null : customer(after)).setSource(info).build();
+                    final int id = key(record, op == Op.DELETE ? before : after);
+                    return Optional.of(new MappedChange<>(catalog.customers(), new CustomerKey(id), change,
+                            info.getCommitTsMs(), info.getPosition()));
+                }
+                case "flight" -> {
+                    final FlightChange change = FlightChange.newBuilder().setOp(op)
+                            .setBefore(before == null ? null : flight(before))
+                            .setAfter(after == null ? null : flight(after)).setSource(info).build();
+                    final int id = key(record, op == Op.DELETE ? before : after);
+                    return Optional.of(new MappedChange<>(catalog.flights(), new FlightKey(id), change,
+                            info.getCommitTsMs(), info.getPosition()));
+                }
+                default -> {
+                    return Optional.empty();
+                }
+            }
+        } catch (final UnmappableChangeException e) {
+            throw e;
+        } catch (final RuntimeException e) {
+            // Avro builders reject nulls in required fields; say which row it was.
+            throw new UnmappableChangeException(schema + "." + table + " at " + info.getPosition() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** PostgreSQL LSN in its usual spelling, {@code 16/B374D848}. */
+    public static String formatLsn(final long lsn) {
+        return String.format("%X/%X", lsn >>> 32, lsn & 0xFFFFFFFFL);
+    }
+
+    private static Op op(final String code) {
+        return switch (code) {
+            case "c" -> Op.CREATE;
+            case "u" -> Op.UPDATE;
+            case "d" -> Op.DELETE;
+            case "r" -> Op.READ;
+            default -> null;
+        };
+    }
+
+    private static SourceInfo sourceInfo(final Struct source) {
+        final Long lsn = source.getInt64("lsn");
+        if (lsn == null) {
+            throw new UnmappableChangeException("change of " + source.getString("table") + " has no LSN");
+        }
+        final Long txId = source.getInt64("txId");
+        final String snapshot = source.getString("snapshot");
+        return SourceInfo.newBuilder()
+                .setConnector("postgresql")
+                .setDb(source.getString("db"))
+                .setTable(source.getString("schema") + "." + source.getString("table"))
+                .setCommitTsMs(source.getInt64("ts_ms"))
+                .setPosition(formatLsn(lsn))
+                .setSequence(lsn)
+                // "true", "first", "last", "first_in_data_collection" ... all mean the row came from the snapshot.
+                .setSnapshot(snapshot != null && !"false".equals(snapshot))
+                .setTxId(txId == null ? null : txId.toString())
+                .build();
+    }
+
+    private static int key(final SourceRecord record, final Struct row) {
+        if (record.key() instanceof Struct key && key.schema().field("id") != null) {
+            return requireInt(key, "id", "key");
+        }
+        if (row == null) {
+            throw new UnmappableChangeException("change without key and without row image");
+        }
+        return requireInt(row, "id", "row");
+    }
+
+    static Customer customer(final Struct row) {
+        return Customer.newBuilder()
+                .setId(requireInt(row, "id", "customers"))
+                .setNome(string(row, "nome"))
+                .setSexo(string(row, "sexo"))
+                .setEndereco(string(row, "endereco"))
+                .setTelefone(string(row, "telefone"))
+                .setEmail(string(row, "email"))
+                .setFoto(string(row, "foto"))
+                .setNascimento(date(row, "nascimento"))
+                .setProfissao(string(row, "profissao"))
+                .setDtUpdate(micros(row, "dt_update"))
+                .build();
+    }
+
+    static Flight flight(final Struct row) {
+        return Flight.newBuilder()
+                .setId(requireInt(row, "id", "flight"))
+                .setCustomerId(requireInt(row, "customer_id", "flight"))
+                .setAeroporto(string(row, "aeroporto"))
+                .setLinhaAerea(string(row, "linha_aerea"))
+                .setCodIata(string(row, "cod_iata"))
+                .setDtUpdate(micros(row, "dt_update"))
+                .build();
+    }
+
+    private static Object field(final Struct row, final String name) {
+        final Field field = row.schema().field(name);
+        return field == null ? null : row.get(field);
+    }
+
+    private static int requireInt(final Struct row, final String name, final String what) {
+        final Object v = field(row, name);
+        if (v instanceof Integer i) {
+            return i;
+        }
+        throw new UnmappableChangeException(what + "." + name + " must be a non-null int4, was "
+                + (v == null ? "null" : v.getClass().getSimpleName() + " " + v));
+    }
+
+    private static String string(final Struct row, final String name) {
+        final Object v = field(row, name);
+        if (v == null || v instanceof String) {
+            return (String) v;
+        }
+        throw new UnmappableChangeException(name + " must be text, was " + v.getClass().getSimpleName());
+    }
+
+    private static LocalDate date(final Struct row, final String name) {
+        final Object v = field(row, name);
+        if (v == null) {
+            return null;
+        }
+        if (v instanceof Integer days) {
+            return LocalDate.ofEpochDay(days); // io.debezium.time.Date: days since epoch
+        }
+        throw new UnmappableChangeException(name + " must be a date (days since epoch), was "
+                + v.getClass().getSimpleName() + " " + v);
+    }
+
+    private static LocalDateTime micros(final Struct row, final String name) {
+        final Object v = field(row, name);
+        if (v == null) {
+            return null;
+        }
+        if (v instanceof Long micros) {
+            // io.debezium.time.MicroTimestamp: the wall-clock value (no zone) as microseconds since the epoch
+            return LocalDateTime.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
+                    (int) Math.floorMod(micros, 1_000_000L) * 1000, ZoneOffset.UTC);
+        }
+        throw new UnmappableChangeException(name + " must be a timestamp (microseconds), was "
+                + v.getClass().getSimpleName() + " " + v);
+    }
+}

@@ -1,0 +1,156 @@
+package io.rtdw.cdc.postgres;
+
+import io.rtdw.cdc.CdcConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * Checks, before Debezium starts, that PostgreSQL is set up for capture, and fails with a message that says what to
+ * fix: credentials, {@code wal_level}, the REPLICATION privilege, the tables, their replica identity, the
+ * publication. An unreachable server is retried with backoff (it may still be starting); everything else fails at
+ * once because waiting will not fix it.
+ */
+public final class PostgresPreflight {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresPreflight.class);
+
+    /** The module's init scripts, applied in this order. */
+    public static final List<String> INIT_SCRIPTS = List.of("sql/001_schema.sql", "sql/002_cdc.sql");
+
+    /** A setup problem the operator must fix; the message says how. */
+    public static final class MisconfigurationException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public MisconfigurationException(final String message, final Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private PostgresPreflight() {
+    }
+
+    /** Opens a JDBC connection with timeouts, so a dead server never hangs the process. */
+    public static Connection connect(final CdcConfig config) throws SQLException {
+        final Properties props = new Properties();
+        props.setProperty("user", config.pgUser());
+        props.setProperty("password", config.pgPassword());
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("socketTimeout", "30");
+        props.setProperty("ApplicationName", "rtdw-cdc-preflight");
+        return DriverManager.getConnection(config.pgJdbcUrl(), props);
+    }
+
+    /** Applies {@link #INIT_SCRIPTS} (idempotent: IF NOT EXISTS everywhere). */
+    public static void applyInitScripts(final Connection connection) throws SQLException {
+        for (final String script : INIT_SCRIPTS) {
+            try (InputStream in = PostgresPreflight.class.getClassLoader().getResourceAsStream(script);
+                 Statement st = connection.createStatement()) {
+                if (in == null) {
+                    throw new IllegalStateException(script + " is missing from the classpath");
+                }
+                st.execute(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            } catch (final IOException e) {
+                throw new IllegalStateException("cannot read " + script, e);
+            }
+        }
+    }
+
+    /**
+     * Runs every check, retrying an unreachable server up to {@code config.maxRetries()} times.
+     *
+     * @throws MisconfigurationException with what to fix
+     */
+    public static void check(final CdcConfig config) throws InterruptedException {
+        long backoff = config.retryBackoffMs();
+        for (int attempt = 0; ; attempt++) {
+            try (Connection c = connect(config)) {
+                if (config.pgInitSchema()) {
+                    applyInitScripts(c);
+                }
+                checkSetup(c, config);
+                return;
+            } catch (final SQLException e) {
+                final String state = e.getSQLState() == null ? "" : e.getSQLState();
+                if (state.equals("28P01") || state.equals("28000")) {
+                    throw new MisconfigurationException("PostgreSQL at " + config.pgHost() + ":" + config.pgPort()
+                            + " rejected user '" + config.pgUser() + "' (" + e.getMessage()
+                            + "). Fix PG_USER / PG_PASSWORD.", e);
+                }
+                if (state.equals("3D000")) {
+                    throw new MisconfigurationException("database '" + config.pgDatabase() + "' does not exist on "
+                            + config.pgHost() + ":" + config.pgPort() + ". Fix PG_DATABASE.", e);
+                }
+                if (!state.startsWith("08") || attempt >= config.maxRetries()) {
+                    throw new MisconfigurationException("cannot use PostgreSQL at " + config.pgJdbcUrl() + " after "
+                            + (attempt + 1) + " attempt(s): " + e.getMessage()
+                            + ". Check PG_HOST / PG_PORT and that the server is running.", e);
+                }
+                LOG.warn("PostgreSQL at {} not reachable (attempt {}/{}): {}; retrying in {} ms", config.pgJdbcUrl(),
+                        attempt + 1, config.maxRetries() + 1, e.getMessage(), backoff);
+                Thread.sleep(backoff);
+                backoff = Math.min(backoff * 2, 30_000);
+            }
+        }
+    }
+
+    private static void checkSetup(final Connection c, final CdcConfig config) throws SQLException {
+        final String walLevel = single(c, "SHOW wal_level", null);
+        if (!"logical".equals(walLevel)) {
+            throw new MisconfigurationException("PostgreSQL wal_level is '" + walLevel + "', capture needs 'logical'. "
+                    + "Run ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart PostgreSQL.",
+                    null);
+        }
+        final String canReplicate = single(c,
+                "SELECT (rolreplication OR rolsuper)::text FROM pg_roles WHERE rolname = current_user", null);
+        if (!"true".equals(canReplicate)) {
+            throw new MisconfigurationException("user '" + config.pgUser() + "' may not open a replication "
+                    + "connection. Run ALTER ROLE " + config.pgUser() + " WITH REPLICATION.", null);
+        }
+        final String schema = config.catalog().pgSchema();
+        for (final String table : List.of("customers", "flight")) {
+            final String qualified = schema + "." + table;
+            final String identity = single(c, "SELECT relreplident::text FROM pg_class WHERE oid = to_regclass(?)",
+                    qualified);
+            if (identity == null) {
+                throw new MisconfigurationException("table " + qualified + " does not exist. Apply "
+                        + "src/main/resources/sql/001_schema.sql (or start once with RTDW_PG_INIT_SCHEMA=true).", null);
+            }
+            if (!"f".equals(identity)) {
+                throw new MisconfigurationException("table " + qualified + " has REPLICA IDENTITY '" + identity
+                        + "': deletes and updates would lack the old row. Run ALTER TABLE " + qualified
+                        + " REPLICA IDENTITY FULL (sql/002_cdc.sql).", null);
+            }
+        }
+        final String published = single(c, "SELECT count(*)::text FROM pg_publication_tables WHERE pubname = ?"
+                + " AND schemaname = '" + schema.replace("'", "''") + "' AND tablename IN ('customers','flight')",
+                config.pgPublication());
+        if (!"2".equals(published)) {
+            throw new MisconfigurationException("publication '" + config.pgPublication() + "' is missing or does not "
+                    + "cover " + schema + ".customers and " + schema + ".flight. Apply sql/002_cdc.sql "
+                    + "(or fix RTDW_PG_PUBLICATION).", null);
+        }
+    }
+
+    private static String single(final Connection c, final String sql, final String param) throws SQLException {
+        try (PreparedStatement st = c.prepareStatement(sql)) {
+            if (param != null) {
+                st.setString(1, param);
+            }
+            try (ResultSet rs = st.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.rtdw.cdc.it;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@link io.rtdw.cdc.CdcMain} in a child JVM, so a test can kill it the way {@code kill -9} does
+ * ({@link Process#destroyForcibly()}: SIGKILL, no shutdown hook, no flush).
+ */
+final class CdcChild implements AutoCloseable {
+
+    private final Process process;
+    private final Path log;
+
+    private CdcChild(final Process process, final Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    static CdcChild start(final Map<String, String> env, final String logName) throws IOException {
+        final Path logDir = Path.of("target", "child-logs");
+        Files.createDirectories(logDir);
+        final Path log = logDir.resolve(logName + ".log");
+        final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        final ProcessBuilder builder = new ProcessBuilder(List.of(java, "-Xmx384m", "-XX:+UseSerialGC",
+                // The production logging config (Debezium at INFO), not the quiet test config that is also on the classpath.
+                "-Dlog4j2.configurationFile=" + Path.of("src/main/resources/log4j2.xml").toAbsolutePath(),
+                "-cp", System.getProperty("java.class.path"), "io.rtdw.cdc.CdcMain"));
+        builder.environment().putAll(env);
+        builder.redirectErrorStream(true);
+        builder.redirectOutput(log.toFile());
+        return new CdcChild(builder.start(), log);
+    }
+
+    /** SIGKILL, like kill -9. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    /** Exit status, waiting at most {@code seconds}; null when still running. */
+    Integer awaitExit(final long seconds) throws InterruptedException {
+        return process.waitFor(seconds, TimeUnit.SECONDS) ? process.exitValue() : null;
+    }
+
+    String logText() {
+        try {
+            return Files.readString(log);
+        } catch (final IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    File logFile() {
+        return log.toFile();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
