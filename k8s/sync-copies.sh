@@ -1,0 +1,14 @@
+#!/usr/bin/env sh
+# Refreshes the copies that kustomize needs inside k8s/ (it may not read files outside a kustomization's
+# directory on every kubectl version): the ksqlDB statements and, once the pinot module has them, the Pinot
+# schema and table config. The tests fail while a copy differs from its original.
+set -eu
+cd "$(dirname "$0")"
+rm -f ksqldb/statements/*.sql
+cp ../ksql/statements/*.sql ksqldb/statements/
+for f in unified_customer_schema.json unified_customer_realtime_table_config.production.json; do
+  if [ -f "../pinot/src/main/resources/pinot/$f" ]; then
+    cp "../pinot/src/main/resources/pinot/$f" "base/pinot/files/$f"
+  fi
+done
+echo "copies refreshed; if the ksqlDB file list changed, update ksqldb/kustomization.yaml"
