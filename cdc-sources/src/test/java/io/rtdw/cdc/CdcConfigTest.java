@@ -1,0 +1,58 @@
+package io.rtdw.cdc;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CdcConfigTest {
+
+    @Test
+    void defaultsFollowTheChallenge() {
+        final CdcConfig c = CdcConfig.fromEnv(Map.of("RTDW_CDC_SOURCES", "postgres"));
+        assertEquals(1, c.maxInFlight(), "max.in.flight.requests.per.connection=1 unless configured");
+        assertEquals("localhost:9092", c.bootstrapServers());
+        assertEquals("jdbc:postgresql://localhost:5432/postgres", c.pgJdbcUrl());
+        assertEquals(8080, c.httpPort());
+        assertEquals(Set.of(CdcConfig.Source.POSTGRES), c.sources());
+    }
+
+    @Test
+    void mongodbNeedsAUri() {
+        final IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CdcConfig.fromEnv(Map.of()));
+        assertTrue(e.getMessage().contains("MONGODB_URI"), e.getMessage());
+    }
+
+    @Test
+    void wrongValuesNameTheVariable() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> CdcConfig.fromEnv(Map.of(
+                "RTDW_CDC_SOURCES", "postgres", "RTDW_MAX_IN_FLIGHT", "6"))).getMessage().contains("RTDW_MAX_IN_FLIGHT"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> CdcConfig.fromEnv(Map.of(
+                "RTDW_CDC_SOURCES", "postgres", "PG_PORT", "x"))).getMessage().contains("PG_PORT"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> CdcConfig.fromEnv(Map.of(
+                "RTDW_CDC_SOURCES", "oracle"))).getMessage().contains("oracle"));
+    }
+
+    @Test
+    void secretsAreRedacted() {
+        final CdcConfig c = CdcConfig.fromEnv(Map.of("PG_PASSWORD", "s3cret",
+                "MONGODB_URI", "mongodb://cdc:hunter2@mongo:27017/?replicaSet=rs0", "RTDW_MAX_IN_FLIGHT", "5"));
+        assertFalse(c.toString().contains("s3cret"), c.toString());
+        assertFalse(c.toString().contains("hunter2"), c.toString());
+        assertTrue(c.toString().contains("mongodb://***@mongo:27017"), c.toString());
+        assertEquals(5, c.maxInFlight());
+    }
+
+    @Test
+    void helpListsEveryVariable() {
+        final String usage = CdcMain.usage();
+        for (final String name : CdcConfig.DEFAULTS.keySet()) {
+            assertTrue(usage.contains(name), name);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package io.rtdw.cdc.postgres;
+
+import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.cdc.engine.MappedChange;
+import io.rtdw.cdc.engine.UnmappableChangeException;
+import io.rtdw.schemas.CustomerChange;
+import io.rtdw.schemas.FlightChange;
+import io.rtdw.schemas.Op;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.junit.jupiter.api.Test;
+
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Debezium PostgreSQL envelopes, built with the schemas the connector uses for the challenge's DDL
+ * ({@code time.precision.mode=adaptive}: date = int32 days, timestamp = int64 microseconds).
+ */
+class PostgresChangeMapperTest {
+
+    private static final Schema KEY = SchemaBuilder.struct().name("rtdw.public.customers.Key")
+            .field("id", Schema.INT32_SCHEMA).build();
+    private static final Schema CUSTOMER = SchemaBuilder.struct().name("rtdw.public.customers.Value").optional()
+            .field("id", Schema.INT32_SCHEMA)
+            .field("nome", Schema.OPTIONAL_STRING_SCHEMA).field("sexo", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("endereco", Schema.OPTIONAL_STRING_SCHEMA).field("telefone", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("email", Schema.OPTIONAL_STRING_SCHEMA).field("foto", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("nascimento", SchemaBuilder.int32().name("io.debezium.time.Date").optional().build())
+            .field("profissao", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("dt_update", SchemaBuilder.int64().name("io.debezium.time.MicroTimestamp").optional().build())
+            .build();
+    private static final Schema FLIGHT = SchemaBuilder.struct().name("rtdw.public.flight.Value").optional()
+            .field("id", Schema.INT32_SCHEMA).field("customer_id", Schema.OPTIONAL_INT32_SCHEMA)
+            .field("aeroporto", Schema.OPTIONAL_STRING_SCHEMA).field("linha_aerea", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("cod_iata", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("dt_update", SchemaBuilder.int64().name("io.debezium.time.MicroTimestamp").optional().build())
+            .build();
+    private static final Schema SOURCE = SchemaBuilder.struct().name("io.debezium.connector.postgresql.Source")
+            .field("version", Schema.STRING_SCHEMA).field("connector", Schema.STRING_SCHEMA)
+            .field("name", Schema.STRING_SCHEMA).field("ts_ms", Schema.INT64_SCHEMA)
+            .field("snapshot", SchemaBuilder.string().optional().defaultValue("false").build())
+            .field("db", Schema.STRING_SCHEMA).field("sequence", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("schema", Schema.STRING_SCHEMA).field("table", Schema.STRING_SCHEMA)
+            .field("txId", Schema.OPTIONAL_INT64_SCHEMA).field("lsn", Schema.OPTIONAL_INT64_SCHEMA)
+            .field("xmin", Schema.OPTIONAL_INT64_SCHEMA).build();
+
+    private final PostgresChangeMapper mapper = new PostgresChangeMapper(TopicCatalog.DEFAULT);
+
+    private static Schema envelope(final Schema row) {
+        return SchemaBuilder.struct().name("envelope").field("before", row).field("after", row)
+                .field("source", SOURCE).field("op", Schema.STRING_SCHEMA)
+                .field("ts_ms", Schema.OPTIONAL_INT64_SCHEMA).build();
+    }
+
+    private static Struct source(final String table, final String snapshot, final long lsn) {
+        return new Struct(SOURCE).put("version", "3.4.1.Final").put("connector", "postgresql").put("name", "rtdw")
+                .put("ts_ms", 1_732_190_400_123L).put("snapshot", snapshot).put("db", "shop")
+                .put("sequence", "[null,\"" + lsn + "\"]").put("schema", "public").put("table", table)
+                .put("txId", 771L).put("lsn", lsn);
+    }
+
+    private static Struct customer(final int id, final String profissao) {
+        return new Struct(CUSTOMER).put("id", id).put("nome", "Ana Lima").put("sexo", "F")
+                .put("nascimento", (int) LocalDate.of(1985, 3, 9).toEpochDay()).put("profissao", profissao)
+                .put("dt_update", 1_714_557_600_123_456L);
+    }
+
+    private static SourceRecord record(final String table, final Schema rowSchema, final int id, final Struct before,
+                                       final Struct after, final String op, final String snapshot) {
+        final Schema env = envelope(rowSchema);
+        final Struct value = new Struct(env).put("before", before).put("after", after)
+                .put("source", source(table, snapshot, 0x16B3748L)).put("op", op).put("ts_ms", 1L);
+        return new SourceRecord(Map.of("server", "rtdw"), Map.of("lsn", 0x16B3748L), "rtdw.public." + table, null,
+                KEY, new Struct(KEY).put("id", id), env, value);
+    }
+
+    @Test
+    void anInsertBecomesACustomerChangeWithSourcePosition() {
+        final MappedChange<?, ?> c = mapper.map(record("customers", CUSTOMER, 7, null, customer(7, "Engenheira"),
+                "c", "false")).orElseThrow();
+        assertEquals(TopicCatalog.DEFAULT.customers(), c.topic());
+        final CustomerChange v = (CustomerChange) c.value();
+        assertEquals(Op.CREATE, v.getOp());
+        assertNull(v.getBefore());
+        assertEquals("Ana Lima", v.getAfter().getNome());
+        assertEquals(LocalDate.of(1985, 3, 9), v.getAfter().getNascimento());
+        assertEquals(LocalDateTime.of(2024, 5, 1, 10, 0, 0, 123_456_000), v.getAfter().getDtUpdate());
+        assertEquals("0/16B3748", v.getSource().getPosition());
+        assertEquals(0x16B3748L, v.getSource().getSequence());
+        assertEquals("771", v.getSource().getTxId());
+        assertEquals("public.customers", v.getSource().getTable());
+        assertEquals(1_732_190_400_123L, c.commitTsMs());
+        assertEquals(false, v.getSource().getSnapshot());
+    }
+
+    @Test
+    void everySnapshotMarkerMeansSnapshot() {
+        for (final String marker : new String[] {"true", "first", "last", "first_in_data_collection",
+                "last_in_data_collection"}) {
+            final CustomerChange v = (CustomerChange) mapper.map(record("customers", CUSTOMER, 1, null,
+                    customer(1, "x"), "r", marker)).orElseThrow().value();
+            assertEquals(Op.READ, v.getOp());
+            assertTrue(v.getSource().getSnapshot(), marker);
+        }
+    }
+
+    @Test
+    void aDeleteIsKeyedByTheKeyAndCarriesTheOldRow() {
+        final MappedChange<?, ?> c = mapper.map(record("customers", CUSTOMER, 7, customer(7, "old"), null, "d", "false"))
+                .orElseThrow();
+        assertEquals(7, ((io.rtdw.schemas.CustomerKey) c.key()).getId());
+        final CustomerChange v = (CustomerChange) c.value();
+        assertEquals(Op.DELETE, v.getOp());
+        assertEquals("old", v.getBefore().getProfissao());
+        assertNull(v.getAfter());
+    }
+
+    @Test
+    void aFlightMoveKeepsBothOwners() {
+        final Struct before = new Struct(FLIGHT).put("id", 3).put("customer_id", 1).put("cod_iata", "GRU");
+        final Struct after = new Struct(FLIGHT).put("id", 3).put("customer_id", 2).put("cod_iata", "GRU");
+        final FlightChange v = (FlightChange) mapper.map(record("flight", FLIGHT, 3, before, after, "u", "false"))
+                .orElseThrow().value();
+        assertEquals(1, v.getBefore().getCustomerId());
+        assertEquals(2, v.getAfter().getCustomerId());
+        assertNull(v.getAfter().getDtUpdate());
+    }
+
+    @Test
+    void aNullCustomerIdCannotBeMappedAndSaysWhich() {
+        final Struct after = new Struct(FLIGHT).put("id", 3).put("customer_id", null);
+        final UnmappableChangeException e = assertThrows(UnmappableChangeException.class,
+                () -> mapper.map(record("flight", FLIGHT, 3, null, after, "c", "false")));
+        assertTrue(e.getMessage().contains("flight.customer_id must be a non-null int4"), e.getMessage());
+    }
+
+    @Test
+    void aColumnWhoseTypeChangedCannotBeMapped() {
+        final Schema drifted = SchemaBuilder.struct().optional().field("id", Schema.INT32_SCHEMA)
+                .field("nascimento", Schema.OPTIONAL_STRING_SCHEMA).build();
+        final Struct after = new Struct(drifted).put("id", 1).put("nascimento", "09/03/1985");
+        final UnmappableChangeException e = assertThrows(UnmappableChangeException.class,
+                () -> mapper.map(record("customers", drifted, 1, null, after, "c", "false")));
+        assertTrue(e.getMessage().contains("nascimento must be a date"), e.getMessage());
+    }
+
+    @Test
+    void heartbeatsAndOtherTablesAreNotChanges() {
+        final Schema hb = SchemaBuilder.struct().name("io.debezium.connector.common.Heartbeat")
+                .field("ts_ms", Schema.INT64_SCHEMA).build();
+        assertEquals(Optional.empty(), mapper.map(new SourceRecord(Map.of(), Map.of(), "__debezium-heartbeat.rtdw",
+                null, null, hb, new Struct(hb).put("ts_ms", 1L))));
+        assertEquals(Optional.empty(), mapper.map(record("orders", CUSTOMER, 1, null, customer(1, "x"), "c", "false")));
+    }
+
+    @Test
+    void lsnIsSpelledAsPostgresSpellsIt() {
+        assertEquals("16/B374D848", PostgresChangeMapper.formatLsn(0x16B374D848L));
+        assertEquals("0/0", PostgresChangeMapper.formatLsn(0));
+    }
+}
