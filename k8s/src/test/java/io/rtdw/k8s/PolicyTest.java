@@ -299,6 +299,18 @@ class PolicyTest {
         }
     }
 
+    /** ksqlDB reads vehicle ids from values: a delete must carry its document (MongoDB pre-images). */
+    @ParameterizedTest(name = "{0}")
+    @FieldSource("OVERLAYS")
+    void vehicleDeletesCarryTheDeletedDocument(final String overlay) {
+        final Container cdc = Overlays.get(overlay, Deployment.class, "cdc-mongodb").getSpec().getTemplate().getSpec()
+                .getContainers().get(0);
+        assertEquals("true", Resources.envValue(cdc, "RTDW_MONGO_PRE_IMAGES"));
+        final String init = String.join(" ", Overlays.get(overlay, io.fabric8.kubernetes.api.model.batch.v1.Job.class,
+                "mongodb-replica-set-init").getSpec().getTemplate().getSpec().getContainers().get(0).getCommand());
+        assertTrue(init.contains("changeStreamPreAndPostImages: {enabled: true}"), "the init Job enables pre-images");
+    }
+
     static Container streamsApp(final String overlay) {
         return Overlays.get(overlay, StatefulSet.class, "streams-app").getSpec().getTemplate().getSpec().getContainers()
                 .stream().filter(c -> c.getName().equals("streams-app")).findFirst().orElseThrow();
