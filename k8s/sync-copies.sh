@@ -3,6 +3,14 @@
 # directory on every kubectl version): the ksqlDB statements and, once the pinot module has them, the Pinot
 # schema and table config. The tests fail while a copy differs from its original.
 set -eu
+case "${1:-}" in
+  -h|--help)
+    echo "usage: k8s/sync-copies.sh   copy ksql/statements/*.sql to k8s/ksqldb/statements and the pinot module's"
+    echo "                            schema and production table config to k8s/base/pinot/files"
+    exit 0 ;;
+  "") ;;
+  *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")"
 rm -f ksqldb/statements/*.sql
 cp ../ksql/statements/*.sql ksqldb/statements/
