@@ -103,6 +103,11 @@ class SizingTest {
         final Container pg = Overlays.get(PROD, StatefulSet.class, "postgres").getSpec().getTemplate().getSpec()
                 .getContainers().get(0);
         assertTrue(String.join(" ", pg.getArgs()).contains("wal_level=logical"), "PostgreSQL with wal_level=logical");
+        final String keep = pg.getArgs().stream().filter(a -> a.startsWith("max_slot_wal_keep_size=")).findFirst()
+                .orElseThrow().substring("max_slot_wal_keep_size=".length()).replace("GB", "Gi");
+        final StatefulSet pgSet = Overlays.get(PROD, StatefulSet.class, "postgres");
+        assertTrue(quantity(keep).compareTo(Resources.amount(pgSet.getSpec().getVolumeClaimTemplates().get(0).getSpec()
+                .getResources().getRequests(), "storage")) < 0, "retained WAL stays below the volume size");
         final Container mongo = Overlays.get(PROD, StatefulSet.class, "mongodb").getSpec().getTemplate().getSpec()
                 .getContainers().get(0);
         assertTrue(String.join(" ", mongo.getArgs()).contains("--replSet rs0"), "MongoDB as a single-member replica set");
