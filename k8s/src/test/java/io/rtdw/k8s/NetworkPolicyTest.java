@@ -1,0 +1,174 @@
+package io.rtdw.k8s;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
+import io.strimzi.api.kafka.model.bridge.KafkaBridge;
+import io.strimzi.api.kafka.model.kafka.Kafka;
+import io.strimzi.api.kafka.model.kafka.listener.GenericKafkaListener;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.FieldSource;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Evaluates the NetworkPolicies (ours, plus the one Strimzi generates from the listener's networkPolicyPeers) for
+ * the connections the pipeline needs and a few it must not have: each component reaches what it needs and no more.
+ * Every service host named in the environment of a long-running container counts as a needed connection too, so
+ * adding a dependency without its policy fails here.
+ */
+class NetworkPolicyTest {
+
+    static final Iterable<String> OVERLAYS = Overlays.ALL;
+
+    private static final String KAFKA = "rtdw-kafka-bootstrap";
+    private static final String BRIDGE = "kafka-bridge";
+
+    /** source pod -> target service (port). */
+    private static final String[][] NEEDED = {
+            {"streams-app", KAFKA, "9092"}, {"streams-app", "apicurio-registry", "8080"},
+            {"cdc-postgres", KAFKA, "9092"}, {"cdc-postgres", "apicurio-registry", "8080"}, {"cdc-postgres", "postgres", "5432"},
+            {"cdc-mongodb", KAFKA, "9092"}, {"cdc-mongodb", "apicurio-registry", "8080"}, {"cdc-mongodb", "mongodb", "27017"},
+            {"lake-sink", KAFKA, "9092"}, {"lake-sink", "apicurio-registry", "8080"}, {"lake-sink", "minio", "9000"},
+            {"apicurio-registry", KAFKA, "9092"}, {"kafka-ui", KAFKA, "9092"}, {"kafka-ui", "apicurio-registry", "8080"},
+            {BRIDGE, KAFKA, "9092"},
+            {"pinot-server", KAFKA, "9092"}, {"pinot-server", "apicurio-registry", "8080"},
+            {"pinot-server", "pinot-zookeeper", "2181"}, {"pinot-server", "pinot-controller", "9000"},
+            {"pinot-controller", KAFKA, "9092"}, {"pinot-controller", "pinot-zookeeper", "2181"},
+            {"pinot-broker", "pinot-zookeeper", "2181"}, {"pinot-broker", "pinot-server", "8098"},
+            {"pinot-setup", "pinot-controller", "9000"},
+            {"mongodb-replica-set-init", "mongodb", "27017"}, {"minio-bucket", "minio", "9000"}, {"minio", "minio", "9000"},
+            {"grafana", "prometheus", "9090"},
+            {"prometheus", "streams-app", "8080"}, {"prometheus", "cdc-postgres", "8080"}, {"prometheus", "lake-sink", "8080"},
+            {"prometheus", "postgres", "9187"},
+    };
+
+    private static final String[][] FORBIDDEN = {
+            {"streams-app", "postgres", "5432"}, {"streams-app", "mongodb", "27017"}, {"streams-app", "minio", "9000"},
+            {"lake-sink", "postgres", "5432"}, {"lake-sink", "mongodb", "27017"},
+            {"cdc-postgres", "mongodb", "27017"}, {"cdc-postgres", "minio", "9000"}, {"cdc-mongodb", "postgres", "5432"},
+            {"kafka-ui", "postgres", "5432"}, {"kafka-ui", "mongodb", "27017"}, {"kafka-ui", "minio", "9000"},
+            {"grafana", "postgres", "5432"}, {"pinot-broker", KAFKA, "9092"}, {"prometheus", "postgres", "5432"},
+    };
+
+    @ParameterizedTest(name = "{0}")
+    @FieldSource("OVERLAYS")
+    void neededConnectionsAreAllowedAndOthersAreNot(final String overlay) {
+        final Map<String, Map<String, String>> pods = podLabels(overlay);
+        final List<String> problems = new ArrayList<>();
+        final List<String[]> needed = new ArrayList<>(List.of(NEEDED));
+        needed.addAll(fromEnvironment(overlay));
+        for (final String[] c : needed) {
+            if (!allowed(overlay, pods, c[0], c[1], Integer.parseInt(c[2]))) {
+                problems.add("blocked: " + c[0] + " -> " + c[1] + ":" + c[2]);
+            }
+        }
+        for (final String[] c : FORBIDDEN) {
+            if (allowed(overlay, pods, c[0], c[1], Integer.parseInt(c[2]))) {
+                problems.add("allowed but not needed: " + c[0] + " -> " + c[1] + ":" + c[2]);
+            }
+        }
+        assertEquals(List.of(), problems, overlay);
+    }
+
+    /** Every "host:port" or "http://host:port" of a Service in a container's environment. */
+    private static List<String[]> fromEnvironment(final String overlay) {
+        final List<String[]> found = new ArrayList<>();
+        final List<String> services = new ArrayList<>(Overlays.all(overlay, Service.class).stream()
+                .map(s -> s.getMetadata().getName()).toList());
+        services.add(KAFKA);
+        for (final Overlays.Workload w : Overlays.workloads(overlay)) {
+            if (!w.longRunning()) {
+                continue; // the Pinot setup Job's addresses are template parameters, not its own connections
+            }
+            for (final Container c : w.allContainers()) {
+                for (final EnvVar env : c.getEnv() == null ? List.<EnvVar>of() : c.getEnv()) {
+                    final String value = env.getValue() == null ? "" : env.getValue();
+                    for (final String service : services) {
+                        final var m = java.util.regex.Pattern.compile("(?:^|[/,@])" + service + ":(\\d+)").matcher(value);
+                        while (m.find()) {
+                            found.add(new String[]{w.owner().getMetadata().getName(), service, m.group(1)});
+                        }
+                    }
+                    if (env.getName().equals("PG_HOST")) {
+                        found.add(new String[]{w.owner().getMetadata().getName(), value, "5432"});
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    private static Map<String, Map<String, String>> podLabels(final String overlay) {
+        final Map<String, Map<String, String>> pods = new HashMap<>();
+        Overlays.workloads(overlay).forEach(w -> pods.put(w.owner().getMetadata().getName(), w.template().getMetadata().getLabels()));
+        final KafkaBridge bridge = Overlays.get(overlay, KafkaBridge.class, "rtdw");
+        final Map<String, String> bridgeLabels = new HashMap<>(bridge.getSpec().getTemplate().getPod().getMetadata().getLabels());
+        bridgeLabels.put("strimzi.io/kind", "KafkaBridge");
+        pods.put(BRIDGE, bridgeLabels);
+        return pods;
+    }
+
+    private static boolean allowed(final String overlay, final Map<String, Map<String, String>> pods, final String source,
+                                   final String target, final int port) {
+        final Map<String, String> from = pods.get(source);
+        if (from == null) {
+            throw new AssertionError(overlay + ": no pod " + source);
+        }
+        if (target.equals(KAFKA)) {
+            // Strimzi turns each listener's networkPolicyPeers into a NetworkPolicy on the brokers.
+            for (final GenericKafkaListener l : Overlays.get(overlay, Kafka.class, "rtdw").getSpec().getKafka().getListeners()) {
+                if (l.getPort() == port && l.getNetworkPolicyPeers() != null
+                        && l.getNetworkPolicyPeers().stream().anyMatch(p -> peerMatches(p, from))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        // The labels of the pods behind the Service, or (metrics ports have no Service) of the workload itself.
+        final Map<String, String> to = Overlays.find(overlay, Service.class, target)
+                .flatMap(s -> pods.values().stream().filter(l -> l.entrySet().containsAll(s.getSpec().getSelector().entrySet()))
+                        .findFirst())
+                .orElseGet(() -> pods.get(target));
+        if (to == null) {
+            throw new AssertionError(overlay + ": no Service or pod " + target);
+        }
+        for (final NetworkPolicy policy : Overlays.all(overlay, NetworkPolicy.class)) {
+            if (!selects(policy.getSpec().getPodSelector(), to)) {
+                continue;
+            }
+            for (final NetworkPolicyIngressRule rule : policy.getSpec().getIngress() == null
+                    ? List.<NetworkPolicyIngressRule>of() : policy.getSpec().getIngress()) {
+                final boolean portOk = rule.getPorts() == null || rule.getPorts().isEmpty()
+                        || rule.getPorts().stream().anyMatch(p -> p.getPort() != null && p.getPort().getIntVal() != null
+                        && p.getPort().getIntVal() == port);
+                if (portOk && rule.getFrom() != null && rule.getFrom().stream().anyMatch(p -> peerMatches(p, from))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean peerMatches(final NetworkPolicyPeer peer, final Map<String, String> labels) {
+        return peer.getIpBlock() == null && peer.getPodSelector() != null && selects(peer.getPodSelector(), labels);
+    }
+
+    /** matchLabels only: the policies here use no matchExpressions (an expression fails the test loudly). */
+    private static boolean selects(final LabelSelector selector, final Map<String, String> labels) {
+        if (selector.getMatchExpressions() != null && !selector.getMatchExpressions().isEmpty()) {
+            throw new AssertionError("matchExpressions are not evaluated by this test: " + selector);
+        }
+        final Map<String, String> match = selector.getMatchLabels() == null ? Map.of() : selector.getMatchLabels();
+        return labels.entrySet().containsAll(match.entrySet());
+    }
+}
