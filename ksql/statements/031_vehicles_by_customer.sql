@@ -7,8 +7,7 @@ CREATE TABLE IF NOT EXISTS vehicles_by_customer
     CAST(COUNT(*) AS INT) AS `vehicle_count`,
     COLLECT_LIST(STRUCT(`vehicle_id` := `vehicle_id`, `model_year` := `model_year`, `model` := `model`,
                         `maker` := `maker`, `vehicle_year` := `vehicle_year`, `category` := `category`,
-                        `updated_at` := `updated_at`, `source_ts_ms` := `source_ts_ms`)) AS `vehicles`,
-    MAX(`source_ts_ms`) AS `vehicles_source_ts_ms`
+                        `updated_at` := `updated_at`, `source_ts_ms` := `source_ts_ms`)) AS `vehicles`
   FROM vehicles_current
   GROUP BY `customer_id`
   EMIT CHANGES;

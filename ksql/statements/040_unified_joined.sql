@@ -7,7 +7,9 @@ CREATE TABLE IF NOT EXISTS unified_joined
   SELECT
     c.`customer_id` AS `customer_id`,
     c.`deleted` AS `deleted`,
-    GREATEST(c.`source_ts_ms`, COALESCE(f.`flights_source_ts_ms`, 0), COALESCE(v.`vehicles_source_ts_ms`, 0))
+    GREATEST(c.`source_ts_ms`,
+             COALESCE(ARRAY_MAX(TRANSFORM(f.`flights`, x => x->`source_ts_ms`)), CAST(0 AS BIGINT)),
+             COALESCE(ARRAY_MAX(TRANSFORM(v.`vehicles`, x => x->`source_ts_ms`)), CAST(0 AS BIGINT)))
       AS `source_ts_ms`,
     c.`name` AS `name`, c.`gender` AS `gender`, c.`address` AS `address`, c.`phone` AS `phone`,
     c.`email` AS `email`, c.`photo_url` AS `photo_url`, c.`birth_date` AS `birth_date`,

@@ -1,6 +1,7 @@
 -- The per-customer version: COUNT(*) over the join's changelog grows by exactly one per record of a customer,
 -- whatever the sources' clocks say (Pinot's upsert comparison column, as in the streams app's output).
-CREATE STREAM IF NOT EXISTS unified_joined_changes
+-- The key column must be declared (the KAFKA key format carries no schema); value columns come from the registry.
+CREATE STREAM IF NOT EXISTS unified_joined_changes (`customer_id` INT KEY)
   WITH (KAFKA_TOPIC = 'rtdw.ksql.unified_joined', KEY_FORMAT = 'KAFKA', VALUE_FORMAT = 'AVRO');
 
 CREATE TABLE IF NOT EXISTS unified_customer

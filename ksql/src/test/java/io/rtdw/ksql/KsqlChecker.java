@@ -46,6 +46,11 @@ final class KsqlChecker {
     private static final Pattern PROPERTY = Pattern.compile("(\\w+) = ('[^']*'|\\d+)");
     private static final Pattern FIELD_REF = Pattern.compile("`(after|before|source)`->`(\\w+)`");
     private static final Pattern STRUCT_FIELD = Pattern.compile("`(\\w+)` :=");
+    private static final Pattern AGGREGATE = Pattern.compile("\\b([A-Z_]+)\\(");
+    /** Aggregates that can retract a value, the only ones ksqlDB allows when aggregating a table. */
+    private static final Set<String> TABLE_AGGREGATES = Set.of("COUNT", "SUM", "AVG", "COLLECT_LIST");
+    private static final Set<String> STREAM_ONLY_AGGREGATES = Set.of("MAX", "MIN", "LATEST_BY_OFFSET",
+            "EARLIEST_BY_OFFSET", "TOPK", "TOPKDISTINCT", "COLLECT_SET", "HISTOGRAM", "STDDEV_SAMPLE");
 
     private final TopicCatalog catalog;
 
@@ -96,7 +101,10 @@ final class KsqlChecker {
                     problems.add(st + ": uses " + ref + " before it is defined");
                 }
             }
-            if (defined.put(name, st.file()) != null) {
+            if (derived && rest.toUpperCase(Locale.ROOT).contains(" GROUP BY ")) {
+                checkTableAggregates(st, rest, defined, problems);
+            }
+            if (defined.put(name, create.group(1).toUpperCase(Locale.ROOT)) != null) {
                 problems.add(st + ": " + name + " defined twice");
             }
 
@@ -144,6 +152,21 @@ final class KsqlChecker {
             problems.add("no statement creates the final table " + FINAL_TABLE);
         }
         return problems;
+    }
+
+    /** Aggregating a table needs undoable aggregates: a changed or deleted row is retracted from its old group. */
+    private static void checkTableAggregates(final Statement st, final String rest, final Map<String, String> defined,
+                                             final List<String> problems) {
+        final Matcher from = REFERENCE.matcher(rest);
+        if (!from.find() || !"TABLE".equals(defined.get(from.group(1).toLowerCase(Locale.ROOT)))) {
+            return;
+        }
+        final Matcher agg = AGGREGATE.matcher(rest.toUpperCase(Locale.ROOT));
+        while (agg.find()) {
+            if (STREAM_ONLY_AGGREGATES.contains(agg.group(1))) {
+                problems.add(st + ": " + agg.group(1) + " cannot aggregate a table (only " + TABLE_AGGREGATES + " can retract)");
+            }
+        }
     }
 
     private static void checkColumns(final Statement st, final String rest, final Schema value, final List<String> problems) {

@@ -98,6 +98,12 @@ class KsqlStatementsTest {
     }
 
     @Test
+    void rejectsAnAggregateThatCannotRetractOverATable() {
+        assertProblem(replace("CAST(COUNT(*) AS INT) AS `flight_count`", "MAX(`flight_id`) AS `flight_count`"),
+                "MAX cannot aggregate a table");
+    }
+
+    @Test
     void rejectsAUseBeforeDefinition() {
         final List<Statement> reordered = new ArrayList<>(statements);
         final Statement first = reordered.stream().filter(s -> s.text().contains("customers_current WITH")).findFirst().orElseThrow();
