@@ -32,6 +32,8 @@ import java.util.Set;
  * @param maxRetries         {@code RTDW_CDC_MAX_RETRIES}: connection retries before the process exits non-zero
  * @param retryBackoffMs     {@code RTDW_CDC_RETRY_BACKOFF_MS}: first retry delay (doubles up to 30 s)
  * @param snapshotMode       {@code RTDW_CDC_SNAPSHOT_MODE}: Debezium snapshot.mode
+ * @param pollIntervalMs     {@code RTDW_CDC_POLL_INTERVAL_MS}: Debezium poll.interval.ms (idle wait; bounds latency)
+ * @param pgHeartbeatQuery   {@code RTDW_PG_HEARTBEAT_ACTION_QUERY}: optional heartbeat.action.query (empty: none)
  * @param catalog            the topic catalog ({@code RTDW_TOPIC_PREFIX} ...)
  */
 public record CdcConfig(String bootstrapServers, Set<Source> sources,
@@ -39,7 +41,8 @@ public record CdcConfig(String bootstrapServers, Set<Source> sources,
                         String pgSlot, String pgPublication, boolean pgInitSchema,
                         String mongoUri, boolean mongoPreImages,
                         int httpPort, int maxInFlight, long offsetFlushMs, long heartbeatMs,
-                        int maxRetries, long retryBackoffMs, String snapshotMode, TopicCatalog catalog) {
+                        int maxRetries, long retryBackoffMs, String snapshotMode, long pollIntervalMs,
+                        String pgHeartbeatQuery, TopicCatalog catalog) {
 
     /** A database the process can capture. */
     public enum Source { POSTGRES, MONGODB }
@@ -68,6 +71,8 @@ public record CdcConfig(String bootstrapServers, Set<Source> sources,
         d.put("RTDW_CDC_MAX_RETRIES", "5");
         d.put("RTDW_CDC_RETRY_BACKOFF_MS", "1000");
         d.put("RTDW_CDC_SNAPSHOT_MODE", "initial");
+        d.put("RTDW_CDC_POLL_INTERVAL_MS", "100");
+        d.put("RTDW_PG_HEARTBEAT_ACTION_QUERY", "");
         d.put("RTDW_REGISTRY_URL", "embedded");
         return d;
     }
@@ -113,7 +118,8 @@ public record CdcConfig(String bootstrapServers, Set<Source> sources,
                 integer(env, "RTDW_HTTP_PORT"), integer(env, "RTDW_MAX_IN_FLIGHT"),
                 longValue(env, "RTDW_CDC_OFFSET_FLUSH_MS"), longValue(env, "RTDW_CDC_HEARTBEAT_MS"),
                 integer(env, "RTDW_CDC_MAX_RETRIES"), longValue(env, "RTDW_CDC_RETRY_BACKOFF_MS"),
-                get(env, "RTDW_CDC_SNAPSHOT_MODE"), TopicCatalog.fromEnv(env));
+                get(env, "RTDW_CDC_SNAPSHOT_MODE"), longValue(env, "RTDW_CDC_POLL_INTERVAL_MS"),
+                get(env, "RTDW_PG_HEARTBEAT_ACTION_QUERY"), TopicCatalog.fromEnv(env));
     }
 
     private static String get(final Map<String, String> env, final String name) {
@@ -150,7 +156,9 @@ public record CdcConfig(String bootstrapServers, Set<Source> sources,
                 + ", pgInitSchema=" + pgInitSchema + ", mongoUri=" + redactUri(mongoUri) + ", mongoPreImages="
                 + mongoPreImages + ", httpPort=" + httpPort + ", maxInFlight=" + maxInFlight + ", offsetFlushMs="
                 + offsetFlushMs + ", heartbeatMs=" + heartbeatMs + ", maxRetries=" + maxRetries + ", retryBackoffMs="
-                + retryBackoffMs + ", snapshotMode=" + snapshotMode + ", catalog=" + catalog + "}";
+                + retryBackoffMs + ", snapshotMode=" + snapshotMode + ", pollIntervalMs=" + pollIntervalMs
+                + ", pgHeartbeatQuery=" + (pgHeartbeatQuery.isEmpty() ? "none" : pgHeartbeatQuery) + ", catalog="
+                + catalog + "}";
     }
 
     /** A MongoDB URI with its user info replaced by {@code ***}. */

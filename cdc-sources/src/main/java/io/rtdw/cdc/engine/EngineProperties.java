@@ -35,6 +35,8 @@ public final class EngineProperties {
         p.setProperty("errors.retry.delay.max.ms", "30000");
         p.setProperty("retriable.restart.connector.wait.ms", String.valueOf(config.retryBackoffMs()));
         p.setProperty("snapshot.mode", config.snapshotMode());
+        // Debezium waits this long when the source has nothing new (default 500 ms): it bounds capture latency.
+        p.setProperty("poll.interval.ms", String.valueOf(config.pollIntervalMs()));
         // The engine's own converters are unused (we map Connect records ourselves) but must be loadable.
         p.setProperty("key.converter.schemas.enable", "false");
         p.setProperty("value.converter.schemas.enable", "false");
