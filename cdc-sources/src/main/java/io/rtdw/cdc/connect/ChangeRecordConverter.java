@@ -86,8 +86,10 @@ public final class ChangeRecordConverter implements Converter {
         final MappedChange<?, ?> change = map(topic, headers, schema, value)
                 .orElseThrow(() -> new DataException("nothing to write for this change on " + topic));
         final Topic<?, ?> target = change.topic();
-        return serdes.value(target.valueType().asSubclass(SpecificRecord.class))
-                .serializer().serialize(target.name(), (SpecificRecord) change.value());
+        final org.apache.kafka.common.serialization.Serializer<Object> serializer =
+                (org.apache.kafka.common.serialization.Serializer<Object>) (org.apache.kafka.common.serialization.Serializer<?>)
+                        serdes.value(target.valueType().asSubclass(SpecificRecord.class)).serializer();
+        return serializer.serialize(target.name(), change.value());
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -124,19 +126,24 @@ public final class ChangeRecordConverter implements Converter {
                                                       final Object value) {
         try {
             if (topic.equals(catalog.vehicles().name())) {
-                final Header token = headers == null ? null : headers.lastWithName(CommitTimestamp.RESUME_TOKEN_HEADER);
-                final Header id = headers == null ? null : headers.lastWithName(CommitTimestamp.KEY_ID_HEADER);
+                // Connect has turned the SMT's string headers into bytes (SimpleHeaderConverter: UTF-8 text).
+                final String token = header(headers, CommitTimestamp.RESUME_TOKEN_HEADER);
+                final String id = header(headers, CommitTimestamp.KEY_ID_HEADER);
                 final String valueJson = new String(json.fromConnectData(topic, schema, value), StandardCharsets.UTF_8);
                 final String keyJson = id == null ? null
                         : "{\"id\": " + com.fasterxml.jackson.databind.node.TextNode.valueOf(
-                                String.valueOf(id.value())).toString() + "}";
-                return mongo.map(new DebeziumMongoEventMapper.Event(keyJson, valueJson,
-                        token == null ? null : String.valueOf(token.value())));
+                                id).toString() + "}";
+                return mongo.map(new DebeziumMongoEventMapper.Event(keyJson, valueJson, token));
             }
             return postgres.map(new SourceRecord(null, null, topic, null, null, null, schema, value));
         } catch (final UnmappableChangeException e) {
             throw new DataException("unmappable change on " + topic + ": " + e.getMessage(), e);
         }
+    }
+
+    private static String header(final Headers headers, final String name) {
+        final Header header = headers == null ? null : headers.lastHeader(name);
+        return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 
     @Override

@@ -7,11 +7,13 @@ import io.rtdw.schemas.Op;
 import io.rtdw.schemas.VehicleChange;
 import io.rtdw.schemas.VehicleKey;
 import io.rtdw.serde.RegistrySerdes;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.storage.SimpleHeaderConverter;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -33,11 +35,20 @@ class ChangeRecordConverterTest {
         return c;
     }
 
+    /** What a Connect worker does with a source record: transform, headers through the header converter, convert. */
     private static byte[][] write(final SourceRecord debezium) {
         final SourceRecord r = new CommitTimestamp().apply(debezium);
+        final RecordHeaders headers = new RecordHeaders();
+        try (SimpleHeaderConverter headerConverter = new SimpleHeaderConverter()) {
+            headerConverter.configure(Map.of());
+            r.headers().forEach(h -> headers.add(h.key(), headerConverter.fromConnectHeader(r.topic(), h.key(),
+                    h.schema(), h.value())));
+        } catch (final java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
         return new byte[][] {
-            converter(true).fromConnectData(r.topic(), r.headers(), r.keySchema(), r.key()),
-            converter(false).fromConnectData(r.topic(), r.headers(), r.valueSchema(), r.value())};
+            converter(true).fromConnectData(r.topic(), headers, r.keySchema(), r.key()),
+            converter(false).fromConnectData(r.topic(), headers, r.valueSchema(), r.value())};
     }
 
     @Test
