@@ -1,0 +1,71 @@
+package io.rtdw.lake;
+
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LakeSinkConfigTest {
+
+    private static Map<String, String> minimal() {
+        final Map<String, String> env = new HashMap<>();
+        env.put("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092");
+        env.put("S3_ENDPOINT", "http://minio:9000");
+        env.put("S3_ACCESS_KEY", "ak");
+        env.put("S3_SECRET_KEY", "very-secret");
+        return env;
+    }
+
+    @Test
+    void defaults() {
+        final LakeSinkConfig config = LakeSinkConfig.fromEnv(minimal());
+        assertEquals("rtdw-lake", config.bucket());
+        assertEquals("us-east-1", config.s3Region());
+        assertEquals(8080, config.httpPort());
+        assertEquals(50_000, config.maxRecordsPerFile());
+        assertEquals(Duration.ofMinutes(1), config.flushInterval());
+        assertEquals(Duration.ofMinutes(15), config.snapshotInterval());
+        assertEquals(CompressionCodecName.SNAPPY, config.compression());
+        assertEquals("rtdw.warehouse.unified_customer", config.catalog().unifiedCustomers().name());
+    }
+
+    @Test
+    void kafkaVariablesBecomeClientPropertiesAndReadCommittedIsNotOptional() {
+        final Map<String, String> env = minimal();
+        env.put("KAFKA_SECURITY_PROTOCOL", "SSL");
+        final Map<String, Object> props = LakeSink.consumerProperties(LakeSinkConfig.fromEnv(env));
+        assertEquals("SSL", props.get("security.protocol"));
+        assertEquals("read_committed", props.get("isolation.level"));
+        assertEquals(false, props.get("enable.auto.commit"));
+        assertEquals("kafka:9092", props.get("bootstrap.servers"));
+    }
+
+    @Test
+    void secretIsNeverPrinted() {
+        final String text = LakeSinkConfig.fromEnv(minimal()).toString();
+        assertFalse(text.contains("very-secret"));
+        assertTrue(text.contains("<redacted>"));
+    }
+
+    @Test
+    void clearErrors() {
+        final Map<String, String> noEndpoint = minimal();
+        noEndpoint.remove("S3_ENDPOINT");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> LakeSinkConfig.fromEnv(noEndpoint))
+                .getMessage().contains("S3_ENDPOINT"));
+        final Map<String, String> badNumber = minimal();
+        badNumber.put("RTDW_LAKE_MAX_RECORDS", "many");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> LakeSinkConfig.fromEnv(badNumber))
+                .getMessage().contains("RTDW_LAKE_MAX_RECORDS"));
+        final Map<String, String> lz4 = minimal();
+        lz4.put("RTDW_LAKE_COMPRESSION", "lz4");
+        assertThrows(IllegalArgumentException.class, () -> LakeSinkConfig.fromEnv(lz4));
+    }
+}

@@ -1,0 +1,304 @@
+package io.rtdw.lake;
+
+import io.rtdw.catalog.Topic;
+import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.schemas.CustomerKey;
+import io.rtdw.schemas.UnifiedCustomer;
+import io.rtdw.testing.KafkaClusterExtension;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The lake sink as a real service (child JVM) against the real 3-broker cluster and s3proxy (MinIO stand-in, its
+ * own JVM): it is killed with SIGKILL while records stream in, restarted, killed again during its recovery and
+ * restarted; then DuckDB reads the bucket's files and finds every committed record exactly once, no aborted one,
+ * the oracle's latest state per customer, and a snapshot equal to the live customers.
+ */
+class LakeSinkExactlyOnceIT {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LakeSinkExactlyOnceIT.class);
+
+    @RegisterExtension
+    static final KafkaClusterExtension KAFKA = new KafkaClusterExtension();
+
+    private static final TopicCatalog CATALOG = new TopicCatalog("rtdw", "public", "rtdw", 3, (short) 3);
+    private static final Topic<CustomerKey, UnifiedCustomer> TOPIC = CATALOG.unifiedCustomers();
+    private static final String BUCKET = "rtdw-lake";
+    private static final String ACCESS = "lake-it";
+    private static final String SECRET = "lake-it-secret";
+
+    private final Path work = freshDir(Path.of("target", "it", "lake-sink"));
+    private final Path s3Dir = work.resolve("s3");
+    private final List<ChildProcess> children = new ArrayList<>();
+    private final ExecutorService producerThread = Executors.newSingleThreadExecutor();
+    private int s3Port;
+    private int httpPort;
+
+    @AfterEach
+    void stopEverything() {
+        producerThread.shutdownNow();
+        children.forEach(ChildProcess::close);
+    }
+
+    @Test
+    void killNineAtAnyMomentLeavesEveryCommittedRecordInExactlyOneFile() throws Exception {
+        KAFKA.cluster().createTopics(List.of(TOPIC));
+        startS3Proxy();
+        final UnifiedCustomerScenario scenario = new UnifiedCustomerScenario(KAFKA.cluster().bootstrapServers(), TOPIC,
+                "lake-it");
+        scenario.upsert(range(1, 40));
+
+        ChildProcess sink = startSink(1);
+        final Future<?> producing = producerThread.submit(() -> produce(scenario));
+        awaitFiles(4);
+        LOG.info("kill -9 of the sink while records stream in");
+        sink.kill();
+        sink = startSink(2);
+        // Killed again before or while it rebuilds its state from the topic.
+        ChildProcess.sleep(1500);
+        LOG.info("kill -9 of the restarted sink, during its recovery");
+        sink.kill();
+        sink = startSink(3);
+        producing.get(120, TimeUnit.SECONDS);
+        scenario.delete(List.of(2, 4));
+        scenario.abortedUpsert(range(1, 10));
+        scenario.close();
+
+        awaitSnapshotAtEndOfTopic(sink);
+        sink.close();
+        try (Stream<String> lines = Files.lines(work.resolve("lake-sink.log"))) {
+            assertEquals(1, lines.filter(l -> l.contains("lake sink stopped cleanly")).count(),
+                    "SIGTERM flushes and stops; the kills did not");
+        }
+
+        final Path bucket = s3Dir.resolve(BUCKET);
+        try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement st = duck.createStatement()) {
+            final String changelog = "read_parquet('" + bucket + "/changelog/*/*/*.parquet', hive_partitioning=true,"
+                    + " filename=true)";
+            final Map<String, UnifiedCustomer> expectedRows = scenario.committedRows();
+            LOG.info("{} committed rows, {} changelog files", expectedRows.size(),
+                    scalar(st, "SELECT count(DISTINCT filename) FROM " + changelog));
+
+            assertEquals(expectedRows.size(), scalar(st, "SELECT count(*) FROM " + changelog), "no duplicate, none missing");
+            final Map<String, String> actualRows = new TreeMap<>();
+            try (ResultSet rs = st.executeQuery("SELECT kafka_partition, kafka_offset, customer_id, version FROM " + changelog)) {
+                while (rs.next()) {
+                    actualRows.put(rs.getInt(1) + ":" + rs.getLong(2), rs.getInt(3) + "v" + rs.getLong(4));
+                }
+            }
+            final Map<String, String> expectedIds = new TreeMap<>();
+            expectedRows.forEach((at, value) -> expectedIds.put(at, value.getCustomerId() + "v" + value.getVersion()));
+            assertEquals(expectedIds, actualRows, "exactly the committed records, at their offsets");
+
+            assertEquals(0, scalar(st, "SELECT count(*) FROM " + changelog + " WHERE profession = '"
+                    + UnifiedCustomerScenario.ABORTED + "'"), "aborted records never reach a file");
+            assertEquals(0, scalar(st, "SELECT count(*) FROM " + changelog
+                    + " WHERE p <> kafka_partition OR CAST(dt AS DATE) <> CAST(timezone('UTC', source_ts_ms) AS DATE)"),
+                    "Hive partitions say what the rows hold");
+            assertTrue(scalar(st, "SELECT count(DISTINCT dt) FROM " + changelog) >= 2, "the scenario crosses midnight");
+            assertEquals(0, scalar(st, "SELECT count(*) FROM (SELECT filename, min(kafka_offset) lo, max(kafka_offset) hi"
+                    + " FROM " + changelog + " GROUP BY filename) WHERE NOT ends_with(filename,"
+                    + " printf('%020d-%020d.parquet', lo, hi))"), "file names are their first and last offsets");
+
+            final Map<Integer, String> expectedLatest = new TreeMap<>();
+            scenario.latest().forEach((id, c) -> expectedLatest.put(id, describe(c.getVersion(), c.getDeleted(),
+                    c.getProfession(), c.getFlights().size(), c.getVehicles().size())));
+            assertEquals(expectedLatest, latest(st, "SELECT * FROM " + changelog
+                    + " QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY version DESC) = 1"),
+                    "latest per key from the changelog = the oracle");
+
+            final Map<Integer, String> expectedLive = new TreeMap<>();
+            scenario.live().forEach((id, c) -> expectedLive.put(id, describe(c.getVersion(), false,
+                    c.getProfession(), c.getFlights().size(), c.getVehicles().size())));
+            assertEquals(expectedLive, latest(st, "SELECT * FROM read_parquet('" + bucket + "/snapshot/latest.parquet')"),
+                    "the snapshot holds exactly the live customers");
+        }
+    }
+
+    private static Map<Integer, String> latest(final Statement st, final String sql) throws SQLException {
+        final Map<Integer, String> out = new TreeMap<>();
+        try (ResultSet rs = st.executeQuery("SELECT customer_id, version, deleted, profession, len(flights), len(vehicles)"
+                + " FROM (" + sql + ")")) {
+            while (rs.next()) {
+                assertEquals(null, out.put(rs.getInt(1), describe(rs.getLong(2), rs.getBoolean(3), rs.getString(4),
+                        rs.getInt(5), rs.getInt(6))), "one row per customer");
+            }
+        }
+        return out;
+    }
+
+    private static String describe(final long version, final boolean deleted, final String profession,
+                                   final int flights, final int vehicles) {
+        return "v" + version + (deleted ? " deleted" : " " + profession + " f" + flights + " v" + vehicles);
+    }
+
+    /** Rounds of transactions: updates, new customers, deletes (one re-created), aborted writes. */
+    private static void produce(final UnifiedCustomerScenario scenario) {
+        final Random random = new Random(7);
+        for (int round = 0; round < 60; round++) {
+            final List<Integer> ids = random.ints(8, 1, 60).boxed().distinct().toList();
+            switch (round % 6) {
+                case 2 -> scenario.abortedUpsert(ids);
+                case 4 -> scenario.delete(ids.subList(0, 1));
+                default -> scenario.upsert(ids);
+            }
+            ChildProcess.sleep(50);
+        }
+    }
+
+    private void startS3Proxy() throws IOException {
+        s3Port = ChildProcess.freePort();
+        Files.createDirectories(s3Dir);
+        final Path conf = work.resolve("s3proxy.conf");
+        Files.writeString(conf, String.join("\n",
+                "s3proxy.endpoint=http://127.0.0.1:" + s3Port,
+                "s3proxy.authorization=aws-v2-or-v4",
+                "s3proxy.identity=" + ACCESS,
+                "s3proxy.credential=" + SECRET,
+                "jclouds.provider=filesystem-nio2",
+                "jclouds.filesystem.basedir=" + s3Dir.toAbsolutePath()) + "\n");
+        final String jar = System.getProperty("rtdw.s3proxy.jar");
+        if (jar == null || !Files.isRegularFile(Path.of(jar))) {
+            throw new IllegalStateException("s3proxy jar not found (" + jar + "): run through mvn verify");
+        }
+        final ChildProcess s3 = ChildProcess.java("s3proxy", List.of("-Xmx256m", "-XX:+UseSerialGC"),
+                List.of("-jar", jar, "--properties", conf.toString()), Map.of(), work.resolve("s3proxy.log"));
+        children.add(s3);
+        s3.awaitHttp("http://127.0.0.1:" + s3Port + "/", Duration.ofSeconds(60));
+    }
+
+    private ChildProcess startSink(final int run) {
+        httpPort = ChildProcess.freePort();
+        final Map<String, String> env = new HashMap<>();
+        env.put("KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers());
+        env.put("S3_ENDPOINT", "http://127.0.0.1:" + s3Port);
+        env.put("S3_BUCKET", BUCKET);
+        env.put("S3_ACCESS_KEY", ACCESS);
+        env.put("S3_SECRET_KEY", SECRET);
+        env.put("RTDW_HTTP_PORT", String.valueOf(httpPort));
+        env.put("RTDW_REGISTRY_URL", "embedded");
+        // Small files and frequent flushes: many file boundaries for the kills to fall between.
+        env.put("RTDW_LAKE_MAX_RECORDS", "25");
+        env.put("RTDW_LAKE_FLUSH_INTERVAL_MS", "300");
+        env.put("RTDW_LAKE_SNAPSHOT_INTERVAL_MS", "1000");
+        final ChildProcess sink = ChildProcess.java("lake-sink-" + run,
+                List.of("-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path")),
+                List.of(LakeSinkMain.class.getName()), env, work.resolve("lake-sink.log"));
+        children.add(sink);
+        sink.awaitHttp("http://127.0.0.1:" + httpPort + "/health/live", Duration.ofSeconds(60));
+        return sink;
+    }
+
+    private void awaitFiles(final int atLeast) {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (changelogFiles() < atLeast) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the sink wrote fewer than " + atLeast + " files; see " + work.resolve("lake-sink.log"));
+            }
+            ChildProcess.sleep(100);
+        }
+    }
+
+    private long changelogFiles() {
+        final Path root = s3Dir.resolve(BUCKET).resolve("changelog");
+        if (!Files.isDirectory(root)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(p -> p.toString().endsWith(".parquet")).count();
+        } catch (final IOException | UncheckedIOException e) {
+            return 0; // a directory appeared or vanished while walking
+        }
+    }
+
+    /** Waits until the snapshot's footer says it reflects every committed record (the log-stable offsets). */
+    private void awaitSnapshotAtEndOfTopic(final ChildProcess sink) throws Exception {
+        final Map<TopicPartition, OffsetSpec> request = IntStream.range(0, TOPIC.partitions()).boxed()
+                .collect(Collectors.toMap(p -> new TopicPartition(TOPIC.name(), p), p -> OffsetSpec.latest()));
+        final String expected = KAFKA.cluster().admin().listOffsets(request,
+                        new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get(30, TimeUnit.SECONDS)
+                .entrySet().stream().sorted(Comparator.comparingInt(e -> e.getKey().partition()))
+                .map(e -> e.getKey().partition() + ":" + e.getValue().offset()).collect(Collectors.joining(","));
+        final Path snapshot = s3Dir.resolve(BUCKET).resolve("snapshot").resolve("latest.parquet");
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        String seen = null;
+        while (System.nanoTime() < deadline) {
+            if (!sink.isAlive()) {
+                throw new AssertionError("the sink died with " + sink.exitValue() + "; see " + work.resolve("lake-sink.log"));
+            }
+            if (Files.isRegularFile(snapshot)) {
+                try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement st = duck.createStatement();
+                     ResultSet rs = st.executeQuery("SELECT decode(value) FROM parquet_kv_metadata('" + snapshot
+                             + "') WHERE decode(key) = '" + LakeSink.SNAPSHOT_OFFSETS_KEY + "'")) {
+                    seen = rs.next() ? rs.getString(1) : null;
+                } catch (final SQLException e) {
+                    seen = "unreadable: " + e.getMessage(); // caught mid-rename
+                }
+                if (expected.equals(seen)) {
+                    return;
+                }
+            }
+            ChildProcess.sleep(250);
+        }
+        throw new AssertionError("snapshot at " + seen + ", topic at " + expected);
+    }
+
+    private static long scalar(final Statement st, final String sql) throws SQLException {
+        try (ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static List<Integer> range(final int from, final int to) {
+        return IntStream.rangeClosed(from, to).boxed().toList();
+    }
+
+    private static Path freshDir(final Path path) {
+        try {
+            if (Files.exists(path)) {
+                try (Stream<Path> files = Files.walk(path)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+            return Files.createDirectories(path);
+        } catch (final IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
