@@ -165,8 +165,11 @@ class PostgresCaptureIT {
         exec("DELETE FROM customers WHERE id = 2");
         exec("INSERT INTO customers (id, nome) VALUES (1000, 'new')");
 
+        // Keys live on different partitions, read in no particular order: wait for every expected change.
         final List<ConsumerRecord<CustomerKey, CustomerChange>> c = customers.readUntil(
-                rs -> ids(rs, Op.CREATE).contains(1000), Duration.ofSeconds(60));
+                rs -> ids(rs, Op.CREATE).contains(1000) && ids(rs, Op.DELETE).contains(2)
+                        && rs.stream().anyMatch(r -> r.key().getId() == 1 && r.value().getAfter() != null
+                        && "v5".equals(r.value().getAfter().getProfissao())), Duration.ofSeconds(60));
         final List<ConsumerRecord<FlightKey, FlightChange>> f = flights.readUntil(
                 rs -> rs.stream().filter(r -> r.key().getId() == 1 && r.value().getOp() == Op.UPDATE).count() >= 2,
                 Duration.ofSeconds(30));
@@ -285,6 +288,20 @@ class PostgresCaptureIT {
                 && r.value().getAfter().getProfissao().startsWith("k")).count()
                 + f.stream().filter(r -> r.value().getAfter() != null && r.value().getAfter().getCodIata() != null
                 && r.value().getAfter().getCodIata().startsWith("k")).count();
+        // Acknowledged offsets flow back to PostgreSQL: the slot's confirmed position passes the newest change.
+        final long newest = java.util.stream.Stream.concat(c.stream().map(r -> r.value().getSource().getSequence()),
+                f.stream().map(r -> r.value().getSource().getSequence())).max(Long::compare).orElseThrow();
+        final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        long confirmed = -1;
+        while (confirmed < newest && System.nanoTime() < deadline) {
+            try (Statement st = db.createStatement();
+                 java.sql.ResultSet rs = st.executeQuery("SELECT (confirmed_flush_lsn - '0/0'::pg_lsn)::bigint "
+                         + "FROM pg_replication_slots WHERE slot_name = 'rtdw_cdc'")) {
+                confirmed = rs.next() ? rs.getLong(1) : -1;
+            }
+            Thread.sleep(200);
+        }
+        assertTrue(confirmed >= newest, "slot confirmed " + confirmed + " < newest captured LSN " + newest);
         System.out.printf("kill -9 after %d of %d changes: all %d present, %d records (%d replayed duplicates)%n",
                 atKill, changes, expected.size(), copies, copies - expected.size());
     }
