@@ -13,10 +13,19 @@ import java.util.concurrent.atomic.AtomicReference;
  * The CDC process: captures PostgreSQL {@code customers} and {@code flight} and the MongoDB {@code vehicle}
  * collection into the catalog's CDC topics. Configured only by environment variables ({@code --help}).
  *
- * <p>Exit status: 0 after SIGTERM, 1 when a capture failed at run time (lost database beyond the retry limit, Kafka
- * not acknowledging), 2 when the configuration or the set-up is wrong (the message says what to fix).
+ * <p>Exit status: 143 after SIGTERM (clean shutdown), 1 when a capture failed at run time (lost database beyond the
+ * retry limit, Kafka not acknowledging), 2 when the configuration or the set-up is wrong (the message says what to
+ * fix).
  */
 public final class CdcMain {
+
+    static {
+        // This module's logging config, unless the operator names one; set before the first logger exists. Not called
+        // log4j2.xml so that programs using this module as a library keep their own.
+        if (System.getProperty("log4j2.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", "log4j2-cdc.xml");
+        }
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(CdcMain.class);
 
@@ -91,7 +100,7 @@ public final class CdcMain {
                   RTDW_REPLICATION_FACTOR      topic catalog (see io.rtdw.catalog.TopicCatalog)
 
                 HTTP: /health/live, /health/ready, /metrics (Prometheus text) on RTDW_HTTP_PORT (-1 disables).
-                Exit status: 0 stopped by signal, 1 capture failed at run time, 2 configuration or set-up error.
+                Exit status: 143 stopped by SIGTERM, 1 capture failed at run time, 2 configuration or set-up error.
                 """);
         return b.toString();
     }

@@ -21,6 +21,12 @@ import java.util.concurrent.ExecutionException;
  */
 public final class WorkloadMain {
 
+    static {
+        if (System.getProperty("log4j2.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", "log4j2-cdc.xml");
+        }
+    }
+
     private WorkloadMain() {
     }
 

@@ -28,8 +28,6 @@ final class CdcChild implements AutoCloseable {
         final Path log = logDir.resolve(logName + ".log");
         final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         final ProcessBuilder builder = new ProcessBuilder(List.of(java, "-Xmx384m", "-XX:+UseSerialGC",
-                // The production logging config (Debezium at INFO), not the quiet test config that is also on the classpath.
-                "-Dlog4j2.configurationFile=" + Path.of("src/main/resources/log4j2.xml").toAbsolutePath(),
                 "-cp", System.getProperty("java.class.path"), "io.rtdw.cdc.CdcMain"));
         builder.environment().putAll(env);
         builder.redirectErrorStream(true);

@@ -225,6 +225,7 @@ class PostgresCaptureIT {
             final DeadLetter letter = letters.get(0).value();
             assertTrue(letter.getReason().contains("customer_id"), letter.getReason());
             assertEquals("cdc-postgres", letter.getStage());
+            assertTrue(letter.getSourcePosition().matches("[0-9A-F]+/[0-9A-F]+"), letter.getSourcePosition());
             assertTrue(new String(letter.getOriginalValue().array()).contains("\"bad\""), "the row is kept, readable");
         }
         exec("DELETE FROM flight WHERE id = 5000");
