@@ -6,6 +6,7 @@ import io.rtdw.schemas.DeadLetter;
 import io.rtdw.serde.RegistrySerdes;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -26,7 +27,7 @@ import java.util.concurrent.Future;
  */
 public final class ChangeProducer implements AutoCloseable {
 
-    private final KafkaProducer<byte[], byte[]> producer;
+    private final Producer<byte[], byte[]> producer;
     private final RegistrySerdes serdes;
     private final TopicCatalog catalog;
     private final Map<String, Serializer<Object>> keySerializers = new ConcurrentHashMap<>();
@@ -34,8 +35,14 @@ public final class ChangeProducer implements AutoCloseable {
 
     public ChangeProducer(final String bootstrapServers, final int maxInFlight, final String clientId,
                           final RegistrySerdes serdes, final TopicCatalog catalog) {
-        this.producer = new KafkaProducer<>(config(bootstrapServers, maxInFlight, clientId),
-                new ByteArraySerializer(), new ByteArraySerializer());
+        this(new KafkaProducer<>(config(bootstrapServers, maxInFlight, clientId), new ByteArraySerializer(),
+                new ByteArraySerializer()), serdes, catalog);
+    }
+
+    /** Over any byte-array producer (tests use Kafka's MockProducer to fail a send). */
+    public ChangeProducer(final Producer<byte[], byte[]> producer, final RegistrySerdes serdes,
+                          final TopicCatalog catalog) {
+        this.producer = producer;
         this.serdes = serdes;
         this.catalog = catalog;
     }
