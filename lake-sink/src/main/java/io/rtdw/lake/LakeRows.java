@@ -12,6 +12,8 @@ import org.apache.parquet.conf.PlainParquetConfiguration;
 import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.io.LocalOutputFile;
+import org.apache.parquet.io.OutputFile;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -85,6 +87,18 @@ public final class LakeRows {
     public static byte[] parquet(final List<GenericRecord> rows, final CompressionCodecName codec,
                                  final Map<String, String> metadata) {
         final InMemoryOutputFile file = new InMemoryOutputFile();
+        write(rows, codec, metadata, file);
+        return file.toByteArray();
+    }
+
+    /** Encodes rows as one Parquet file on local disk (the snapshot: too big to assemble in the heap). */
+    public static void parquet(final Iterable<GenericRecord> rows, final CompressionCodecName codec,
+                               final Map<String, String> metadata, final java.nio.file.Path target) {
+        write(rows, codec, metadata, new LocalOutputFile(target));
+    }
+
+    private static void write(final Iterable<GenericRecord> rows, final CompressionCodecName codec,
+                              final Map<String, String> metadata, final OutputFile file) {
         final PlainParquetConfiguration conf = new PlainParquetConfiguration();
         // The 3-level LIST layout of the Parquet spec: what Spark, DuckDB and pyarrow expect for nested lists.
         conf.set("parquet.avro.write-old-list-structure", "false");
@@ -101,8 +115,7 @@ public final class LakeRows {
                 writer.write(row);
             }
         } catch (final IOException e) {
-            throw new UncheckedIOException("cannot encode " + rows.size() + " rows as Parquet", e);
+            throw new UncheckedIOException("cannot encode rows as Parquet", e);
         }
-        return file.toByteArray();
     }
 }

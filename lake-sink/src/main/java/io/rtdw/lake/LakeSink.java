@@ -64,8 +64,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class LakeSink implements Runnable, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LakeSink.class);
-    /** Snapshot object, rewritten atomically. */
-    public static final String SNAPSHOT_OBJECT = "snapshot/latest.parquet";
+    /** Prefix of the snapshot objects. */
+    public static final String SNAPSHOT_PREFIX = "snapshot/";
     /** Footer metadata key of the snapshot: {@code partition:nextOffset,...} it reflects. */
     public static final String SNAPSHOT_OFFSETS_KEY = "rtdw.snapshot.offsets";
 
@@ -149,12 +149,18 @@ public final class LakeSink implements Runnable, AutoCloseable {
         store.ensureBucket();
         final long began = System.nanoTime();
         final BucketState state = BucketState.of(store.list(ChangelogFile.PREFIX));
-        final List<TopicPartition> partitions = consumer.partitionsFor(topic.name(), Duration.ofSeconds(60)).stream()
+        final List<TopicPartition> all = consumer.partitionsFor(topic.name(), Duration.ofSeconds(60)).stream()
                 .map(info -> new TopicPartition(info.topic(), info.partition()))
                 .sorted(Comparator.comparingInt(TopicPartition::partition)).toList();
-        if (partitions.isEmpty()) {
+        if (all.isEmpty()) {
             throw new IllegalStateException("topic " + topic.name() + " does not exist");
         }
+        final List<TopicPartition> partitions = all.stream().filter(tp -> config.owns(tp.partition())).toList();
+        if (partitions.isEmpty()) {
+            throw new IllegalStateException("instance " + config.instance() + " of " + config.instances()
+                    + " owns none of the " + all.size() + " partitions: fewer instances, please");
+        }
+        removeStaleSnapshots();
         consumer.assign(partitions);
         // read_committed: the end offsets are the last stable offsets, what this consumer can reach.
         final Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, Duration.ofSeconds(60));
@@ -286,12 +292,42 @@ public final class LakeSink implements Runnable, AutoCloseable {
         final Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put(SNAPSHOT_OFFSETS_KEY, offsets.toString());
         metadata.put("rtdw.snapshot.written_at", Instant.now().toString());
-        final byte[] parquet = LakeRows.parquet(rows, config.compression(), metadata);
-        store.put(SNAPSHOT_OBJECT, parquet);
+        // On local disk, not in the heap: one row per customer can be large. The upload is still one object.
+        final java.nio.file.Path file;
+        try {
+            file = java.nio.file.Files.createTempFile("rtdw-snapshot-", ".parquet");
+            java.nio.file.Files.delete(file);
+        } catch (final java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create a temporary snapshot file", e);
+        }
+        try {
+            LakeRows.parquet(rows, config.compression(), metadata, file);
+            store.put(config.snapshotObject(), file);
+        } finally {
+            file.toFile().delete();
+        }
         metrics.snapshotWritten(rows.size());
         snapshotDirty = false;
         lastSnapshotNanos = System.nanoTime();
         LOG.info("snapshot: {} live customers at offsets {}", rows.size(), offsets);
+    }
+
+    /**
+     * Instance 0 removes snapshot parts written under another instance count (after a scale change), so that
+     * {@code snapshot/latest*.parquet} never mixes two generations.
+     */
+    private void removeStaleSnapshots() {
+        if (config.instance() != 0) {
+            return;
+        }
+        final String own = config.instances() == 1 ? "snapshot/latest.parquet"
+                : "snapshot/latest-\\d+-of-" + config.instances() + "\\.parquet";
+        for (final String name : store.list(SNAPSHOT_PREFIX)) {
+            if (name.startsWith("snapshot/latest") && !name.matches(own)) {
+                LOG.info("removing {}: written with another RTDW_LAKE_INSTANCES", name);
+                store.delete(name);
+            }
+        }
     }
 
     private void deadLetter(final ConsumerRecord<byte[], byte[]> record, final RuntimeException e) {

@@ -30,11 +30,16 @@ import java.util.TreeMap;
  * @param groupId           {@code RTDW_LAKE_GROUP_ID} (default {@code rtdw-lake-sink}): offsets are committed under
  *                          it for lag monitoring only; the bucket decides where the sink resumes
  * @param catalog           topic names ({@code RTDW_TOPIC_PREFIX} ..., see {@link TopicCatalog#fromEnv})
+ * @param instances         {@code RTDW_LAKE_INSTANCES} (default 1): how many sink instances share the partitions
+ * @param instance          {@code RTDW_LAKE_INSTANCE} (default: the StatefulSet ordinal at the end of
+ *                          {@code HOSTNAME}, or 0 with one instance): this one takes partitions p with
+ *                          {@code p % instances == instance}
  */
 public record LakeSinkConfig(String bootstrapServers, Map<String, String> kafkaOverrides, String s3Endpoint,
                              String s3Region, String bucket, String accessKey, String secretKey, int httpPort,
                              int maxRecordsPerFile, Duration flushInterval, Duration snapshotInterval,
-                             CompressionCodecName compression, String groupId, TopicCatalog catalog) {
+                             CompressionCodecName compression, String groupId, TopicCatalog catalog,
+                             int instances, int instance) {
 
     /** The text of {@code --help}. */
     public static final String HELP = """
@@ -56,12 +61,17 @@ public record LakeSinkConfig(String bootstrapServers, Map<String, String> kafkaO
               RTDW_LAKE_SNAPSHOT_INTERVAL_MS  default 900000: how often snapshot/latest.parquet is rewritten
               RTDW_LAKE_COMPRESSION           default SNAPPY (UNCOMPRESSED, SNAPPY, ZSTD)
               RTDW_LAKE_GROUP_ID              default rtdw-lake-sink (offsets committed for lag monitoring only)
+              RTDW_LAKE_INSTANCES             default 1: sink instances sharing the partitions (StatefulSet replicas)
+              RTDW_LAKE_INSTANCE              default: ordinal at the end of HOSTNAME (lake-sink-2 -> 2); this
+                                              instance writes partitions p with p % INSTANCES == INSTANCE
 
             Layout:
               s3://<bucket>/changelog/dt=<yyyy-mm-dd>/p=<partition>/<firstOffset>-<lastOffset>.parquet
-              s3://<bucket>/snapshot/latest.parquet   (one row per live customer)
+              s3://<bucket>/snapshot/latest.parquet   (one row per live customer; with N instances
+                                                      latest-<i>-of-<N>.parquet, read snapshot/latest*.parquet)
 
-            Run exactly one instance per topic: the bucket is the sink's checkpoint.
+            Each partition must have exactly one writer: the bucket is the sink's checkpoint. Run one instance,
+            or a StatefulSet with RTDW_LAKE_INSTANCES = replicas (never a Deployment with several replicas).
             """;
 
     public LakeSinkConfig {
@@ -82,6 +92,10 @@ public record LakeSinkConfig(String bootstrapServers, Map<String, String> kafkaO
             throw new IllegalArgumentException("RTDW_LAKE_SNAPSHOT_INTERVAL_MS must be > 0");
         }
         NoHadoopCodecs.requireSupported(compression);
+        if (instances < 1 || instance < 0 || instance >= instances) {
+            throw new IllegalArgumentException("RTDW_LAKE_INSTANCE must be in [0, RTDW_LAKE_INSTANCES), was "
+                    + instance + " of " + instances);
+        }
     }
 
     /** Reads and validates the configuration. */
@@ -106,7 +120,36 @@ public record LakeSinkConfig(String bootstrapServers, Map<String, String> kafkaO
                 Duration.ofMillis(intEnv(env, "RTDW_LAKE_SNAPSHOT_INTERVAL_MS", 900_000)),
                 CompressionCodecName.valueOf(env.getOrDefault("RTDW_LAKE_COMPRESSION", "SNAPPY").toUpperCase(Locale.ROOT)),
                 env.getOrDefault("RTDW_LAKE_GROUP_ID", "rtdw-lake-sink"),
-                TopicCatalog.fromEnv(env));
+                TopicCatalog.fromEnv(env),
+                intEnv(env, "RTDW_LAKE_INSTANCES", 1),
+                instance(env));
+    }
+
+    private static int instance(final Map<String, String> env) {
+        if (env.containsKey("RTDW_LAKE_INSTANCE")) {
+            return intEnv(env, "RTDW_LAKE_INSTANCE", 0);
+        }
+        if (intEnv(env, "RTDW_LAKE_INSTANCES", 1) == 1) {
+            return 0;
+        }
+        // A StatefulSet pod is named <set>-<ordinal>: a stable identity, unlike a Deployment's random suffix.
+        final String host = env.getOrDefault("HOSTNAME", "");
+        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("-(\\d+)$").matcher(host);
+        if (!m.find()) {
+            throw new IllegalArgumentException("RTDW_LAKE_INSTANCES > 1 needs RTDW_LAKE_INSTANCE or a StatefulSet "
+                    + "HOSTNAME ending in -<ordinal>, was '" + host + "'");
+        }
+        return Integer.parseInt(m.group(1));
+    }
+
+    /** True when this instance writes {@code partition}. */
+    public boolean owns(final int partition) {
+        return partition % instances == instance;
+    }
+
+    /** Object name of this instance's snapshot. */
+    public String snapshotObject() {
+        return instances == 1 ? "snapshot/latest.parquet" : "snapshot/latest-" + instance + "-of-" + instances + ".parquet";
     }
 
     private static int intEnv(final Map<String, String> env, final String name, final int defaultValue) {
@@ -135,6 +178,6 @@ public record LakeSinkConfig(String bootstrapServers, Map<String, String> kafkaO
                 + ", accessKey=" + accessKey + ", secretKey=<redacted>, httpPort=" + httpPort
                 + ", maxRecordsPerFile=" + maxRecordsPerFile + ", flushInterval=" + flushInterval
                 + ", snapshotInterval=" + snapshotInterval + ", compression=" + compression + ", groupId=" + groupId
-                + ", topic=" + catalog.unifiedCustomers().name() + '}';
+                + ", topic=" + catalog.unifiedCustomers().name() + ", instance=" + instance + "/" + instances + '}';
     }
 }

@@ -5,9 +5,12 @@ import io.minio.ListObjectsArgs;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
+import io.minio.RemoveObjectArgs;
+import io.minio.UploadObjectArgs;
 import io.minio.Result;
 import io.minio.messages.Item;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -41,6 +44,26 @@ public final class MinioObjectStore implements ObjectStore {
                     .data(content, content.length).contentType("application/vnd.apache.parquet").build());
         } catch (final Exception e) {
             throw new IllegalStateException("cannot write s3://" + bucket + "/" + objectName + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void put(final String objectName, final Path file) {
+        try {
+            client.uploadObject(UploadObjectArgs.builder().bucket(bucket).object(objectName)
+                    .filename(file.toString()).contentType("application/vnd.apache.parquet").build());
+        } catch (final Exception e) {
+            throw new IllegalStateException("cannot upload " + file + " to s3://" + bucket + "/" + objectName + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void delete(final String objectName) {
+        try {
+            client.removeObject(RemoveObjectArgs.builder().bucket(bucket).object(objectName).build());
+        } catch (final Exception e) {
+            throw new IllegalStateException("cannot delete s3://" + bucket + "/" + objectName + ": " + e.getMessage(), e);
         }
     }
 

@@ -11,6 +11,12 @@ public interface ObjectStore extends AutoCloseable {
     /** Writes (or replaces) one object. */
     void put(String objectName, byte[] content);
 
+    /** Uploads a local file as one object (multipart for big files; still all-or-nothing). */
+    void put(String objectName, java.nio.file.Path file);
+
+    /** Deletes an object; no error when it does not exist. */
+    void delete(String objectName);
+
     /** Keys of every object under {@code prefix}, recursively. */
     List<String> list(String prefix);
 

@@ -68,4 +68,23 @@ class LakeSinkConfigTest {
         lz4.put("RTDW_LAKE_COMPRESSION", "lz4");
         assertThrows(IllegalArgumentException.class, () -> LakeSinkConfig.fromEnv(lz4));
     }
+
+    @Test
+    void instancesSharePartitionsByStatefulSetOrdinal() {
+        final Map<String, String> env = minimal();
+        env.put("RTDW_LAKE_INSTANCES", "3");
+        env.put("HOSTNAME", "lake-sink-2");
+        final LakeSinkConfig config = LakeSinkConfig.fromEnv(env);
+        assertEquals(2, config.instance());
+        assertTrue(config.owns(2) && config.owns(5));
+        assertFalse(config.owns(0) || config.owns(4));
+        assertEquals("snapshot/latest-2-of-3.parquet", config.snapshotObject());
+        assertEquals("snapshot/latest.parquet", LakeSinkConfig.fromEnv(minimal()).snapshotObject());
+
+        env.put("HOSTNAME", "lake-sink-7f9c4d-x2kqz");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> LakeSinkConfig.fromEnv(env))
+                .getMessage().contains("StatefulSet"), "a Deployment pod name has no stable ordinal");
+        env.put("RTDW_LAKE_INSTANCE", "3");
+        assertThrows(IllegalArgumentException.class, () -> LakeSinkConfig.fromEnv(env));
+    }
 }

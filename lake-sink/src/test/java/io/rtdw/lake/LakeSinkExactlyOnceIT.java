@@ -17,6 +17,10 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -100,6 +104,12 @@ class LakeSinkExactlyOnceIT {
         scenario.close();
 
         awaitSnapshotAtEndOfTopic(sink);
+        final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/health/ready"))
+                .build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+        final String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("rtdw_lake_ready 1") && metrics.contains("rtdw_lake_rows_written_total "), metrics);
         sink.close();
         try (Stream<String> lines = Files.lines(work.resolve("lake-sink.log"))) {
             assertEquals(1, lines.filter(l -> l.contains("lake sink stopped cleanly")).count(),
@@ -217,7 +227,9 @@ class LakeSinkExactlyOnceIT {
         env.put("RTDW_LAKE_FLUSH_INTERVAL_MS", "300");
         env.put("RTDW_LAKE_SNAPSHOT_INTERVAL_MS", "1000");
         final ChildProcess sink = ChildProcess.java("lake-sink-" + run,
-                List.of("-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path")),
+                // log4j's own shutdown hook would race ours and swallow the last log lines
+                List.of("-Xmx256m", "-XX:+UseSerialGC", "-Dlog4j.shutdownHookEnabled=false",
+                        "-cp", System.getProperty("java.class.path")),
                 List.of(LakeSinkMain.class.getName()), env, work.resolve("lake-sink.log"));
         children.add(sink);
         sink.awaitHttp("http://127.0.0.1:" + httpPort + "/health/live", Duration.ofSeconds(60));
