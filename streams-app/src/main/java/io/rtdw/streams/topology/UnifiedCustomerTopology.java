@@ -17,7 +17,6 @@ import io.rtdw.streams.ops.PipelineMetrics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -29,12 +28,13 @@ import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.Stores;
 
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The unified customer topology: {@code customers} as a table, {@code flight} and {@code vehicle} re-keyed by
@@ -74,17 +74,28 @@ public final class UnifiedCustomerTopology {
      */
     public static Topology build(final TopicCatalog catalog, final RegistrySerdes registry, final int maxChildren,
                                  final PipelineMetrics metrics) {
+        return build(catalog, registry, maxChildren, metrics, false);
+    }
+
+    /**
+     * Builds the topology, with RocksDB stores (production) or in-memory stores of the same names (the test
+     * driver, where RocksDB's per-commit checkpoint files would dominate: the driver commits after every record).
+     */
+    public static Topology build(final TopicCatalog catalog, final RegistrySerdes registry, final int maxChildren,
+                                 final PipelineMetrics metrics, final boolean inMemoryStores) {
+        final Function<String, KeyValueBytesStoreSupplier> store =
+                name -> inMemoryStores ? Stores.inMemoryKeyValueStore(name) : Stores.persistentKeyValueStore(name);
         final StreamsBuilder builder = new StreamsBuilder();
         final Topic<byte[], DeadLetter> dlq = catalog.streamsDeadLetters();
         final Produced<byte[], DeadLetter> dlqProduced = Produced.with(Serdes.ByteArray(), registry.valueSerde(dlq));
         final Serde<CustomerKey> customerKeySerde = RegistrySerdes.keySerde(catalog.customers());
 
         final KTable<CustomerKey, CustomerChange> customers = table(builder, catalog.customers(),
-                SourceTable.CUSTOMERS, registry, CUSTOMERS_POSITIONS, CUSTOMERS_LATEST, dlq, dlqProduced, metrics);
+                SourceTable.CUSTOMERS, registry, CUSTOMERS_POSITIONS, CUSTOMERS_LATEST, dlq, dlqProduced, metrics, store);
         final KTable<?, FlightChange> flights = table(builder, catalog.flights(),
-                SourceTable.FLIGHTS, registry, FLIGHT_POSITIONS, FLIGHTS_LATEST, dlq, dlqProduced, metrics);
+                SourceTable.FLIGHTS, registry, FLIGHT_POSITIONS, FLIGHTS_LATEST, dlq, dlqProduced, metrics, store);
         final KTable<?, VehicleChange> vehicles = table(builder, catalog.vehicles(),
-                SourceTable.VEHICLES, registry, VEHICLE_POSITIONS, VEHICLES_LATEST, dlq, dlqProduced, metrics);
+                SourceTable.VEHICLES, registry, VEHICLE_POSITIONS, VEHICLES_LATEST, dlq, dlqProduced, metrics, store);
 
         final Serde<List<UnifiedFlight>> flightListSerde = new AvroListSerde<>(UnifiedFlight.getClassSchema());
         final KTable<CustomerKey, List<UnifiedFlight>> flightsPerCustomer = flights
@@ -95,7 +106,7 @@ public final class UnifiedCustomerTopology {
                         (customer, flight, list) -> Children.upsert(list, flight, Children::flightId),
                         (customer, flight, list) -> Children.remove(list, flight.getFlightId(), Children::flightId),
                         Named.as("flights-aggregate"),
-                        Materialized.<CustomerKey, List<UnifiedFlight>, KeyValueStore<Bytes, byte[]>>as(FLIGHTS_PER_CUSTOMER)
+                        Materialized.<CustomerKey, List<UnifiedFlight>>as(store.apply(FLIGHTS_PER_CUSTOMER))
                                 .withKeySerde(customerKeySerde).withValueSerde(flightListSerde)
                                 .withLoggingEnabled(CHANGELOG_CONFIG));
 
@@ -108,7 +119,7 @@ public final class UnifiedCustomerTopology {
                         (customer, vehicle, list) -> Children.upsert(list, vehicle, Children::vehicleId),
                         (customer, vehicle, list) -> Children.remove(list, vehicle.getVehicleId(), Children::vehicleId),
                         Named.as("vehicles-aggregate"),
-                        Materialized.<CustomerKey, List<UnifiedVehicle>, KeyValueStore<Bytes, byte[]>>as(VEHICLES_PER_CUSTOMER)
+                        Materialized.<CustomerKey, List<UnifiedVehicle>>as(store.apply(VEHICLES_PER_CUSTOMER))
                                 .withKeySerde(customerKeySerde).withValueSerde(vehicleListSerde)
                                 .withLoggingEnabled(CHANGELOG_CONFIG));
 
@@ -117,7 +128,7 @@ public final class UnifiedCustomerTopology {
                 .leftJoin(flightsPerCustomer, joiner::withFlights, Named.as("join-flights"))
                 .leftJoin(vehiclesPerCustomer, joiner::withVehicles, Named.as("join-vehicles"));
 
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(UNIFIED_VERSIONS),
+        builder.addStateStore(Stores.keyValueStoreBuilder(store.apply(UNIFIED_VERSIONS),
                 customerKeySerde, VersionState.serde()).withLoggingEnabled(Map.of("min.insync.replicas", "2")));
         final Topic<CustomerKey, UnifiedCustomer> output = catalog.unifiedCustomers();
         unified.toStream(Named.as("unified-changes"))
@@ -134,11 +145,12 @@ public final class UnifiedCustomerTopology {
             final StreamsBuilder builder, final Topic<K, V> topic, final SourceTable<K, V> table,
             final RegistrySerdes registry, final String positionsStore, final String latestStore,
             final Topic<byte[], DeadLetter> dlq, final Produced<byte[], DeadLetter> dlqProduced,
-            final PipelineMetrics metrics) {
+            final PipelineMetrics metrics,
+            final Function<String, KeyValueBytesStoreSupplier> store) {
         final String name = table.name();
         final Serde<K> keySerde = RegistrySerdes.keySerde(topic);
         final Serde<V> valueSerde = registry.valueSerde(topic);
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(positionsStore),
+        builder.addStateStore(Stores.keyValueStoreBuilder(store.apply(positionsStore),
                 keySerde, Serdes.Long()).withLoggingEnabled(Map.of("min.insync.replicas", "2")));
 
         final KStream<K, Decoded<V>> decoded = builder
@@ -158,7 +170,7 @@ public final class UnifiedCustomerTopology {
                 .processValues(() -> new ApplyProcessor<>(table, positionsStore, metrics), Named.as(name + "-apply"),
                         positionsStore)
                 .toTable(Named.as(name + "-table"),
-                        Materialized.<K, V, KeyValueStore<Bytes, byte[]>>as(latestStore)
+                        Materialized.<K, V>as(store.apply(latestStore))
                                 .withKeySerde(keySerde)
                                 .withValueSerde(new PlainAvroSerde<>(topic.valueType()))
                                 .withLoggingEnabled(Map.of("min.insync.replicas", "2")));
