@@ -5,6 +5,7 @@ import io.rtdw.cdc.CdcConfig;
 import io.rtdw.cdc.engine.ChangeProducer;
 import io.rtdw.cdc.mongodb.DebeziumMongoEventMapper;
 import io.rtdw.cdc.mongodb.DebeziumMongoEventWriter;
+import io.rtdw.cdc.mongodb.VehicleEventsToKafka;
 import io.rtdw.cdc.postgres.PostgresPreflight;
 import io.rtdw.serde.RegistrySerdes;
 
@@ -13,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 
 /**
  * Command line of the workload generator: writes reproducible changes into PostgreSQL and MongoDB at a given rate.
@@ -123,19 +123,9 @@ public final class WorkloadMain {
                 final ChangeProducer p = new ChangeProducer(env.getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"),
                         1, "rtdw-workload", RegistrySerdes.fromEnv(env), catalog);
                 producer = p;
-                final DebeziumMongoEventMapper mapper = new DebeziumMongoEventMapper(catalog);
                 appliers.add(new DebeziumEventApplier(new DebeziumMongoEventWriter(catalog.prefix(), catalog.mongoDb(),
-                        "vehicle"), preImages, System::currentTimeMillis, event -> {
-                            try {
-                                p.send(mapper.map(event).orElseThrow()).get();
-                            } catch (final InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                                throw new IllegalStateException(e);
-                            } catch (final ExecutionException e) {
-                                throw new IllegalStateException("vehicle change not acknowledged: "
-                                        + e.getCause().getMessage(), e.getCause());
-                            }
-                        }));
+                        "vehicle"), preImages, System::currentTimeMillis,
+                        new VehicleEventsToKafka(new DebeziumMongoEventMapper(catalog), p)));
             }
             System.out.printf("applying %d initial rows and %d changes (seed %d, %.0f/s, vehicles: %s)%n",
                     customers + flights + ("none".equals(vehicleMode) ? 0 : vehicles), changes, seed, rate, vehicleMode);

@@ -23,12 +23,20 @@ final class CdcChild implements AutoCloseable {
     }
 
     static CdcChild start(final Map<String, String> env, final String logName) throws IOException {
+        return start("io.rtdw.cdc.CdcMain", List.of(), env, logName);
+    }
+
+    /** Any main class of the module in a child JVM with the test's classpath. */
+    static CdcChild start(final String mainClass, final List<String> args, final Map<String, String> env,
+                          final String logName) throws IOException {
         final Path logDir = Path.of("target", "child-logs");
         Files.createDirectories(logDir);
         final Path log = logDir.resolve(logName + ".log");
         final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        final ProcessBuilder builder = new ProcessBuilder(List.of(java, "-Xmx384m", "-XX:+UseSerialGC",
-                "-cp", System.getProperty("java.class.path"), "io.rtdw.cdc.CdcMain"));
+        final List<String> command = new java.util.ArrayList<>(List.of(java, "-Xmx384m", "-XX:+UseSerialGC",
+                "-cp", System.getProperty("java.class.path"), mainClass));
+        command.addAll(args);
+        final ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().putAll(env);
         builder.redirectErrorStream(true);
         builder.redirectOutput(log.toFile());
