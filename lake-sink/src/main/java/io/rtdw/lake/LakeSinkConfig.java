@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * @param accessKey         {@code S3_ACCESS_KEY} (required; from a Secret)
  * @param secretKey         {@code S3_SECRET_KEY} (required; from a Secret; never logged)
  * @param httpPort          {@code RTDW_HTTP_PORT} (default 8080): /health/live, /health/ready, /metrics
- * @param maxRecordsPerFile {@code RTDW_LAKE_MAX_RECORDS} (default 50000): a file is closed at this many rows
+ * @param maxRecordsPerFile {@code RTDW_LAKE_MAX_RECORDS} (default 10000): a file is closed at this many rows
  * @param flushInterval     {@code RTDW_LAKE_FLUSH_INTERVAL_MS} (default 60000): a file is closed at the latest this
  *                          long after its first row arrived; the bound on lake latency
  * @param snapshotInterval  {@code RTDW_LAKE_SNAPSHOT_INTERVAL_MS} (default 900000): how often the latest-state
@@ -56,7 +56,7 @@ public record LakeSinkConfig(String bootstrapServers, Map<String, String> kafkaO
               RTDW_REGISTRY_URL               Apicurio v3 API URL, or 'embedded' (default)
               RTDW_TOPIC_PREFIX ...           topic names, see TopicCatalog (default prefix rtdw)
               RTDW_HTTP_PORT                  default 8080: /health/live /health/ready /metrics
-              RTDW_LAKE_MAX_RECORDS           default 50000 rows per file
+              RTDW_LAKE_MAX_RECORDS           default 10000 rows per file (buffered in memory per partition)
               RTDW_LAKE_FLUSH_INTERVAL_MS     default 60000: max time a row waits before its file is written
               RTDW_LAKE_SNAPSHOT_INTERVAL_MS  default 900000: how often snapshot/latest.parquet is rewritten
               RTDW_LAKE_COMPRESSION           default SNAPPY (UNCOMPRESSED, SNAPPY, ZSTD)
@@ -115,7 +115,7 @@ public record LakeSinkConfig(String bootstrapServers, Map<String, String> kafkaO
                 env.get("S3_ACCESS_KEY"),
                 env.get("S3_SECRET_KEY"),
                 intEnv(env, "RTDW_HTTP_PORT", 8080),
-                intEnv(env, "RTDW_LAKE_MAX_RECORDS", 50_000),
+                intEnv(env, "RTDW_LAKE_MAX_RECORDS", 10_000),
                 Duration.ofMillis(intEnv(env, "RTDW_LAKE_FLUSH_INTERVAL_MS", 60_000)),
                 Duration.ofMillis(intEnv(env, "RTDW_LAKE_SNAPSHOT_INTERVAL_MS", 900_000)),
                 CompressionCodecName.valueOf(env.getOrDefault("RTDW_LAKE_COMPRESSION", "SNAPPY").toUpperCase(Locale.ROOT)),

@@ -10,12 +10,18 @@ import io.minio.UploadObjectArgs;
 import io.minio.Result;
 import io.minio.messages.Item;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /** {@link ObjectStore} on any S3 API (MinIO in production, s3proxy in tests) through the MinIO Java client. */
 public final class MinioObjectStore implements ObjectStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MinioObjectStore.class);
+    private static final int ATTEMPTS = 4;
 
     private final MinioClient client;
     private final String bucket;
@@ -39,23 +45,47 @@ public final class MinioObjectStore implements ObjectStore {
 
     @Override
     public void put(final String objectName, final byte[] content) {
-        try {
-            client.putObject(PutObjectArgs.builder().bucket(bucket).object(objectName)
-                    .data(content, content.length).contentType("application/vnd.apache.parquet").build());
-        } catch (final Exception e) {
-            throw new IllegalStateException("cannot write s3://" + bucket + "/" + objectName + ": " + e.getMessage(), e);
-        }
+        withRetries("write s3://" + bucket + "/" + objectName, () -> client.putObject(PutObjectArgs.builder()
+                .bucket(bucket).object(objectName).data(content, content.length)
+                .contentType("application/vnd.apache.parquet").build()));
     }
 
     @Override
     public void put(final String objectName, final Path file) {
-        try {
-            client.uploadObject(UploadObjectArgs.builder().bucket(bucket).object(objectName)
-                    .filename(file.toString()).contentType("application/vnd.apache.parquet").build());
-        } catch (final Exception e) {
-            throw new IllegalStateException("cannot upload " + file + " to s3://" + bucket + "/" + objectName + ": "
-                    + e.getMessage(), e);
+        withRetries("upload " + file + " to s3://" + bucket + "/" + objectName, () -> client.uploadObject(
+                UploadObjectArgs.builder().bucket(bucket).object(objectName).filename(file.toString())
+                        .contentType("application/vnd.apache.parquet").build()));
+    }
+
+    /**
+     * A write is retried a few times before the sink gives up (and exits to be restarted): retrying is safe
+     * because a name always stands for the same rows, and a blip of MinIO should not cost a recovery.
+     */
+    private static void withRetries(final String what, final S3Call call) {
+        Exception last = null;
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            try {
+                call.run();
+                return;
+            } catch (final Exception e) {
+                last = e;
+                if (attempt < ATTEMPTS) {
+                    LOG.warn("cannot {} (attempt {} of {}): {}; retrying", what, attempt, ATTEMPTS, e.toString());
+                    try {
+                        Thread.sleep(1000L * attempt);
+                    } catch (final InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
         }
+        throw new IllegalStateException("cannot " + what + ": " + (last == null ? "interrupted" : last.getMessage()), last);
+    }
+
+    @FunctionalInterface
+    private interface S3Call {
+        void run() throws Exception;
     }
 
     @Override

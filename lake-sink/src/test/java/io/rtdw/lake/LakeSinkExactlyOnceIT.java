@@ -63,26 +63,26 @@ class LakeSinkExactlyOnceIT {
     private static final TopicCatalog CATALOG = new TopicCatalog("rtdw", "public", "rtdw", 3, (short) 3);
     private static final Topic<CustomerKey, UnifiedCustomer> TOPIC = CATALOG.unifiedCustomers();
     private static final String BUCKET = "rtdw-lake";
-    private static final String ACCESS = "lake-it";
-    private static final String SECRET = "lake-it-secret";
 
     private final Path work = freshDir(Path.of("target", "it", "lake-sink"));
-    private final Path s3Dir = work.resolve("s3");
     private final List<ChildProcess> children = new ArrayList<>();
+    private S3ProxyServer s3;
     private final ExecutorService producerThread = Executors.newSingleThreadExecutor();
-    private int s3Port;
     private int httpPort;
 
     @AfterEach
     void stopEverything() {
         producerThread.shutdownNow();
         children.forEach(ChildProcess::close);
+        if (s3 != null) {
+            s3.close();
+        }
     }
 
     @Test
     void killNineAtAnyMomentLeavesEveryCommittedRecordInExactlyOneFile() throws Exception {
         KAFKA.cluster().createTopics(List.of(TOPIC));
-        startS3Proxy();
+        s3 = S3ProxyServer.start(work);
         final UnifiedCustomerScenario scenario = new UnifiedCustomerScenario(KAFKA.cluster().bootstrapServers(), TOPIC,
                 "lake-it");
         scenario.upsert(range(1, 40));
@@ -116,7 +116,7 @@ class LakeSinkExactlyOnceIT {
                     "SIGTERM flushes and stops; the kills did not");
         }
 
-        final Path bucket = s3Dir.resolve(BUCKET);
+        final Path bucket = s3.bucketDir(BUCKET);
         try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement st = duck.createStatement()) {
             final String changelog = "read_parquet('" + bucket + "/changelog/*/*/*.parquet', hive_partitioning=true,"
                     + " filename=true)";
@@ -191,35 +191,14 @@ class LakeSinkExactlyOnceIT {
         }
     }
 
-    private void startS3Proxy() throws IOException {
-        s3Port = ChildProcess.freePort();
-        Files.createDirectories(s3Dir);
-        final Path conf = work.resolve("s3proxy.conf");
-        Files.writeString(conf, String.join("\n",
-                "s3proxy.endpoint=http://127.0.0.1:" + s3Port,
-                "s3proxy.authorization=aws-v2-or-v4",
-                "s3proxy.identity=" + ACCESS,
-                "s3proxy.credential=" + SECRET,
-                "jclouds.provider=filesystem-nio2",
-                "jclouds.filesystem.basedir=" + s3Dir.toAbsolutePath()) + "\n");
-        final String jar = System.getProperty("rtdw.s3proxy.jar");
-        if (jar == null || !Files.isRegularFile(Path.of(jar))) {
-            throw new IllegalStateException("s3proxy jar not found (" + jar + "): run through mvn verify");
-        }
-        final ChildProcess s3 = ChildProcess.java("s3proxy", List.of("-Xmx256m", "-XX:+UseSerialGC"),
-                List.of("-jar", jar, "--properties", conf.toString()), Map.of(), work.resolve("s3proxy.log"));
-        children.add(s3);
-        s3.awaitHttp("http://127.0.0.1:" + s3Port + "/", Duration.ofSeconds(60));
-    }
-
     private ChildProcess startSink(final int run) {
         httpPort = ChildProcess.freePort();
         final Map<String, String> env = new HashMap<>();
         env.put("KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers());
-        env.put("S3_ENDPOINT", "http://127.0.0.1:" + s3Port);
+        env.put("S3_ENDPOINT", s3.endpoint());
         env.put("S3_BUCKET", BUCKET);
-        env.put("S3_ACCESS_KEY", ACCESS);
-        env.put("S3_SECRET_KEY", SECRET);
+        env.put("S3_ACCESS_KEY", S3ProxyServer.ACCESS);
+        env.put("S3_SECRET_KEY", S3ProxyServer.SECRET);
         env.put("RTDW_HTTP_PORT", String.valueOf(httpPort));
         env.put("RTDW_REGISTRY_URL", "embedded");
         // Small files and frequent flushes: many file boundaries for the kills to fall between.
@@ -247,7 +226,7 @@ class LakeSinkExactlyOnceIT {
     }
 
     private long changelogFiles() {
-        final Path root = s3Dir.resolve(BUCKET).resolve("changelog");
+        final Path root = s3.bucketDir(BUCKET).resolve("changelog");
         if (!Files.isDirectory(root)) {
             return 0;
         }
@@ -266,7 +245,7 @@ class LakeSinkExactlyOnceIT {
                         new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get(30, TimeUnit.SECONDS)
                 .entrySet().stream().sorted(Comparator.comparingInt(e -> e.getKey().partition()))
                 .map(e -> e.getKey().partition() + ":" + e.getValue().offset()).collect(Collectors.joining(","));
-        final Path snapshot = s3Dir.resolve(BUCKET).resolve("snapshot").resolve("latest.parquet");
+        final Path snapshot = s3.bucketDir(BUCKET).resolve("snapshot").resolve("latest.parquet");
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         String seen = null;
         while (System.nanoTime() < deadline) {
