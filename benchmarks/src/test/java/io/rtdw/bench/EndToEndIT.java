@@ -1,0 +1,204 @@
+package io.rtdw.bench;
+
+import io.rtdw.catalog.SourceChange;
+import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.cdc.CdcProcess;
+import io.rtdw.cdc.engine.ChangeProducer;
+import io.rtdw.cdc.mongodb.DebeziumMongoEventMapper;
+import io.rtdw.cdc.mongodb.DebeziumMongoEventWriter;
+import io.rtdw.cdc.mongodb.VehicleEventsToKafka;
+import io.rtdw.cdc.workload.DebeziumEventApplier;
+import io.rtdw.cdc.workload.PostgresApplier;
+import io.rtdw.cdc.workload.WorkloadGenerator;
+import io.rtdw.cdc.workload.WorkloadRunner;
+import io.rtdw.schemas.UnifiedCustomer;
+import io.rtdw.schemas.UnifiedFlight;
+import io.rtdw.schemas.UnifiedVehicle;
+import io.rtdw.schemas.VehicleChange;
+import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.streams.StreamsApp;
+import io.rtdw.streams.config.StreamsSettings;
+import io.rtdw.testing.KafkaClusterExtension;
+import io.rtdw.testing.KafkaTestCluster;
+import io.rtdw.testing.Oracle;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The whole pipeline with real components: the cdc-sources workload generator writes customers and flights into a
+ * real PostgreSQL (some rows before capture starts, so the snapshot is exercised, the rest streamed) and vehicle
+ * changes as Debezium MongoDB events mapped and produced the way the MongoDB capture does (no MongoDB can run
+ * here); the real capture process (the code {@code CdcMain} runs) puts the PostgreSQL changes on the CDC topics; the
+ * real streams app, configured through {@link StreamsSettings#fromEnv}, joins them; the output read with
+ * {@code read_committed} must end equal to
+ * <ol>
+ *   <li>the generator's own source state (every change captured, nothing stale: ids, owners and changed columns),
+ *   and</li>
+ *   <li>exactly the SQL-join {@link Oracle} computed from the captured change records (every column).</li>
+ * </ol>
+ */
+class EndToEndIT {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EndToEndIT.class);
+
+    @RegisterExtension
+    static final KafkaClusterExtension KAFKA = new KafkaClusterExtension();
+
+    @Test
+    void generatedSourceChangesEndAsTheSqlJoin() throws Exception {
+        final KafkaTestCluster cluster = KAFKA.cluster();
+        final TopicCatalog catalog = new TopicCatalog("e2e", "public", "rtdw", 3, (short) 3);
+        cluster.createTopics(catalog.all());
+        final WorkloadGenerator generator = new WorkloadGenerator(new WorkloadGenerator.Options(2026, 40, 60, 50,
+                0.1, true));
+        final int initial = 40 + 60 + 50;
+        final int streamed = 900;
+
+        final Map<String, String> env = new HashMap<>();
+        env.put("KAFKA_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
+        env.put("RTDW_APPLICATION_ID", "rtdw-e2e");
+        env.put("RTDW_STATE_DIR", Files.createTempDirectory("rtdw-e2e-state").toString());
+        env.put("RTDW_HTTP_PORT", "-1");
+        env.put("RTDW_COMMIT_INTERVAL_MS", "100");
+        env.put("RTDW_NUM_STANDBY_REPLICAS", "0");
+        env.put("RTDW_MAX_CHILDREN", "10000"); // no cap: the oracle keeps every child
+        env.put("RTDW_TOPIC_PREFIX", catalog.prefix());
+        env.put("RTDW_TOPIC_PARTITIONS", String.valueOf(catalog.partitions()));
+
+        try (PgSource pg = PgSource.start();
+             ChangeProducer vehicleProducer = new ChangeProducer(cluster.bootstrapServers(), 1, "e2e-vehicles",
+                     RegistrySerdes.embedded(), catalog);
+             StreamsApp app = new StreamsApp(StreamsSettings.fromEnv(env));
+             OutputWatcher output = new OutputWatcher(cluster.bootstrapServers(), catalog.unifiedCustomers(),
+                     RegistrySerdes.embedded(), true)) {
+            final List<WorkloadGenerator.Applier> appliers = List.of(new PostgresApplier(pg.connect("postgres")),
+                    new DebeziumEventApplier(new DebeziumMongoEventWriter(catalog.prefix(), catalog.mongoDb(), "vehicle"),
+                            false, System::currentTimeMillis,
+                            new VehicleEventsToKafka(new DebeziumMongoEventMapper(catalog), vehicleProducer)));
+            // Rows that exist before capture starts arrive through Debezium's snapshot.
+            WorkloadRunner.run(generator, initial, 0, appliers);
+            app.start();
+            try (CdcProcess cdc = Capture.startPostgres(cluster.bootstrapServers(), catalog, pg.port(), "postgres",
+                    "e2e_slot", 1, 100)) {
+                WorkloadRunner.run(generator, streamed, 0, appliers);
+                final Map<Integer, String> expected = project(generator);
+                final long deadline = System.currentTimeMillis() + 90_000;
+                Map<Integer, String> actual = Map.of();
+                while (System.currentTimeMillis() < deadline) {
+                    actual = project(output.state());
+                    if (actual.equals(expected)) {
+                        break;
+                    }
+                    Thread.sleep(250);
+                }
+                assertEquals(expected, actual, "output = the generator's source state (customers LEFT JOIN children)");
+            }
+            for (final WorkloadGenerator.Applier applier : appliers) {
+                applier.close();
+            }
+
+            final Oracle oracle = new Oracle();
+            final List<SourceChange> captured = readCdcTopics(cluster.bootstrapServers(), catalog);
+            oracle.applyAll(captured);
+            final Map<Integer, UnifiedCustomer> actual = new TreeMap<>();
+            output.state().forEach((id, r) -> actual.put(id, Oracle.normalize(r)));
+            assertEquals(oracle.expected().keySet(), actual.keySet(), "live customers");
+            oracle.expected().forEach((id, want) -> assertEquals(want, actual.get(id), "customer " + id));
+            assertTrue(output.problems().isEmpty(), "versions grow by one, none repeated: " + output.problems());
+            assertFalse(generator.customers().isEmpty(), "the workload leaves customers");
+            assertTrue(generator.vehicles().values().stream().anyMatch(v -> generator.customers().containsKey(v.customerId())),
+                    "some vehicles are joined");
+            LOG.info("end-to-end: {} captured/produced source changes, {} output records, {} live customers",
+                    captured.size(), output.records(), actual.size());
+        }
+    }
+
+    /** What the SQL join must show per customer, from the generator's own source state. */
+    private static Map<Integer, String> project(final WorkloadGenerator g) {
+        final Map<Integer, String> out = new TreeMap<>();
+        g.customers().forEach((id, c) -> out.put(id, c.nome() + "|" + c.endereco() + "|" + c.telefone() + "|"
+                + c.profissao() + "|flights=" + g.flights().values().stream().filter(f -> f.customerId() == id)
+                .map(f -> f.id() + ":" + f.codIata()).sorted().collect(Collectors.joining(","))
+                + "|vehicles=" + g.vehicles().values().stream().filter(v -> v.customerId() == id)
+                .map(v -> v.id() + ":" + v.modelo()).sorted().collect(Collectors.joining(","))));
+        return out;
+    }
+
+    /** The same projection of the output records. */
+    private static Map<Integer, String> project(final Map<Integer, UnifiedCustomer> state) {
+        final Map<Integer, String> out = new TreeMap<>();
+        state.forEach((id, c) -> out.put(id, c.getName() + "|" + c.getAddress() + "|" + c.getPhone() + "|"
+                + c.getProfession() + "|flights=" + c.getFlights().stream()
+                .map((UnifiedFlight f) -> f.getFlightId() + ":" + f.getIataCode()).sorted().collect(Collectors.joining(","))
+                + "|vehicles=" + c.getVehicles().stream()
+                .map((UnifiedVehicle v) -> v.getVehicleId() + ":" + v.getModel()).sorted().collect(Collectors.joining(","))));
+        return out;
+    }
+
+    /** Every committed record of the three CDC topics, as source changes, in partition order. */
+    private static List<SourceChange> readCdcTopics(final String bootstrap, final TopicCatalog catalog) {
+        final RegistrySerdes registry = RegistrySerdes.embedded();
+        final List<SourceChange> changes = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            for (final SourceChange.Table table : SourceChange.Table.values()) {
+                final String topic = table.topic(catalog).name();
+                final List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                        .map(p -> new TopicPartition(topic, p.partition())).toList();
+                consumer.assign(partitions);
+                consumer.seekToBeginning(partitions);
+                final Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+                final long deadline = System.currentTimeMillis() + 60_000;
+                while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                    assertTrue(System.currentTimeMillis() < deadline, "reading " + topic);
+                    for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                        if (r.value() == null) {
+                            continue;
+                        }
+                        changes.add(switch (table) {
+                            case CUSTOMERS -> SourceChange.of(registry.valueSerde(catalog.customers()).deserializer()
+                                    .deserialize(topic, r.value()));
+                            case FLIGHT -> SourceChange.of(registry.valueSerde(catalog.flights()).deserializer()
+                                    .deserialize(topic, r.value()));
+                            case VEHICLE -> vehicle(registry.valueSerde(catalog.vehicles()).deserializer()
+                                    .deserialize(topic, r.value()), r.key(), catalog);
+                        });
+                    }
+                }
+            }
+        }
+        return changes;
+    }
+
+    /** Vehicle deletes without pre-images carry no row: the id comes from the key. */
+    private static SourceChange vehicle(final VehicleChange change, final byte[] key, final TopicCatalog catalog) {
+        if (change.getAfter() == null && change.getBefore() == null) {
+            return new SourceChange(SourceChange.Table.VEHICLE,
+                    RegistrySerdes.keySerde(catalog.vehicles()).deserializer().deserialize(
+                            catalog.vehicles().name(), key), change, change.getSource().getCommitTsMs());
+        }
+        return SourceChange.of(change);
+    }
+}
