@@ -115,6 +115,16 @@ final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * This test JVM's class path minus Hadoop (on it only because provided-scope jars are on test class paths):
+     * the sink must run without Hadoop, as in its container image.
+     */
+    static String classPathWithoutHadoop() {
+        return java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .filter(entry -> !entry.contains("/org/apache/hadoop/"))
+                .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+    }
+
     static int freePort() {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();

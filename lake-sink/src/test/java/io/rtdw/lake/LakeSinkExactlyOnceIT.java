@@ -208,7 +208,7 @@ class LakeSinkExactlyOnceIT {
         final ChildProcess sink = ChildProcess.java("lake-sink-" + run,
                 // log4j's own shutdown hook would race ours and swallow the last log lines
                 List.of("-Xmx256m", "-XX:+UseSerialGC", "-Dlog4j.shutdownHookEnabled=false",
-                        "-cp", System.getProperty("java.class.path")),
+                        "-cp", ChildProcess.classPathWithoutHadoop()),
                 List.of(LakeSinkMain.class.getName()), env, work.resolve("lake-sink.log"));
         children.add(sink);
         sink.awaitHttp("http://127.0.0.1:" + httpPort + "/health/live", Duration.ofSeconds(60));

@@ -84,7 +84,7 @@ class LakeSinkThroughputBenchmark {
             env.put("RTDW_LAKE_FLUSH_INTERVAL_MS", "1000");
             final long sinkStart = System.nanoTime();
             final ChildProcess sink = ChildProcess.java("lake-sink", List.of("-Xmx256m", "-XX:+UseSerialGC",
-                    "-Dlog4j.shutdownHookEnabled=false", "-cp", System.getProperty("java.class.path")),
+                    "-Dlog4j.shutdownHookEnabled=false", "-cp", ChildProcess.classPathWithoutHadoop()),
                     List.of(LakeSinkMain.class.getName()), env, work.resolve("lake-sink.log"));
             children.add(sink);
             final Path bucket = s3.bucketDir("rtdw-lake");
