@@ -3,6 +3,17 @@ package io.rtdw.lake;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.schemas.CustomerKey;
+import io.rtdw.schemas.DeadLetter;
+import io.rtdw.serde.RegistrySerdes;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Deserializer;
 import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.testing.KafkaClusterExtension;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
@@ -21,6 +32,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -81,11 +93,12 @@ class LakeSinkExactlyOnceIT {
 
     @Test
     void killNineAtAnyMomentLeavesEveryCommittedRecordInExactlyOneFile() throws Exception {
-        KAFKA.cluster().createTopics(List.of(TOPIC));
+        KAFKA.cluster().createTopics(List.of(TOPIC, CATALOG.lakeSinkDeadLetters()));
         s3 = S3ProxyServer.start(work);
         final UnifiedCustomerScenario scenario = new UnifiedCustomerScenario(KAFKA.cluster().bootstrapServers(), TOPIC,
                 "lake-it");
         scenario.upsert(range(1, 40));
+        final RecordMetadata poison = sendPoison();
 
         ChildProcess sink = startSink(1);
         final Future<?> producing = producerThread.submit(() -> produce(scenario));
@@ -158,6 +171,47 @@ class LakeSinkExactlyOnceIT {
             assertEquals(expectedLive, latest(st, "SELECT * FROM read_parquet('" + bucket + "/snapshot/latest.parquet')"),
                     "the snapshot holds exactly the live customers");
         }
+
+        // The undecodable record went to the dead-letter topic (at least once: a kill may repeat it) and
+        // cost nothing else.
+        final List<DeadLetter> letters = deadLetters();
+        assertTrue(!letters.isEmpty(), "the poison record is dead-lettered");
+        for (final DeadLetter letter : letters) {
+            assertEquals("lake-sink", letter.getStage());
+            assertEquals(poison.partition(), letter.getSourcePartition());
+            assertEquals(poison.offset(), letter.getSourceOffset());
+            assertEquals("not avro", StandardCharsets.UTF_8.decode(letter.getOriginalValue()).toString());
+        }
+    }
+
+    /** A value no registry serde wrote, in the middle of the topic. */
+    private static RecordMetadata sendPoison() throws Exception {
+        try (KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.cluster().bootstrapServers()),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            return raw.send(new ProducerRecord<>(TOPIC.name(), 0, RegistrySerdes.keySerde(TOPIC).serializer()
+                    .serialize(TOPIC.name(), new CustomerKey(999)), "not avro".getBytes(StandardCharsets.UTF_8))).get();
+        }
+    }
+
+    private static List<DeadLetter> deadLetters() {
+        final String topic = CATALOG.lakeSinkDeadLetters().name();
+        final Deserializer<DeadLetter> values = RegistrySerdes.embedded().valueSerde(CATALOG.lakeSinkDeadLetters())
+                .deserializer();
+        final List<DeadLetter> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.cluster().bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            final TopicPartition tp = new TopicPartition(topic, 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            final long end = consumer.endOffsets(List.of(tp)).get(tp);
+            while (consumer.position(tp) < end) {
+                consumer.poll(Duration.ofMillis(500)).forEach(r -> out.add(values.deserialize(topic, r.value())));
+            }
+        }
+        return out;
     }
 
     private static Map<Integer, String> latest(final Statement st, final String sql) throws SQLException {
