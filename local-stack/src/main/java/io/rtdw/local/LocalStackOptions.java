@@ -1,0 +1,220 @@
+package io.rtdw.local;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The launcher's command line. Every port the stack binds is an option, checked free before anything starts.
+ *
+ * @param rate          workload changes per second
+ * @param duration      how long to run after the stack is up; {@link Duration#ZERO} = until Ctrl-C
+ * @param seed          workload seed (same seed, same changes)
+ * @param dataDir       everything the run writes: PostgreSQL, bucket, Pinot, logs
+ * @param keepData      keep PostgreSQL's and Pinot's data at exit (the bucket and the logs are always kept)
+ * @param progressEvery interval of the progress line
+ * @param ports         port option name -> port
+ */
+public record LocalStackOptions(double rate, Duration duration, long seed, Path dataDir, boolean keepData,
+                                Duration progressEvery, Map<String, Integer> ports) {
+
+    /** Port options and their defaults, in the order they are checked and printed. */
+    public static final Map<String, Integer> DEFAULT_PORTS = defaultPorts();
+
+    private static Map<String, Integer> defaultPorts() {
+        final Map<String, Integer> p = new LinkedHashMap<>();
+        p.put("--pg-port", 55432);
+        p.put("--s3-port", 9010);
+        p.put("--pinot-controller-port", 9000);
+        p.put("--pinot-broker-port", 8099);
+        p.put("--pinot-zk-port", 2123);
+        p.put("--pinot-server-port", 7098);
+        p.put("--cdc-http-port", 8081);
+        p.put("--streams-http-port", 8082);
+        p.put("--lake-http-port", 8083);
+        return java.util.Collections.unmodifiableMap(p);
+    }
+
+    /** What each port is for, for error messages. */
+    static final Map<String, String> PORT_ROLES = Map.of(
+            "--pg-port", "PostgreSQL",
+            "--s3-port", "S3 (s3proxy)",
+            "--pinot-controller-port", "Pinot controller (UI and REST)",
+            "--pinot-broker-port", "Pinot broker (SQL queries)",
+            "--pinot-zk-port", "Pinot's ZooKeeper",
+            "--pinot-server-port", "Pinot server",
+            "--cdc-http-port", "CDC /metrics and /health",
+            "--streams-http-port", "streams app /metrics and /health",
+            "--lake-http-port", "lake sink /metrics and /health");
+
+    public static final String HELP = """
+            Usage: ./run-local.sh [options]        (or: java -cp <classpath> io.rtdw.local.LocalStack [options])
+
+            Runs the whole rtdw pipeline on this machine and shows its progress:
+              Kafka        3 brokers + 1 KRaft controller in the launcher's JVM (KafkaTestCluster), RF 3, min ISR 2
+              PostgreSQL   embedded (zonky, PostgreSQL 17), wal_level=logical, cdc-sources' init SQL
+              S3           s3proxy (filesystem backend, its own JVM), bucket rtdw-lake
+              Pinot 0.11   ZooKeeper, controller, broker, server in their own JVM; table unified_customer
+              registry     in-process (content-addressed ids: every JVM computes the same id for a schema)
+              CDC          io.rtdw.cdc.CdcMain (Debezium embedded, PostgreSQL; MongoDB only with MONGODB_URI)
+              streams app  io.rtdw.streams.StreamsApp (exactly-once)
+              lake sink    io.rtdw.lake.LakeSinkMain (Parquet in the bucket)
+              workload     io.rtdw.cdc.workload.WorkloadMain (customers and flights into PostgreSQL; vehicles
+                           into MongoDB with MONGODB_URI, else as Debezium MongoDB events straight to Kafka)
+            Every few seconds it prints the changes captured per table, unified records out, end-to-end lag, Pinot
+            rows, Parquet files and dead letters. At the end (--duration, or Ctrl-C) it stops everything, prints BI
+            query results from Pinot and where the Parquet files are, with a DuckDB line to read them.
+
+            Options:
+              --rate R                 workload changes per second [20]
+              --duration D             run time after start-up: 90, 90s, 5m, 1h; 0 = until Ctrl-C [0]
+              --seed N                 workload seed; same seed, same changes [42]
+              --data-dir DIR           where everything is written; a previous run's data there is deleted at
+                                       start [.rtdw-local]
+              --keep-data              keep PostgreSQL's and Pinot's data at exit too (default: only the bucket's
+                                       Parquet files and the logs stay in DIR)
+              --progress S             seconds between progress lines [5]
+              --pg-port P              PostgreSQL [55432]
+              --s3-port P              S3 endpoint (s3proxy) [9010]
+              --pinot-controller-port P  Pinot controller, UI [9000]
+              --pinot-broker-port P    Pinot broker, SQL [8099]
+              --pinot-zk-port P        Pinot's ZooKeeper [2123]
+              --pinot-server-port P    Pinot server [7098]
+              --cdc-http-port P        CDC /metrics [8081]
+              --streams-http-port P    streams app /metrics [8082]
+              --lake-http-port P       lake sink /metrics [8083]
+              --help                   this text
+            Every port is checked free before anything starts. Kafka's brokers listen on free ports chosen at
+            start (printed). Pinot also takes a few free ports for internal use.
+
+            Environment: MONGODB_URI (a MongoDB replica set to capture vehicle from; without it no MongoDB runs,
+            see above). Memory: launcher -Xmx1g (run-local.sh), Pinot 768m, the other JVMs 128-384m each.
+            """;
+
+    /** Parses the arguments; throws {@link IllegalArgumentException} with what to fix. */
+    public static LocalStackOptions parse(final String... args) {
+        double rate = 20;
+        Duration duration = Duration.ZERO;
+        long seed = 42;
+        Path dataDir = Path.of(".rtdw-local");
+        boolean keepData = false;
+        Duration progress = Duration.ofSeconds(5);
+        final Map<String, Integer> ports = new LinkedHashMap<>(DEFAULT_PORTS);
+        for (int i = 0; i < args.length; i++) {
+            final String option = args[i];
+            switch (option) {
+                case "--rate" -> {
+                    rate = number(option, value(args, ++i, option));
+                    if (!(rate > 0)) {
+                        throw new IllegalArgumentException("--rate must be > 0 changes per second, was " + args[i]);
+                    }
+                }
+                case "--duration" -> duration = duration(value(args, ++i, option));
+                case "--seed" -> seed = (long) integer(option, value(args, ++i, option), Long.MIN_VALUE, Long.MAX_VALUE);
+                case "--data-dir" -> dataDir = Path.of(value(args, ++i, option));
+                case "--keep-data" -> keepData = true;
+                case "--progress" -> progress = Duration.ofSeconds(
+                        integer(option, value(args, ++i, option), 1, 3600));
+                default -> {
+                    if (!ports.containsKey(option)) {
+                        throw new IllegalArgumentException("unknown option " + option + " (see --help)");
+                    }
+                    ports.put(option, (int) integer(option, value(args, ++i, option), 1, 65535));
+                }
+            }
+        }
+        final Map<Integer, String> seen = new LinkedHashMap<>();
+        for (final Map.Entry<String, Integer> e : ports.entrySet()) {
+            final String other = seen.putIfAbsent(e.getValue(), e.getKey());
+            if (other != null) {
+                throw new IllegalArgumentException(other + " and " + e.getKey() + " are both " + e.getValue());
+            }
+        }
+        return new LocalStackOptions(rate, duration, seed, dataDir, keepData, progress,
+                java.util.Collections.unmodifiableMap(ports));
+    }
+
+    /** A port option's value. */
+    public int port(final String option) {
+        final Integer port = ports.get(option);
+        if (port == null) {
+            throw new IllegalArgumentException("no port option " + option);
+        }
+        return port;
+    }
+
+    /**
+     * The ports that are taken now, as messages naming the option that moves each.
+     * Binding on all interfaces is what the components do, so that is what is tried.
+     */
+    public List<String> portsInUse() {
+        final List<String> taken = new ArrayList<>();
+        for (final String option : DEFAULT_PORTS.keySet()) {
+            final int port = port(option);
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.setReuseAddress(true);
+                socket.bind(new InetSocketAddress(port));
+            } catch (final IOException e) {
+                taken.add("port " + port + " (" + PORT_ROLES.get(option) + ") is in use: free it or choose another with "
+                        + option + " <port>");
+            }
+        }
+        return taken;
+    }
+
+    static Duration duration(final String raw) {
+        final String v = raw.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (v.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+            }
+            final long n = Long.parseLong(v.replaceAll("[smh]$", ""));
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return switch (v.charAt(v.length() - 1)) {
+                case 'm' -> Duration.ofMinutes(n);
+                case 'h' -> Duration.ofHours(n);
+                default -> Duration.ofSeconds(n);
+            };
+        } catch (final NumberFormatException | StringIndexOutOfBoundsException e) {
+            throw new IllegalArgumentException("--duration must be like 90, 90s, 5m or 1h (0 = until Ctrl-C), was '"
+                    + raw + "'");
+        }
+    }
+
+    private static String value(final String[] args, final int i, final String option) {
+        if (i >= args.length || args[i].startsWith("--")) {
+            throw new IllegalArgumentException(option + " needs a value (see --help)");
+        }
+        return args[i];
+    }
+
+    private static double number(final String option, final String raw) {
+        try {
+            return Double.parseDouble(raw);
+        } catch (final NumberFormatException e) {
+            throw new IllegalArgumentException(option + " must be a number, was '" + raw + "'");
+        }
+    }
+
+    private static long integer(final String option, final String raw, final long min, final long max) {
+        final long n;
+        try {
+            n = Long.parseLong(raw.trim());
+        } catch (final NumberFormatException e) {
+            throw new IllegalArgumentException(option + " must be an integer, was '" + raw + "'");
+        }
+        if (n < min || n > max) {
+            throw new IllegalArgumentException(option + " must be in " + min + ".." + max + ", was " + n);
+        }
+        return n;
+    }
+}

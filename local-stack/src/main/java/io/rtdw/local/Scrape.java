@@ -1,0 +1,156 @@
+package io.rtdw.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.stream.Stream;
+
+/**
+ * Reads the running stack from the outside, the way an operator would: the components' Prometheus
+ * {@code /metrics}, Pinot's SQL API, the bucket, and {@code /proc} for memory.
+ */
+final class Scrape {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** HTTP/1.1: Pinot 0.11's Grizzly hangs on the JDK client's h2c upgrade of a POST. */
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(3)).build();
+
+    private Scrape() {
+    }
+
+    /** The body of a GET, or null when the endpoint does not answer 200 (a component still starting). */
+    static String get(final String url) {
+        try {
+            final HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(url))
+                    .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200 ? response.body() : null;
+        } catch (final IOException e) {
+            return null;
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /**
+     * Prometheus text format: series (name plus labels, as written) to value. Comment lines are skipped;
+     * values that are not numbers (NaN is a number) are skipped.
+     */
+    static Map<String, Double> prometheus(final String text) {
+        final Map<String, Double> series = new LinkedHashMap<>();
+        if (text == null) {
+            return series;
+        }
+        for (final String raw : text.split("\n")) {
+            final String line = raw.trim();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            // The value follows the last space outside the label braces; an optional timestamp follows it.
+            final int braceEnd = line.lastIndexOf('}');
+            final String rest = (braceEnd >= 0 ? line.substring(braceEnd + 1) : line.substring(line.indexOf(' ') + 1))
+                    .trim();
+            final String key = braceEnd >= 0 ? line.substring(0, braceEnd + 1) : line.substring(0, line.indexOf(' '));
+            final String value = rest.split("\\s+")[0];
+            try {
+                series.put(key, Double.parseDouble(value));
+            } catch (final NumberFormatException e) {
+                // not a sample line
+            }
+        }
+        return series;
+    }
+
+    /** Sum over the series of {@code name} whose labels contain every fragment, empty if there is none. */
+    static OptionalDouble sum(final Map<String, Double> series, final String name, final String... labelFragments) {
+        double total = 0;
+        boolean found = false;
+        for (final Map.Entry<String, Double> e : series.entrySet()) {
+            final String key = e.getKey();
+            final boolean sameName = key.equals(name) || key.startsWith(name + "{");
+            if (!sameName) {
+                continue;
+            }
+            boolean all = true;
+            for (final String fragment : labelFragments) {
+                all &= key.contains(fragment);
+            }
+            if (all && !e.getValue().isNaN()) {
+                total += e.getValue();
+                found = true;
+            }
+        }
+        return found ? OptionalDouble.of(total) : OptionalDouble.empty();
+    }
+
+    /** Runs SQL on the Pinot broker; the response's resultTable, or null (Pinot down, table not there yet). */
+    static JsonNode pinot(final int brokerPort, final String sql) {
+        try {
+            final HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
+                            URI.create("http://localhost:" + brokerPort + "/query/sql"))
+                    .timeout(Duration.ofSeconds(15)).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().put("sql", sql).toString()))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                return null;
+            }
+            final JsonNode body = JSON.readTree(response.body());
+            if (body.path("exceptions").size() > 0 || !body.has("resultTable")) {
+                return null;
+            }
+            return body.path("resultTable");
+        } catch (final IOException e) {
+            return null;
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** A single-number Pinot query, -1 when Pinot cannot answer. */
+    static long pinotCount(final int brokerPort, final String sql) {
+        final JsonNode result = pinot(brokerPort, sql);
+        final JsonNode cell = result == null ? null : result.path("rows").path(0).path(0);
+        return cell == null || cell.isMissingNode() ? -1 : cell.asLong();
+    }
+
+    /** Parquet objects under a prefix of the bucket (s3proxy's filesystem backend keeps objects as plain files). */
+    static long parquetFiles(final Path bucketDir, final String prefix) {
+        final Path dir = bucketDir.resolve(prefix);
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".parquet") && Files.isRegularFile(p)).count();
+        } catch (final IOException | java.io.UncheckedIOException e) {
+            // a file renamed while walking: the next progress line counts it
+            return -1;
+        }
+    }
+
+    /** Resident set size of a process in bytes (Linux {@code /proc/<pid>/status} VmRSS), 0 if it is gone. */
+    static long rssBytes(final long pid) {
+        try {
+            for (final String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (final IOException | RuntimeException e) {
+            // gone, or not Linux
+        }
+        return 0;
+    }
+}
