@@ -66,10 +66,32 @@ public final class LocalPinot {
         }, "stop-pinot"));
         pinot.start();
         pinot.createSchema(PinotTables.schema());
-        pinot.createTable(PinotTables.localTable(TopicCatalog.fromEnv(env).unifiedCustomers().name(), bootstrap));
+        createTableWhenTopicExists(pinot, PinotTables.localTable(TopicCatalog.fromEnv(env).unifiedCustomers().name(),
+                bootstrap));
         System.out.println("Pinot is up: controller " + pinot.controllerUrl() + " (UI), broker " + pinot.brokerUrl()
                 + " (POST /query/sql); table unified_customer. Ctrl-C stops it.");
         stopped.await();
+    }
+
+    /**
+     * Pinot's controller asks Kafka for the topic's partitions when the table is created, so creation fails
+     * while the topic does not exist yet (a stack starting all at once): retry for up to two minutes.
+     */
+    private static void createTableWhenTopicExists(final PinotLauncher pinot, final String tableConfig)
+            throws InterruptedException {
+        final long deadline = System.nanoTime() + 120_000_000_000L;
+        while (true) {
+            try {
+                pinot.createTable(tableConfig);
+                return;
+            } catch (final IllegalStateException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                System.out.println("table not created yet (" + e.getMessage().lines().findFirst().orElse("") + "); retrying");
+                Thread.sleep(2000);
+            }
+        }
     }
 
     private static int port(final Map<String, String> env, final String name, final int defaultValue) {
