@@ -1,0 +1,251 @@
+package io.rtdw.streams;
+
+import io.rtdw.catalog.SourceChange;
+import io.rtdw.catalog.Topic;
+import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.schemas.CustomerKey;
+import io.rtdw.schemas.UnifiedCustomer;
+import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.testing.ChildJvm;
+import io.rtdw.testing.KafkaClusterExtension;
+import io.rtdw.testing.KafkaTestCluster;
+import io.rtdw.testing.Oracle;
+import io.rtdw.testing.RandomChanges;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The streams app on the real 3-broker cluster: three instances (separate JVMs, so one can be killed like
+ * {@code kill -9}), input topics of 3, 5 and 7 partitions, thousands of random changes. The committed output,
+ * read with {@code read_committed}, must converge to the oracle's SQL join; after a hard kill of an instance and a
+ * broker restart mid-run, it must still converge, with no (customer, version) written twice.
+ */
+class UnifiedCustomerIT {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UnifiedCustomerIT.class);
+
+    @RegisterExtension
+    static final KafkaClusterExtension KAFKA = new KafkaClusterExtension();
+
+    private final TopicCatalog catalog = TopicCatalog.DEFAULT;
+    private final List<ChildJvm> instances = new ArrayList<>();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @AfterEach
+    void stopInstances() {
+        instances.forEach(ChildJvm::close);
+    }
+
+    @Test
+    void convergesToTheSqlJoinAcrossAHardKillAndABrokerRestart() throws Exception {
+        final KafkaTestCluster cluster = KAFKA.cluster();
+        cluster.createTopics(List.of(catalog.customers().withPartitions(3), catalog.flights().withPartitions(5),
+                catalog.vehicles().withPartitions(7), catalog.unifiedCustomers(), catalog.streamsDeadLetters()));
+        final Path logs = Files.createDirectories(Path.of("target", "it-logs"));
+        try (var old = Files.list(logs)) {
+            for (final Path f : old.toList()) {
+                Files.delete(f);
+            }
+        }
+        final Path state = Files.createTempDirectory("rtdw-it-state");
+        final int[] ports = new int[3];
+        for (int i = 0; i < 3; i++) {
+            ports[i] = ChildJvm.freePort();
+            instances.add(startInstance(i, ports[i], state, logs));
+        }
+        awaitReady(ports);
+
+        final RandomChanges generator = new RandomChanges(7, 400, 1_700_000_000_000L);
+        final Oracle oracle = new Oracle();
+        final OutputReader output = new OutputReader(cluster.bootstrapServers());
+        try (KafkaProducer<byte[], byte[]> producer = producer(cluster.bootstrapServers())) {
+            produce(producer, generator.next(4_000), oracle);
+            output.awaitConvergence(oracle, Duration.ofSeconds(180));
+            LOG.info("phase 1 converged: {} records, {} customers", output.count(), oracle.liveCustomers().size());
+
+            // Phase 2: keep writing; kill instance 0 without any close, bounce a broker, bring the instance back.
+            produce(producer, generator.next(1_500), oracle);
+            instances.get(0).kill();
+            produce(producer, generator.next(1_500), oracle);
+            final int broker = cluster.brokerIds().get(2);
+            cluster.stopBroker(broker);
+            produce(producer, generator.next(1_500), oracle);
+            cluster.startBroker(broker);
+            instances.set(0, startInstance(0, ports[0], state, logs));
+            produce(producer, generator.next(1_500), oracle);
+        }
+        output.awaitConvergence(oracle, Duration.ofSeconds(240));
+        output.log().assertConsistent();
+        assertTrue(output.duplicates().isEmpty(), "no (customer, version) written twice: " + output.duplicates());
+        LOG.info("phase 2 converged: {} committed output records", output.count());
+
+        for (int i = 0; i < instances.size(); i++) {
+            // 143 = 128 + SIGTERM: the JVM's status after its shutdown hooks ran.
+            assertEquals(143, instances.get(i).terminate(90), instances.get(i).name() + " stops on SIGTERM");
+            final String log = Files.readString(logs.resolve("app-" + i + ".log"));
+            assertTrue(log.endsWith("closed cleanly\n"), instances.get(i).name() + " closed its client: "
+                    + log.substring(Math.max(0, log.length() - 500)));
+        }
+    }
+
+    private ChildJvm startInstance(final int i, final int port, final Path state, final Path logs) {
+        final Map<String, String> env = new HashMap<>();
+        env.put("KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers());
+        env.put("RTDW_APPLICATION_ID", "rtdw-it");
+        env.put("RTDW_STATE_DIR", state.resolve("app-" + i).toString());
+        env.put("RTDW_INSTANCE_ID", "app-" + i);
+        env.put("RTDW_HTTP_PORT", String.valueOf(port));
+        env.put("RTDW_COMMIT_INTERVAL_MS", "200");
+        env.put("RTDW_NUM_STANDBY_REPLICAS", "1");
+        env.put("RTDW_MAX_CHILDREN", "10000");
+        // A restarted static member within the session timeout takes its tasks back without a rebalance.
+        env.put("KAFKA_SESSION_TIMEOUT_MS", "20000");
+        return ChildJvm.start("app-" + i, StreamsApp.class.getName(), env, logs.resolve("app-" + i + ".log"), 384);
+    }
+
+    private void awaitReady(final int[] ports) throws InterruptedException {
+        final long deadline = System.currentTimeMillis() + 120_000;
+        for (final int port : ports) {
+            while (!ready(port)) {
+                assertTrue(System.currentTimeMillis() < deadline, "instance on port " + port + " never became ready");
+                Thread.sleep(500);
+            }
+        }
+    }
+
+    private boolean ready(final int port) throws InterruptedException {
+        try {
+            final HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + "/health/ready")).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200;
+        } catch (final IOException e) {
+            return false;
+        }
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(final String bootstrap) {
+        final Map<String, Object> props = new HashMap<>();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        return new KafkaProducer<>(props);
+    }
+
+    @SuppressWarnings("unchecked")
+    private void produce(final KafkaProducer<byte[], byte[]> producer, final List<SourceChange> changes,
+                         final Oracle oracle) {
+        final RegistrySerdes registry = RegistrySerdes.embedded();
+        for (final SourceChange change : changes) {
+            final Topic<SpecificRecord, SpecificRecord> topic = (Topic<SpecificRecord, SpecificRecord>) change.table().topic(catalog);
+            final Serde<SpecificRecord> keySerde = RegistrySerdes.keySerde(topic);
+            producer.send(new ProducerRecord<>(topic.name(), null, change.timestampMs(),
+                    keySerde.serializer().serialize(topic.name(), change.key()),
+                    registry.valueSerde(topic).serializer().serialize(topic.name(), change.value())));
+            oracle.apply(change);
+        }
+        producer.flush();
+    }
+
+    /** Reads the committed output from the beginning, keeping every record for the duplicate check. */
+    private final class OutputReader {
+        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final io.rtdw.streams.topology.OutputLogAccess log = new io.rtdw.streams.topology.OutputLogAccess();
+        private final Set<String> seen = new HashSet<>();
+        private final List<String> duplicates = new ArrayList<>();
+        private final Serde<CustomerKey> keySerde = RegistrySerdes.keySerde(catalog.unifiedCustomers());
+        private final Serde<UnifiedCustomer> valueSerde = RegistrySerdes.embedded().valueSerde(catalog.unifiedCustomers());
+        private long count;
+
+        OutputReader(final String bootstrap) {
+            final Map<String, Object> props = new HashMap<>();
+            props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+            props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+            props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+            consumer = new KafkaConsumer<>(props);
+            final String topic = catalog.unifiedCustomers().name();
+            final List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+        }
+
+        void poll() {
+            for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                final CustomerKey key = keySerde.deserializer().deserialize(r.topic(), r.key());
+                final UnifiedCustomer value = r.value() == null ? null : valueSerde.deserializer().deserialize(r.topic(), r.value());
+                if (value != null && !seen.add(key.getId() + "@" + value.getVersion())) {
+                    duplicates.add(key.getId() + "@" + value.getVersion());
+                }
+                log.add(key, value);
+                count++;
+            }
+        }
+
+        void awaitConvergence(final Oracle oracle, final Duration timeout) {
+            final Map<Integer, UnifiedCustomer> expected = oracle.expected();
+            final long deadline = System.currentTimeMillis() + timeout.toMillis();
+            Map<Integer, UnifiedCustomer> actual = Map.of();
+            while (System.currentTimeMillis() < deadline) {
+                poll();
+                actual = log.normalizedFinalState();
+                if (actual.equals(expected)) {
+                    return;
+                }
+            }
+            assertEquals(expected.keySet(), actual.keySet(), "live customers after " + timeout);
+            final Map<Integer, UnifiedCustomer> finalActual = actual;
+            expected.forEach((id, want) -> assertEquals(want, finalActual.get(id), "customer " + id));
+        }
+
+        io.rtdw.streams.topology.OutputLogAccess log() {
+            return log;
+        }
+
+        List<String> duplicates() {
+            return duplicates;
+        }
+
+        long count() {
+            return count;
+        }
+    }
+}

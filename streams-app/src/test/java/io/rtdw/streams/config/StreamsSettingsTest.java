@@ -1,0 +1,66 @@
+package io.rtdw.streams.config;
+
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.Properties;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class StreamsSettingsTest {
+
+    @Test
+    void defaultsAreTheDurableOnes() {
+        final Properties p = StreamsSettings.fromEnv(Map.of()).toProperties();
+        assertEquals(StreamsConfig.EXACTLY_ONCE_V2, p.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
+        assertEquals(3, p.get(StreamsConfig.REPLICATION_FACTOR_CONFIG));
+        assertEquals("2", p.get("topic.min.insync.replicas"));
+        assertEquals("all", p.get("producer.acks"));
+        assertEquals(true, p.get("producer.enable.idempotence"));
+        assertEquals(1, p.get("producer.max.in.flight.requests.per.connection"));
+        assertEquals("read_committed", p.get("consumer.isolation.level"));
+        assertEquals(false, p.get("consumer.enable.auto.commit"));
+        assertEquals(true, p.get(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG));
+        assertFalse(p.containsKey("consumer.group.instance.id"), "dynamic membership unless an instance id is set");
+    }
+
+    @Test
+    void environmentMapsToProperties() {
+        final StreamsSettings s = StreamsSettings.fromEnv(Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", "b1:9092,b2:9092",
+                "KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
+                "KAFKA_SASL_JAAS_CONFIG", "org.apache.kafka.common.security.plain.PlainLoginModule required password=\"s3cret\";",
+                "RTDW_PROCESSING_GUARANTEE", "at_least_once",
+                "RTDW_INSTANCE_ID", "streams-app-2",
+                "RTDW_COMMIT_INTERVAL_MS", "1000",
+                "RTDW_MAX_IN_FLIGHT", "5"));
+        final Properties p = s.toProperties();
+        assertEquals("b1:9092,b2:9092", p.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG));
+        assertEquals("SASL_SSL", p.get("security.protocol"));
+        assertEquals(StreamsConfig.AT_LEAST_ONCE, p.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
+        assertEquals("streams-app-2", p.get("consumer.group.instance.id"));
+        assertEquals(1000L, p.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+        assertEquals(5, p.get("producer.max.in.flight.requests.per.connection"));
+        final String logged = s.describeRedacted();
+        assertFalse(logged.contains("s3cret"), logged);
+        assertTrue(logged.contains("sasl.jaas.config=[redacted]"), logged);
+        assertTrue(logged.contains("security.protocol=SASL_SSL"), logged);
+    }
+
+    @Test
+    void badValuesAreAllReportedAtOnce() {
+        final IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StreamsSettings.fromEnv(
+                Map.of("RTDW_MAX_IN_FLIGHT", "9", "RTDW_MAX_CHILDREN", "0", "RTDW_APPLICATION_ID", "has space")));
+        assertTrue(e.getMessage().contains("RTDW_MAX_IN_FLIGHT"), e.getMessage());
+        assertTrue(e.getMessage().contains("RTDW_MAX_CHILDREN"), e.getMessage());
+        assertTrue(e.getMessage().contains("RTDW_APPLICATION_ID"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> StreamsSettings.fromEnv(Map.of("RTDW_PROCESSING_GUARANTEE", "exactly_once")));
+        assertThrows(IllegalArgumentException.class,
+                () -> StreamsSettings.fromEnv(Map.of("RTDW_COMMIT_INTERVAL_MS", "soon")));
+    }
+}
