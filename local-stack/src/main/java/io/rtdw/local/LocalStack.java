@@ -66,7 +66,7 @@ public final class LocalStack {
     private KafkaTestCluster kafka;
     private EmbeddedPostgres postgres;
     private volatile boolean stopRequested;
-    private boolean shutDown;
+    private volatile boolean shutDown;
     private long readyAtMs = -1;
     private long firstPinotRowAtMs = -1;
     private long peakRss;
@@ -108,12 +108,12 @@ public final class LocalStack {
             System.exit(2);
             return;
         }
-        // Ctrl-C and SIGTERM: stop in pipeline order and print the summary (the main thread may be anywhere).
-        final Thread hook = new Thread(() -> {
-            stack.stopRequested = true;
-            stack.shutdown("signal");
-        }, "local-stack-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
+        // Ctrl-C and SIGTERM only ask the main thread to stop: JVM shutdown hooks would run concurrently with the
+        // Kafka test kit's own hook, which deletes the brokers' log directories under them (the brokers then halt
+        // the JVM). The main thread stops everything in pipeline order and only then exits.
+        stack.handleStopSignals();
+        // Safety net for an unexpected exit (an Error, System.exit in a library): no child outlives the launcher.
+        Runtime.getRuntime().addShutdownHook(new Thread(stack::killEverythingLeft, "local-stack-kill"));
         int status = 0;
         try {
             stack.start();
@@ -124,13 +124,39 @@ public final class LocalStack {
                 status = 1;
             }
         }
-        stack.shutdown(status == 0 ? "end of --duration" : "failure");
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (final IllegalStateException e) {
-            // already shutting down because of a signal: the hook has done the work
-        }
+        stack.shutdown(stack.stopRequested ? "Ctrl-C / SIGTERM" : status == 0 ? "end of --duration" : "failure");
         System.exit(status);
+    }
+
+    private void handleStopSignals() {
+        for (final String name : List.of("INT", "TERM")) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> {
+                    if (stopRequested) {
+                        System.out.println("\nstill stopping; a kill -9 of pid " + ProcessHandle.current().pid()
+                                + " would leave the components running (their pids are in " + dataDir.resolve("pids")
+                                + ")");
+                    }
+                    stopRequested = true;
+                });
+            } catch (final IllegalArgumentException e) {
+                // signal not available on this platform: the shutdown hook still kills the children
+            }
+        }
+    }
+
+    private void killEverythingLeft() {
+        if (shutDown) {
+            return;
+        }
+        children.values().forEach(c -> c.tree().forEach(ProcessHandle::destroyForcibly));
+        if (postgres != null) {
+            try {
+                postgres.close();
+            } catch (final IOException | RuntimeException e) {
+                // best effort on the way out
+            }
+        }
     }
 
     // ---------------------------------------------------------------- start
@@ -199,13 +225,13 @@ public final class LocalStack {
             System.out.println("MongoDB: capturing vehicle from MONGODB_URI (change streams; it must be a replica set)");
         }
 
-        step("Kafka: 3 brokers + 1 KRaft controller (in this JVM)", () -> kafka = KafkaTestCluster.start());
+        // Slow starters first, in their own JVMs, so they come up while the rest starts (Pinot needs Kafka).
+        startS3();
+        step("Kafka: 3 brokers + 1 KRaft controller (in this JVM)", () -> quietly(() -> kafka = KafkaTestCluster.start()));
         System.out.println("  bootstrap servers " + kafka.bootstrapServers());
         step("topics: " + catalog.all().size() + " from TopicCatalog (RF 3, min ISR 2)",
                 () -> kafka.createTopics(catalog.all()));
 
-        // Slow starters first, in their own JVMs, so they come up while the rest starts.
-        startS3();
         startPinot();
         step("PostgreSQL 17 (embedded, wal_level=logical) on port " + options.port("--pg-port"), this::startPostgres);
         startCdc();
@@ -267,6 +293,8 @@ public final class LocalStack {
                     .setPort(options.port("--pg-port"))
                     .setDataDirectory(dataDir.resolve("postgres"))
                     .setCleanDataDirectory(!options.keepData())
+                    // Stopped by shutdown() after CDC and the workload, not by a hook racing with them.
+                    .setRegisterShutdownHook(false)
                     .setServerConfig("wal_level", "logical")
                     .setServerConfig("max_wal_senders", "4")
                     .setServerConfig("max_replication_slots", "4")
@@ -377,6 +405,20 @@ public final class LocalStack {
         System.out.printf("up in %.1f s%n", (System.nanoTime() - began) / 1e9);
     }
 
+    /** Runs {@code action} with System.out going to the launcher log: Kafka's formatter prints to stdout. */
+    private void quietly(final Runnable action) {
+        final java.io.PrintStream console = System.out;
+        try (java.io.PrintStream toLog = new java.io.PrintStream(new java.io.FileOutputStream(
+                logs.resolve("launcher.log").toFile(), true), true, java.nio.charset.StandardCharsets.UTF_8)) {
+            System.setOut(toLog);
+            action.run();
+        } catch (final IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            System.setOut(console);
+        }
+    }
+
     private void awaitReady(final String what, final BooleanSupplier ready) {
         final long began = System.nanoTime();
         final long deadline = began + TimeUnit.SECONDS.toNanos(240);
@@ -441,7 +483,10 @@ public final class LocalStack {
     private void runUntilDone() {
         final long end = options.duration().isZero() ? Long.MAX_VALUE : readyAtMs + options.duration().toMillis();
         while (!stopRequested && System.currentTimeMillis() < end) {
-            sleep(Math.min(options.progressEvery().toMillis(), Math.max(50, end - System.currentTimeMillis())));
+            final long wakeUp = Math.min(end, System.currentTimeMillis() + options.progressEvery().toMillis());
+            while (!stopRequested && System.currentTimeMillis() < wakeUp) {
+                sleep(Math.min(200, Math.max(1, wakeUp - System.currentTimeMillis())));
+            }
             if (stopRequested) {
                 break;
             }

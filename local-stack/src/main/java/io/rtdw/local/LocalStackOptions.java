@@ -77,7 +77,7 @@ public record LocalStackOptions(double rate, Duration duration, long seed, Path 
               --duration D             run time after start-up: 90, 90s, 5m, 1h; 0 = until Ctrl-C [0]
               --seed N                 workload seed; same seed, same changes [42]
               --data-dir DIR           where everything is written; a previous run's data there is deleted at
-                                       start [.rtdw-local]
+                                       start [.rtdw/local-stack]
               --keep-data              keep PostgreSQL's and Pinot's data at exit too (default: only the bucket's
                                        Parquet files and the logs stay in DIR)
               --progress S             seconds between progress lines [5]
@@ -103,7 +103,7 @@ public record LocalStackOptions(double rate, Duration duration, long seed, Path 
         double rate = 20;
         Duration duration = Duration.ZERO;
         long seed = 42;
-        Path dataDir = Path.of(".rtdw-local");
+        Path dataDir = Path.of(".rtdw", "local-stack");
         boolean keepData = false;
         Duration progress = Duration.ofSeconds(5);
         final Map<String, Integer> ports = new LinkedHashMap<>(DEFAULT_PORTS);

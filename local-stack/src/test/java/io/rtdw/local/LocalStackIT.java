@@ -1,0 +1,230 @@
+package io.rtdw.local;
+
+import io.rtdw.catalog.TopicCatalog;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Runs the launcher as a user does (its own JVM, free ports), waits until records reach the output topic, Pinot
+ * and the bucket, then stops it with SIGTERM (what Ctrl-C does through run-local.sh) and checks that it stopped
+ * cleanly: every process it started is gone, every port is free again, and the bucket's Parquet files still hold
+ * every committed record this test read from the output topic, each once.
+ *
+ * <p>The waits below are bounded only so that a broken stack fails instead of hanging CI; no assertion depends on
+ * how fast anything happened.
+ */
+class LocalStackIT {
+
+    private static final Duration START_LIMIT = Duration.ofMinutes(5);
+    private static final Duration DATA_LIMIT = Duration.ofMinutes(3);
+
+    @Test
+    void runsTheWholePipelineAndStopsLeavingNothingBehind() throws Exception {
+        final Path work = Path.of(System.getProperty("rtdw.local.itDir", "target/it")).toAbsolutePath();
+        final Path dataDir = work.resolve("stack-" + System.currentTimeMillis());
+        Files.createDirectories(work);
+        final Map<String, Integer> ports = new LinkedHashMap<>();
+        for (final String option : LocalStackOptions.DEFAULT_PORTS.keySet()) {
+            ports.put(option, freePort());
+        }
+        final List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx768m", "-XX:+UseSerialGC",
+                "-Drtdw.s3proxy.jar=" + System.getProperty("rtdw.s3proxy.jar"),
+                "-Drtdw.pinot.classpathFile=" + System.getProperty("rtdw.pinot.classpathFile"),
+                "-Drtdw.pinot.pluginJar=" + System.getProperty("rtdw.pinot.pluginJar"),
+                "-cp", System.getProperty("java.class.path"), LocalStack.class.getName(),
+                // --duration only bounds a test that lost its way: the test stops the stack itself.
+                "--duration", "15m", "--rate", "25", "--seed", "7", "--progress", "3",
+                "--data-dir", dataDir.toString()));
+        ports.forEach((option, port) -> command.addAll(List.of(option, String.valueOf(port))));
+        final Path console = work.resolve("console-" + dataDir.getFileName() + ".txt");
+        final Process launcher = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(console.toFile()).start();
+        final Set<ProcessHandle> started = new HashSet<>();
+        try {
+            final String bootstrap = awaitConsole(launcher, console, Pattern.compile("bootstrap servers (\\S+)"),
+                    START_LIMIT).group(1);
+            awaitConsole(launcher, console, Pattern.compile("stack up ([0-9.]+) s after launch"), START_LIMIT);
+            launcher.descendants().forEach(started::add);
+            final long postmaster = postmasterPid(dataDir);
+            ProcessHandle.of(postmaster).ifPresent(started::add);
+
+            // 1. the output topic: committed unified records, read as any consumer would.
+            final Set<String> committed = readOutputTopic(bootstrap, 50);
+            // 2. Pinot: rows queryable on the broker.
+            final long pinotRows = await("rows in Pinot", launcher, () -> Scrape.pinotCount(
+                    ports.get("--pinot-broker-port"), "SELECT COUNT(*) FROM unified_customer"));
+            // 3. the bucket: every record read above becomes a Parquet row (files close every 5 s while running).
+            final Path bucket = dataDir.resolve("s3").resolve(LocalStack.BUCKET);
+            await("the records read from the topic as Parquet rows", launcher, () -> {
+                try {
+                    return parquetPositions(bucket).containsAll(committed) ? 1 : 0;
+                } catch (final Exception e) {
+                    return 0; // no file yet, or one being written
+                }
+            });
+            System.out.printf("while running: %d committed records read from the output topic, %d rows in Pinot%n",
+                    committed.size(), pinotRows);
+
+            launcher.descendants().forEach(started::add);
+            launcher.destroy();
+            assertTrue(launcher.waitFor(4, TimeUnit.MINUTES), "the launcher did not stop within 4 minutes");
+            final String out = Files.readString(console);
+            System.out.println(out.substring(Math.max(0, out.indexOf("stopping ("))));
+
+            assertTrue(out.contains("every component stopped cleanly"), "not every component stopped cleanly:\n" + out);
+            assertTrue(out.contains("BI queries on Pinot"), out);
+            assertTrue(Pattern.compile("customers with a flight and a vehicle\\n.*\\n    -> \\d+").matcher(out).find(),
+                    "no BI result in:\n" + out);
+            for (final ProcessHandle p : started) {
+                assertFalse(p.isAlive(), "process left behind: " + p.pid() + " " + p.info().commandLine().orElse(""));
+            }
+            for (final Map.Entry<String, Integer> port : ports.entrySet()) {
+                assertTrue(isFree(port.getValue()), port.getKey() + " " + port.getValue() + " still taken");
+            }
+            assertFalse(Files.exists(dataDir.resolve("postgres")), "PostgreSQL data kept without --keep-data");
+
+            // After the SIGTERM flush the files are still exactly-once: no record twice, none of the above lost.
+            final Set<String> rows = parquetPositions(bucket);
+            final Set<String> missing = new HashSet<>(committed);
+            missing.removeAll(rows);
+            assertEquals(Set.of(), missing, "committed records missing from the Parquet files");
+        } finally {
+            if (launcher.isAlive()) {
+                launcher.destroyForcibly();
+            }
+            launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+            started.forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    /** Partition:offset of every non-tombstone committed record, once at least {@code atLeast} were read. */
+    private static Set<String> readOutputTopic(final String bootstrap, final int atLeast) {
+        final String topic = TopicCatalog.DEFAULT.unifiedCustomers().name();
+        final Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        final Set<String> positions = new HashSet<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config)) {
+            final List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            final long deadline = System.nanoTime() + DATA_LIMIT.toNanos();
+            while (positions.size() < atLeast) {
+                for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (r.value() != null) {
+                        positions.add(r.partition() + ":" + r.offset());
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    fail("only " + positions.size() + " committed records in " + topic + " after " + DATA_LIMIT);
+                }
+            }
+        }
+        return positions;
+    }
+
+    private static Set<String> parquetPositions(final Path bucket) throws java.sql.SQLException {
+        final Set<String> positions = new HashSet<>();
+        int rows = 0;
+        try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement s = duck.createStatement();
+             ResultSet rs = s.executeQuery("SELECT kafka_partition, kafka_offset, customer_id FROM read_parquet('"
+                     + bucket.resolve("changelog") + "/*/*/*.parquet', hive_partitioning = true)")) {
+            while (rs.next()) {
+                rows++;
+                assertTrue(rs.getInt(3) > 0, "a row without a customer id");
+                positions.add(rs.getInt(1) + ":" + rs.getLong(2));
+            }
+        }
+        assertEquals(rows, positions.size(), "a Kafka record written twice to the bucket");
+        return positions;
+    }
+
+    private static Matcher awaitConsole(final Process launcher, final Path console, final Pattern pattern,
+                                        final Duration limit) throws Exception {
+        final long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            final String text = Files.readString(console);
+            final Matcher m = pattern.matcher(text);
+            if (m.find()) {
+                return m;
+            }
+            if (!launcher.isAlive()) {
+                fail("the launcher exited with " + launcher.exitValue() + ":\n" + text);
+            }
+            if (System.nanoTime() > deadline) {
+                fail("no '" + pattern + "' after " + limit + ":\n" + text);
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    private static long await(final String what, final Process launcher, final LongSupplier count)
+            throws InterruptedException {
+        final long deadline = System.nanoTime() + DATA_LIMIT.toNanos();
+        while (true) {
+            final long n = count.getAsLong();
+            if (n > 0) {
+                return n;
+            }
+            assertTrue(launcher.isAlive(), "the launcher exited while waiting for " + what);
+            if (System.nanoTime() > deadline) {
+                fail("no " + what + " after " + DATA_LIMIT);
+            }
+            Thread.sleep(1000);
+        }
+    }
+
+    private static long postmasterPid(final Path dataDir) throws IOException {
+        return Long.parseLong(Files.readAllLines(dataDir.resolve("postgres").resolve("postmaster.pid")).get(0).trim());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static boolean isFree(final int port) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(port));
+            return true;
+        } catch (final IOException e) {
+            return false;
+        }
+    }
+}

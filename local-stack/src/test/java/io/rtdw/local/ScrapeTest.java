@@ -1,0 +1,40 @@
+package io.rtdw.local;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ScrapeTest {
+
+    private static final String TEXT = """
+            # HELP rtdw_cdc_changes_total Changes produced and acknowledged by Kafka.
+            # TYPE rtdw_cdc_changes_total counter
+            rtdw_cdc_changes_total{source="postgres",topic="rtdw.public.customers"} 120
+            rtdw_cdc_changes_total{source="postgres",topic="rtdw.public.flight"} 64
+            rtdw_cdc_changes_total_extra 5
+            rtdw_output_records_total 1.5e3
+            rtdw_source_to_output_lag_ms NaN
+            rtdw_with_timestamp{a="b c"} 7 1700000000000
+            """;
+
+    @Test
+    void sumsTheSeriesOfOneNameFilteredByLabels() {
+        final Map<String, Double> series = Scrape.prometheus(TEXT);
+        assertEquals(184, Scrape.sum(series, "rtdw_cdc_changes_total").getAsDouble());
+        assertEquals(64, Scrape.sum(series, "rtdw_cdc_changes_total", "topic=\"rtdw.public.flight\"").getAsDouble());
+        assertEquals(1500, Scrape.sum(series, "rtdw_output_records_total").getAsDouble());
+        assertEquals(7, Scrape.sum(series, "rtdw_with_timestamp").getAsDouble());
+    }
+
+    @Test
+    void missingAndNaNSeriesAreEmpty() {
+        final Map<String, Double> series = Scrape.prometheus(TEXT);
+        assertFalse(Scrape.sum(series, "rtdw_source_to_output_lag_ms").isPresent());
+        assertFalse(Scrape.sum(series, "rtdw_cdc_changes_total", "topic=\"rtdw.rtdw.vehicle\"").isPresent());
+        assertTrue(Scrape.prometheus(null).isEmpty());
+    }
+}
