@@ -91,8 +91,14 @@ class UnifiedCustomerIT {
         final Oracle oracle = new Oracle();
         final OutputReader output = new OutputReader(cluster.bootstrapServers());
         try (KafkaProducer<byte[], byte[]> producer = producer(cluster.bootstrapServers())) {
+            // A key that is not a CustomerKey and a value that is not Avro: both become dead letters.
+            producer.send(new ProducerRecord<>(catalog.customers().name(), new byte[]{(byte) 0xff, 1, 2}, new byte[]{9}));
+            producer.send(new ProducerRecord<>(catalog.flights().name(), new byte[]{2}, "not avro".getBytes()));
             produce(producer, generator.next(4_000), oracle);
             output.awaitConvergence(oracle, Duration.ofSeconds(180));
+            final List<String> reasons = deadLetterReasons(cluster.bootstrapServers(), 2);
+            assertTrue(reasons.stream().anyMatch(r -> r.startsWith("undeserializable key")), reasons.toString());
+            assertTrue(reasons.stream().anyMatch(r -> r.startsWith("undeserializable value")), reasons.toString());
             LOG.info("phase 1 converged: {} records, {} customers", output.count(), oracle.liveCustomers().size());
 
             // Phase 2: keep writing; kill instance 0 without any close, bounce a broker, bring the instance back.
@@ -154,6 +160,28 @@ class UnifiedCustomerIT {
         } catch (final IOException e) {
             return false;
         }
+    }
+
+    private List<String> deadLetterReasons(final String bootstrap, final int expected) {
+        final Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        final Topic<byte[], io.rtdw.schemas.DeadLetter> dlq = catalog.streamsDeadLetters();
+        final Serde<io.rtdw.schemas.DeadLetter> serde = RegistrySerdes.embedded().valueSerde(dlq);
+        final List<String> reasons = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
+            final List<TopicPartition> partitions = List.of(new TopicPartition(dlq.name(), 0));
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            final long deadline = System.currentTimeMillis() + 30_000;
+            while (reasons.size() < expected && System.currentTimeMillis() < deadline) {
+                consumer.poll(Duration.ofMillis(500)).forEach(r ->
+                        reasons.add(serde.deserializer().deserialize(dlq.name(), r.value()).getReason()));
+            }
+        }
+        return reasons;
     }
 
     private static KafkaProducer<byte[], byte[]> producer(final String bootstrap) {
