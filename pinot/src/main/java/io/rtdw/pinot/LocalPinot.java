@@ -82,7 +82,9 @@ public final class LocalPinot {
         final long deadline = System.nanoTime() + 120_000_000_000L;
         while (true) {
             try {
-                pinot.createTable(tableConfig);
+                if (!pinot.createTableIfAbsent(tableConfig)) {
+                    System.out.println("table unified_customer exists (kept data directory); keeping it");
+                }
                 return;
             } catch (final IllegalStateException e) {
                 if (System.nanoTime() > deadline) {

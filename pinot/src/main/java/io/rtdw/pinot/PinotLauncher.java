@@ -182,6 +182,23 @@ public final class PinotLauncher implements AutoCloseable {
     }
 
     /**
+     * Creates a table unless one of that name exists (a restart on a kept data directory).
+     *
+     * @return true when it was created, false when it existed
+     */
+    public boolean createTableIfAbsent(final String tableConfigJson) {
+        final HttpResponse<String> response = send(controllerUrl() + "/tables", tableConfigJson);
+        if (response.statusCode() == 409) {
+            return false;
+        }
+        if (response.statusCode() / 100 != 2) {
+            throw new IllegalStateException("POST " + controllerUrl() + "/tables -> HTTP " + response.statusCode()
+                    + ": " + response.body());
+        }
+        return true;
+    }
+
+    /**
      * Runs a SQL query on the broker and returns its {@code resultTable}.
      *
      * @throws IllegalStateException when Pinot reports exceptions (a bad query, a table that does not exist)
@@ -207,15 +224,19 @@ public final class PinotLauncher implements AutoCloseable {
     }
 
     private String post(final String url, final String body) {
+        final HttpResponse<String> response = send(url, body);
+        if (response.statusCode() / 100 != 2) {
+            throw new IllegalStateException("POST " + url + " -> HTTP " + response.statusCode() + ": " + response.body());
+        }
+        return response.body();
+    }
+
+    private HttpResponse<String> send(final String url, final String body) {
         try {
-            final HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url))
+            return http.send(HttpRequest.newBuilder(URI.create(url))
                             .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                     HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() / 100 != 2) {
-                throw new IllegalStateException("POST " + url + " -> HTTP " + response.statusCode() + ": " + response.body());
-            }
-            return response.body();
         } catch (final IOException e) {
             throw new UncheckedIOException("POST " + url + " failed", e);
         } catch (final InterruptedException e) {

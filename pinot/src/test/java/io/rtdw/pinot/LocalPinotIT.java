@@ -36,6 +36,11 @@ class LocalPinotIT {
     void commandStartsPinotWithTheTableAndStopsItCompletely() throws Exception {
         final TopicCatalog catalog = new TopicCatalog("rtdw", "public", "rtdw", 2, (short) 3);
         final Path work = Path.of("target", "it", "local-pinot");
+        if (Files.exists(work)) {
+            try (var files = Files.walk(work)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
         Files.createDirectories(work);
         final int broker = freePort();
         final List<String> command = new ArrayList<>(List.of(
