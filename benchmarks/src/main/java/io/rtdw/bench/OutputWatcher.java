@@ -126,6 +126,15 @@ public final class OutputWatcher implements AutoCloseable {
         wanted.removeIf(w -> w.seenAt().isDone());
     }
 
+    /**
+     * Forgets the versions seen so far: a streams app with a new application id starts every customer's version at
+     * 1 again, so version checks only make sense per app.
+     */
+    public synchronized void resetVersions() {
+        seen.clear();
+        lastVersion.clear();
+    }
+
     /** Starts recording freshness (now - source_ts_ms) of every live record read from now on. */
     public synchronized void startLatency() {
         latency = new Histogram(MAX_LATENCY_MS, 3);

@@ -1,0 +1,282 @@
+package io.rtdw.bench;
+
+import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.cdc.CdcProcess;
+import io.rtdw.schemas.UnifiedCustomer;
+import io.rtdw.schemas.UnifiedFlight;
+import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.testing.KafkaTestCluster;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One pipeline under test: a Kafka cluster, a PostgreSQL database with its load writer, the capture process, and
+ * streams apps started one configuration at a time against the same CDC topics, with a read_committed watcher on
+ * the output topic.
+ */
+final class Stack implements AutoCloseable {
+
+    /** Result of one streams-app configuration. */
+    record PipelineResult(double burstRate, double maxSustained, boolean allStepsSustained) {
+    }
+
+    private final KafkaTestCluster kafka;
+    private final PgSource pg;
+    private final String database;
+    private final TopicCatalog catalog;
+    private final PipelineBenchmark.Mode mode;
+    private final Report report;
+    private final String label;
+    private final LoadWriter writer;
+    private final OutputWatcher output;
+    private CdcProcess capture;
+    private int apps;
+
+    Stack(final KafkaTestCluster kafka, final PgSource pg, final String database, final String prefix,
+          final PipelineBenchmark.Mode mode, final Report report, final String label) throws Exception {
+        this.kafka = kafka;
+        this.pg = pg;
+        this.database = database;
+        this.mode = mode;
+        this.report = report;
+        this.label = label;
+        this.catalog = new TopicCatalog(prefix, "public", "rtdw", 6, (short) 3);
+        kafka.createTopics(catalog.all());
+        writer = new LoadWriter(pg.connect(database), 42, mode.perTransaction());
+        writer.initialRows();
+        output = new OutputWatcher(kafka.bootstrapServers(), catalog.unifiedCustomers(), RegistrySerdes.embedded(), false);
+    }
+
+    /** Serialized size of a typical output record (customer with two flights), bytes. */
+    static byte[] sampleOutputValue(final TopicCatalog catalog) {
+        final UnifiedFlight flight = UnifiedFlight.newBuilder().setFlightId(1234).setAirport("Guarulhos")
+                .setAirline("LATAM").setIataCode("GRU").setUpdatedAt(LocalDateTime.of(2024, 1, 1, 8, 0))
+                .setSourceTsMs(Instant.now()).build();
+        final UnifiedCustomer record = UnifiedCustomer.newBuilder().setCustomerId(1234).setDeleted(false).setVersion(7)
+                .setSourceTsMs(Instant.now()).setName("Gabriela Nascimento").setGender("F")
+                .setAddress("Rua XV de Novembro, 1234 - Curitiba").setPhone("+55 11 91234-5678")
+                .setEmail("gabriela.nascimento1234@example.com").setPhotoUrl("https://img.example.com/u/1234.jpg")
+                .setBirthDate(LocalDate.of(1985, 5, 17)).setProfession("Analista de Dados")
+                .setUpdatedAt(LocalDateTime.of(2024, 1, 1, 9, 0)).setFlightCount(2)
+                .setFlights(List.of(flight, UnifiedFlight.newBuilder(flight).setFlightId(1235).build()))
+                .setVehicleCount(0).setVehicles(List.of()).build();
+        return RegistrySerdes.embedded().valueSerde(catalog.unifiedCustomers()).serializer()
+                .serialize(catalog.unifiedCustomers().name(), record);
+    }
+
+    /** (1) Raw Kafka: transactional produce + read_committed consume of output-sized records. */
+    double ceiling(final int maxInFlight) throws Exception {
+        final TopicCatalog c = new TopicCatalog(catalog.prefix() + "-ceiling" + maxInFlight, "public", "rtdw", 6, (short) 3);
+        kafka.createTopics(List.of(c.unifiedCustomers()));
+        final byte[] value = sampleOutputValue(c);
+        final double rate = KafkaCeiling.transactional(kafka.bootstrapServers(), c.unifiedCustomers(), value,
+                mode.ceilingRecords(), maxInFlight, 100);
+        report.add("1 ceiling", label + ", max.in.flight " + maxInFlight,
+                "Kafka transactional produce+consume (" + value.length + " B records, commit every 100 ms)",
+                fmt(rate) + " records/s");
+        return rate;
+    }
+
+    /** Starts (or restarts on the same slot) the capture with this max.in.flight and waits for the snapshot. */
+    void startCapture(final int maxInFlight) throws Exception {
+        if (capture != null) {
+            capture.close();
+        }
+        capture = Capture.startPostgres(kafka.bootstrapServers(), catalog, pg.port(), database,
+                catalog.prefix().replace('-', '_') + "_slot", maxInFlight, mode.pollMs());
+        awaitQuietCdcTopics();
+    }
+
+    /** (1) Capture alone: a burst of committed changes until all of them are on the CDC topics. */
+    double captureBurst(final String config) throws Exception {
+        final int n = mode.captureBurst();
+        try (TopicCounter counter = new TopicCounter(kafka.bootstrapServers(),
+                List.of(catalog.customers().name(), catalog.flights().name()))) {
+            final long start = System.nanoTime();
+            final long writerNanos = writer.burst(n);
+            final long last = counter.awaitCount(n, Duration.ofMinutes(10));
+            final double rate = n / ((last - start) / 1e9);
+            report.add("1 capture-only", label + ", " + config, "PostgreSQL writer alone (" + mode.perTransaction()
+                    + " changes/txn, 1 connection)", fmt(n / (writerNanos / 1e9)) + " changes/s");
+            report.add("1 capture-only", label + ", " + config, "capture burst: " + n
+                    + " changes, first commit -> last on CDC topics (read_committed)", fmt(rate) + " changes/s");
+            return rate;
+        }
+    }
+
+    /**
+     * (2)/(3) One streams-app configuration: burst throughput, then offered load stepped up to find the maximum
+     * sustained rate, then (when asked) latency at half that rate.
+     */
+    PipelineResult pipeline(final boolean exactlyOnce, final long commitMs, final int maxInFlight,
+                            final boolean steps, final boolean latency, final Path logs) throws Exception {
+        final String config = String.format(Locale.ROOT, "%s, %s, commit %d ms, max.in.flight %d", label,
+                exactlyOnce ? "exactly_once_v2" : "at_least_once", commitMs, maxInFlight);
+        System.out.println("== pipeline " + config);
+        final Path state = Files.createTempDirectory("rtdw-bench-state");
+        final Map<String, String> env = new HashMap<>();
+        env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+        env.put("RTDW_APPLICATION_ID", catalog.prefix() + "-app-" + (++apps));
+        env.put("RTDW_PROCESSING_GUARANTEE", exactlyOnce ? "exactly_once_v2" : "at_least_once");
+        env.put("RTDW_COMMIT_INTERVAL_MS", String.valueOf(commitMs));
+        env.put("RTDW_MAX_IN_FLIGHT", String.valueOf(maxInFlight));
+        env.put("RTDW_NUM_STANDBY_REPLICAS", "0");
+        env.put("RTDW_STATE_DIR", state.toString());
+        env.put("RTDW_TOPIC_PREFIX", catalog.prefix());
+        env.put("RTDW_TOPIC_PARTITIONS", String.valueOf(catalog.partitions()));
+        // Each configuration starts at the end of the CDC topics: replaying the earlier runs' history would
+        // cost minutes per configuration. Updates carry the whole row, so customers enter the state as they change.
+        env.put("KAFKA_CONSUMER_AUTO_OFFSET_RESET", "latest");
+        try (StreamsChild app = StreamsChild.start(env, mode.appHeapMb(),
+                logs.resolve("app-" + catalog.prefix() + "-" + apps + ".log"))) {
+            app.awaitReady(Duration.ofMinutes(3));
+            output.resetVersions();
+            writer.paced(200, 3); // warm-up: JIT, assignment, first transactions
+            drain(Duration.ofMinutes(3));
+
+            final int n = mode.pipelineBurst();
+            final ThreadCpu appCpu = ThreadCpu.of(app.pid());
+            final ThreadCpu hostCpu = ThreadCpu.of(ProcessHandle.current().pid());
+            final long start = System.currentTimeMillis();
+            writer.burst(n);
+            final long seen = drainAbsolute(Duration.ofMinutes(10));
+            final double burstRate = (n + 1) / ((seen - start) / 1000.0);
+            report.add("2 pipeline", config, "burst: " + n + " changes, first commit -> sentinel in committed output",
+                    fmt(burstRate) + " changes/s");
+            report.add("profile", config, "CPU during the burst, streams app JVM (threads by name)", appCpu.summary(5));
+            report.add("profile", config, "CPU during the burst, benchmark JVM (3 brokers, controller, capture, "
+                    + "readers)", hostCpu.summary(5));
+
+            double maxSustained = 0;
+            boolean all = true;
+            if (steps) {
+                for (final double fraction : mode.stepFractions()) {
+                    final double offered = fraction * burstRate;
+                    output.startLatency();
+                    final long applied = writer.paced(offered, mode.stepSeconds());
+                    final double achieved = applied / mode.stepSeconds();
+                    long drainMs;
+                    try {
+                        drainMs = drain(Duration.ofMinutes(5));
+                    } catch (final TimeoutException e) {
+                        drainMs = Long.MAX_VALUE;
+                    }
+                    final Histogram h = output.stopLatency();
+                    final long bound = 2000 + 3 * commitMs;
+                    final boolean sustained = achieved >= 0.97 * offered && drainMs <= bound;
+                    report.add("2 pipeline steps", config, String.format(Locale.ROOT,
+                            "offered %s/s for %.0f s (achieved %s/s)", fmt(offered), mode.stepSeconds(), fmt(achieved)),
+                            String.format(Locale.ROOT, "%s: drain %s ms (bound %d), output freshness p50 %d / p99 %d ms",
+                                    sustained ? "sustained" : "NOT sustained",
+                                    drainMs == Long.MAX_VALUE ? ">300000" : String.valueOf(drainMs), bound,
+                                    h.getValueAtPercentile(50), h.getValueAtPercentile(99)));
+                    if (!sustained) {
+                        all = false;
+                        break;
+                    }
+                    maxSustained = Math.max(maxSustained, achieved);
+                }
+                report.add("2 pipeline", config, "max sustained rate" + (all ? " (every step sustained: at least)" : ""),
+                        fmt(maxSustained) + " changes/s");
+            }
+
+            if (latency && maxSustained > 0) {
+                final double rate = maxSustained / 2;
+                try (TopicCounter cdc = new TopicCounter(kafka.bootstrapServers(),
+                        List.of(catalog.customers().name(), catalog.flights().name()))) {
+                    output.startLatency();
+                    cdc.startLatency();
+                    writer.paced(rate, mode.latencySeconds());
+                    drain(Duration.ofMinutes(5));
+                    final Histogram e2e = output.stopLatency();
+                    final Histogram cap = cdc.stopLatency();
+                    final String at = String.format(Locale.ROOT, " at %s changes/s for %.0f s", fmt(rate),
+                            mode.latencySeconds());
+                    report.latency("3 latency", config, "capture: source commit -> CDC topic (read_committed)" + at,
+                            cap, "capture-commit" + commitMs + "-" + label);
+                    report.latency("3 latency", config, "end to end: source commit -> committed output" + at,
+                            e2e, "e2e-commit" + commitMs + "-" + label);
+                    final long target = 3 * commitMs + cap.getValueAtPercentile(99);
+                    report.add("3 latency", config, "target p99 <= 3 x commit interval + capture p99 = " + target + " ms",
+                            e2e.getValueAtPercentile(99) <= target ? "met" : "missed (p99 " + e2e.getValueAtPercentile(99) + " ms)");
+                }
+            }
+            if (!output.problems().isEmpty()) {
+                report.note(config + ": output version problems: " + output.problems().subList(0,
+                        Math.min(5, output.problems().size())));
+            }
+            return new PipelineResult(burstRate, maxSustained, all);
+        } finally {
+            StreamsChild.deleteRecursively(state);
+        }
+    }
+
+    /** Commits a sentinel update and waits until the output shows it; returns commit-to-visible ms. */
+    private long drain(final Duration timeout) throws Exception {
+        final long committed = System.currentTimeMillis();
+        return drainAbsolute(timeout) - committed;
+    }
+
+    /** Commits a sentinel update and returns the wall-clock ms at which the output showed it. */
+    private long drainAbsolute(final Duration timeout) throws Exception {
+        final String tag = writer.sentinel();
+        try {
+            return output.awaitRecord(LoadWriter.SENTINEL_ID, tag).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (final TimeoutException e) {
+            throw new TimeoutException("sentinel " + tag + " not in the output after " + timeout);
+        }
+    }
+
+    /** Waits until the CDC topics stop growing (the snapshot is on them). */
+    private void awaitQuietCdcTopics() throws Exception {
+        long last = -1;
+        int stable = 0;
+        final long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        while (stable < 3 && System.nanoTime() < deadline) {
+            final long sum = endOffsets(List.of(catalog.customers().name(), catalog.flights().name()));
+            stable = sum == last && sum > 0 ? stable + 1 : 0;
+            last = sum;
+            Thread.sleep(700);
+        }
+    }
+
+    private long endOffsets(final List<String> topics) throws Exception {
+        final Map<TopicPartition, OffsetSpec> spec = new HashMap<>();
+        for (final String t : topics) {
+            for (int p = 0; p < catalog.partitions(); p++) {
+                spec.put(new TopicPartition(t, p), OffsetSpec.latest());
+            }
+        }
+        return kafka.admin().listOffsets(spec, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all()
+                .get(30, TimeUnit.SECONDS).values().stream().mapToLong(i -> i.offset()).sum();
+    }
+
+    static String fmt(final double v) {
+        return String.format(Locale.ROOT, "%,.0f", v);
+    }
+
+    @Override
+    public void close() throws Exception {
+        output.close();
+        if (capture != null) {
+            capture.close();
+        }
+        writer.close();
+    }
+}

@@ -1,0 +1,176 @@
+package io.rtdw.bench;
+
+import io.rtdw.streams.StreamsApp;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The real streams app ({@link StreamsApp#main}) in its own JVM, configured only through its environment, so that its
+ * memory can be read from the operating system ({@code /proc/<pid>/status}) and {@code jcmd}. Unlike
+ * {@code io.rtdw.testing.ChildJvm} it exposes the pid and runs with the full JIT, as a production pod would.
+ */
+public final class StreamsChild implements AutoCloseable {
+
+    private static final Pattern USED = Pattern.compile("used (\\d+)K");
+    private static final Pattern TOTAL = Pattern.compile("total (\\d+)K");
+
+    private final Process process;
+    private final int httpPort;
+    private final Path log;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private StreamsChild(final Process process, final int httpPort, final Path log) {
+        this.process = process;
+        this.httpPort = httpPort;
+        this.log = log;
+    }
+
+    /**
+     * Starts the app with {@code env} (plus {@code RTDW_HTTP_PORT}) and a heap of {@code heapMb}; its output goes to
+     * {@code log}.
+     */
+    public static StreamsChild start(final Map<String, String> env, final int heapMb, final Path log) throws IOException {
+        final int port = freePort();
+        final List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + heapMb + "m", "-XX:+UseSerialGC",
+                "-cp", System.getProperty("java.class.path"), StreamsApp.class.getName()));
+        final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().putAll(env);
+        builder.environment().put("RTDW_HTTP_PORT", String.valueOf(port));
+        return new StreamsChild(builder.start(), port, log);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Waits until {@code /health/ready} answers 200 (running, nothing restoring). */
+    public void awaitReady(final Duration timeout) throws InterruptedException {
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("streams app exited with " + process.exitValue() + "; see " + log);
+            }
+            try {
+                final HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + httpPort + "/health/ready")).timeout(Duration.ofSeconds(2))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (final IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("streams app not ready after " + timeout + "; see " + log);
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** A field of {@code /proc/<pid>/status} in kB (VmRSS: resident set now, VmHWM: its peak), or -1. */
+    public long procStatusKb(final String field) {
+        try {
+            for (final String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid()), "status"))) {
+                if (line.startsWith(field + ":")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (final IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /**
+     * Heap used and committed in kB after a full collection ({@code jcmd GC.run}, then {@code GC.heap_info}), so
+     * "used" is close to the live set rather than to garbage not yet collected. {-1, -1} when jcmd fails.
+     */
+    public long[] heapAfterGcKb() {
+        try {
+            jcmd("GC.run");
+            long used = 0;
+            long total = 0;
+            for (final String line : jcmd("GC.heap_info").split("\n")) {
+                if (line.contains("generation") || line.contains("heap")) {
+                    final Matcher u = USED.matcher(line);
+                    final Matcher t = TOTAL.matcher(line);
+                    if (u.find()) {
+                        used += Long.parseLong(u.group(1));
+                    }
+                    if (t.find()) {
+                        total += Long.parseLong(t.group(1));
+                    }
+                }
+            }
+            return new long[] {used, total};
+        } catch (final IOException | InterruptedException e) {
+            return new long[] {-1, -1};
+        }
+    }
+
+    private String jcmd(final String command) throws IOException, InterruptedException {
+        final Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                String.valueOf(pid()), command).redirectErrorStream(true).start();
+        final String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor(60, TimeUnit.SECONDS);
+        return out;
+    }
+
+    /** Bytes under a directory (the app's RocksDB state lives on disk, outside the heap). */
+    public static long directoryBytes(final Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(f -> {
+                try {
+                    return Files.size(f);
+                } catch (final IOException e) {
+                    return 0;
+                }
+            }).sum();
+        } catch (final IOException e) {
+            return -1;
+        }
+    }
+
+    /** Deletes a directory tree (an app's state directory after the app stopped); errors are ignored. */
+    public static void deleteRecursively(final Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (final IOException e) {
+            // best effort: it is a temporary directory
+        }
+    }
+
+    /** SIGTERM (the app closes cleanly), SIGKILL after 60 s. */
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
