@@ -99,6 +99,10 @@ class UnifiedCustomerIT {
             final List<String> reasons = deadLetterReasons(cluster.bootstrapServers(), 2);
             assertTrue(reasons.stream().anyMatch(r -> r.startsWith("undeserializable key")), reasons.toString());
             assertTrue(reasons.stream().anyMatch(r -> r.startsWith("undeserializable value")), reasons.toString());
+            final String metrics = get(ports[1], "/metrics");
+            assertTrue(metrics.contains("rtdw_changes_total{table=\"customers\"}"), metrics);
+            assertTrue(metrics.contains("rtdw_output_records_total"), metrics);
+            assertTrue(metrics.contains("kafka_stream_thread_metrics_process_total"), "Kafka Streams metrics exported");
             LOG.info("phase 1 converged: {} records, {} customers", output.count(), oracle.liveCustomers().size());
 
             // Phase 2: keep writing; kill instance 0 without any close, bounce a broker, bring the instance back.
@@ -149,6 +153,11 @@ class UnifiedCustomerIT {
                 Thread.sleep(500);
             }
         }
+    }
+
+    private String get(final int port, final String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private boolean ready(final int port) throws InterruptedException {

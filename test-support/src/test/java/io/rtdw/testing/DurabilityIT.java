@@ -2,6 +2,8 @@ package io.rtdw.testing;
 
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.catalog.TopicProvisioner;
+import io.rtdw.catalog.CreateTopics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -64,6 +66,20 @@ class DurabilityIT {
                 assertEquals(3, p.isr().size(), topic.name() + "-" + p.partition() + " in-sync replicas");
             }
         }
+    }
+
+    @Test
+    @Order(1)
+    void aTopicThatExistsWithTheWrongShapeIsAnErrorNotASilentPass() throws Exception {
+        final KafkaTestCluster cluster = KAFKA.cluster();
+        final Topic<?, ?> wanted = CATALOG.unifiedCustomers().rename("durability.wrong-shape");
+        cluster.createTopics(List.of(wanted.withPartitions(2)));
+        final TopicProvisioner provisioner = new TopicProvisioner(cluster.admin(), 30_000);
+        final TopicProvisioner.TopicMismatchException e = assertThrows(TopicProvisioner.TopicMismatchException.class,
+                () -> provisioner.ensure(List.of(wanted)));
+        assertTrue(e.getMessage().contains("has 2 partitions, catalog says " + wanted.partitions()), e.getMessage());
+        assertEquals(1, CreateTopics.run(cluster.bootstrapServers(), List.of(wanted), 30_000), "exit code 1 on a mismatch");
+        assertEquals(0, CreateTopics.run(cluster.bootstrapServers(), List.of(wanted.withPartitions(2)), 30_000));
     }
 
     @Test
