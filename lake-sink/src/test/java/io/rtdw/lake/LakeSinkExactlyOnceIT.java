@@ -52,6 +52,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -101,7 +102,8 @@ class LakeSinkExactlyOnceIT {
         final RecordMetadata poison = sendPoison();
 
         ChildProcess sink = startSink(1);
-        final Future<?> producing = producerThread.submit(() -> produce(scenario));
+        final AtomicBoolean keepProducing = new AtomicBoolean(true);
+        final Future<?> producing = producerThread.submit(() -> produce(scenario, keepProducing));
         awaitFiles(4);
         LOG.info("kill -9 of the sink while records stream in");
         sink.kill();
@@ -110,7 +112,18 @@ class LakeSinkExactlyOnceIT {
         ChildProcess.sleep(1500);
         LOG.info("kill -9 of the restarted sink, during its recovery");
         sink.kill();
-        sink = startSink(3);
+        // Then, once it writes again, at moments nobody chose: while it reads, buffers, encodes or uploads.
+        final Random moments = new Random(11);
+        for (int run = 3; run <= 4; run++) {
+            sink = startSink(run);
+            sink.awaitHttp("http://127.0.0.1:" + httpPort + "/health/ready", Duration.ofSeconds(120));
+            final long delay = 100 + moments.nextInt(1500);
+            ChildProcess.sleep(delay);
+            LOG.info("kill -9 of the sink {} ms after it was ready (writing new records)", delay);
+            sink.kill();
+        }
+        keepProducing.set(false);
+        sink = startSink(5);
         producing.get(120, TimeUnit.SECONDS);
         scenario.delete(List.of(2, 4));
         scenario.abortedUpsert(range(1, 10));
@@ -231,10 +244,13 @@ class LakeSinkExactlyOnceIT {
         return "v" + version + (deleted ? " deleted" : " " + profession + " f" + flights + " v" + vehicles);
     }
 
-    /** Rounds of transactions: updates, new customers, deletes (one re-created), aborted writes. */
-    private static void produce(final UnifiedCustomerScenario scenario) {
+    /**
+     * Rounds of transactions (updates, new customers, deletes, re-creations, aborted writes) until told to stop;
+     * at least 60 rounds, at most 1500.
+     */
+    private static void produce(final UnifiedCustomerScenario scenario, final AtomicBoolean keepGoing) {
         final Random random = new Random(7);
-        for (int round = 0; round < 60; round++) {
+        for (int round = 0; round < 1500 && (round < 60 || keepGoing.get()); round++) {
             final List<Integer> ids = random.ints(8, 1, 60).boxed().distinct().toList();
             switch (round % 6) {
                 case 2 -> scenario.abortedUpsert(ids);
