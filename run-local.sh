@@ -7,7 +7,8 @@
 #   RTDW_SKIP_BUILD=1 ./run-local.sh     # reuse the last build
 #
 # Environment: MONGODB_URI (capture vehicle from that replica set), RTDW_LAUNCHER_HEAP (default 1g: the launcher
-# hosts the 3 Kafka brokers), RTDW_SKIP_BUILD=1, MAVEN_ARGS (extra arguments for mvn, e.g. -o for offline).
+# hosts the 3 Kafka brokers), RTDW_SKIP_BUILD=1, MAVEN_ARGS (extra arguments for mvn, e.g. -U),
+# RTDW_PINOT_CLASSPATH_FILE / RTDW_PINOT_PLUGIN_JAR (Pinot's class path and our plugin, default: pinot/target).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")" && pwd)"
@@ -40,8 +41,8 @@ CP="local-stack/target/classes:$(cat "$CLASSPATH_FILE")"
 JAVA_ARGS=(
   "-Xmx${RTDW_LAUNCHER_HEAP:-1g}" -XX:+UseSerialGC
   "-Drtdw.s3proxy.jar=$ROOT/local-stack/target/tools/s3proxy-4.1.0-jar-with-dependencies.jar"
-  "-Drtdw.pinot.classpathFile=$ROOT/pinot/target/pinot-runtime/pinot-classpath.txt"
-  "-Drtdw.pinot.pluginJar=$ROOT/pinot/target/rtdw-pinot-0.1.0-SNAPSHOT-plugin.jar"
+  "-Drtdw.pinot.classpathFile=${RTDW_PINOT_CLASSPATH_FILE:-$ROOT/pinot/target/pinot-runtime/pinot-classpath.txt}"
+  "-Drtdw.pinot.pluginJar=${RTDW_PINOT_PLUGIN_JAR:-$ROOT/pinot/target/rtdw-pinot-0.1.0-SNAPSHOT-plugin.jar}"
   -cp "$CP" io.rtdw.local.LocalStack
 )
 

@@ -120,7 +120,8 @@ public final class LocalStack {
             stack.runUntilDone();
         } catch (final RuntimeException e) {
             if (!stack.stopRequested) {
-                System.err.println("\nthe local stack failed: " + e.getMessage());
+                System.err.println("\nthe local stack failed: " + e.getMessage()
+                        + (e.getCause() == null ? "" : "\n  cause: " + e.getCause()));
                 status = 1;
             }
         }
@@ -729,6 +730,10 @@ public final class LocalStack {
             System.out.println("customers in PostgreSQL at the end: " + pgCustomers + " (Pinot live rows: "
                     + (last == null ? "-" : last.pinotLive()) + ")");
         }
+        if (!wasUp) {
+            System.out.println("the stack did not come up; each component's log is in " + logs);
+            return;
+        }
         System.out.printf("peak RSS %.2f GiB in total:%n", peakRss / (double) GIB);
         peakRssByPart.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder()))
                 .forEach(e -> System.out.printf("    %-36s %6.0f MiB%n", e.getKey(), e.getValue() / 1048576.0));
@@ -741,8 +746,10 @@ public final class LocalStack {
         System.out.println("read them with DuckDB:");
         System.out.println("  duckdb -c \"SELECT count(*) AS changes, count(DISTINCT customer_id) AS customers FROM "
                 + "read_parquet('" + bucket.resolve("changelog") + "/*/*/*.parquet', hive_partitioning = true)\"");
-        System.out.println("  duckdb -c \"SELECT profession, count(*) FROM '" + bucket.resolve("snapshot")
-                + "/latest*.parquet' GROUP BY ALL ORDER BY 2 DESC\"");
+        if (Files.isDirectory(bucket.resolve("snapshot"))) {
+            System.out.println("  duckdb -c \"SELECT profession, count(*) FROM '" + bucket.resolve("snapshot")
+                    + "/latest*.parquet' WHERE NOT deleted GROUP BY ALL ORDER BY 2 DESC\"");
+        }
         System.out.println("logs: " + logs + (options.keepData() ? "; all data kept in " + dataDir
                 : "; PostgreSQL and Pinot data removed (--keep-data keeps them)"));
         final List<String> all = new ArrayList<>(children.keySet());
