@@ -1,18 +1,12 @@
 package io.rtdw.pinot;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ConnectException;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,7 +37,6 @@ import java.util.concurrent.TimeUnit;
 public final class PinotLauncher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PinotLauncher.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Java 17 needs these for Pinot 0.11 (Jersey/Grizzly reflection, off-heap buffers). */
     public static final List<String> JAVA_17_FLAGS = List.of(
@@ -58,9 +51,7 @@ public final class PinotLauncher implements AutoCloseable {
             "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED");
 
     private final Builder config;
-    /** HTTP/1.1: Pinot 0.11's Grizzly hangs reading a POST body sent with the JDK client's h2c upgrade. */
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final PinotClient client;
     private final int zkPort;
     private final int controllerPort;
     private final int brokerPort;
@@ -80,6 +71,7 @@ public final class PinotLauncher implements AutoCloseable {
         this.serverAdminPort = portOrFree(0);
         this.serverGrpcPort = portOrFree(0);
         this.multistagePorts = portOrFree(0) + "," + portOrFree(0) + "," + portOrFree(0);
+        this.client = new PinotClient(controllerUrl(), brokerUrl());
     }
 
     /** A builder; class path and plugin jar default to the system properties set by this module's build. */
@@ -143,8 +135,9 @@ public final class PinotLauncher implements AutoCloseable {
                 throw new IllegalStateException("Pinot exited with " + process.exitValue() + " during start; see "
                         + logFile());
             }
-            if ("OK".equals(getOrNull(controllerUrl() + "/health")) && "OK".equals(getOrNull(brokerUrl() + "/health"))) {
-                final String instances = getOrNull(controllerUrl() + "/instances");
+            if ("OK".equals(client.getOrNull(controllerUrl() + "/health"))
+                    && "OK".equals(client.getOrNull(brokerUrl() + "/health"))) {
+                final String instances = client.getOrNull(controllerUrl() + "/instances");
                 if (instances != null && instances.contains(server)) {
                     return;
                 }
@@ -171,101 +164,34 @@ public final class PinotLauncher implements AutoCloseable {
         return config.dataDir.resolve("pinot.log");
     }
 
+    /** A REST client of this Pinot (controller and broker). */
+    public PinotClient client() {
+        return client;
+    }
+
     /** Adds (or replaces) a schema through the controller. */
     public void createSchema(final String schemaJson) {
-        post(controllerUrl() + "/schemas?override=true", schemaJson);
+        client.createSchema(schemaJson);
     }
 
     /** Creates a table through the controller. */
     public void createTable(final String tableConfigJson) {
-        post(controllerUrl() + "/tables", tableConfigJson);
+        client.createTable(tableConfigJson);
     }
 
-    /**
-     * Creates a table unless one of that name exists (a restart on a kept data directory).
-     *
-     * @return true when it was created, false when it existed
-     */
+    /** See {@link PinotClient#createTableIfAbsent}. */
     public boolean createTableIfAbsent(final String tableConfigJson) {
-        final HttpResponse<String> response = send(controllerUrl() + "/tables", tableConfigJson);
-        if (response.statusCode() == 409) {
-            return false;
-        }
-        if (response.statusCode() / 100 != 2) {
-            throw new IllegalStateException("POST " + controllerUrl() + "/tables -> HTTP " + response.statusCode()
-                    + ": " + response.body());
-        }
-        return true;
+        return client.createTableIfAbsent(tableConfigJson);
     }
 
-    /**
-     * Runs a SQL query on the broker and returns its {@code resultTable}.
-     *
-     * @throws IllegalStateException when Pinot reports exceptions (a bad query, a table that does not exist)
-     */
+    /** See {@link PinotClient#query}. */
     public JsonNode query(final String sql) {
-        final JsonNode response = parse(post(brokerUrl() + "/query/sql", JSON.createObjectNode().put("sql", sql).toString()));
-        final JsonNode exceptions = response.path("exceptions");
-        if (exceptions.isArray() && !exceptions.isEmpty()) {
-            throw new IllegalStateException("Pinot query failed: " + sql + " -> " + exceptions);
-        }
-        return response.path("resultTable");
+        return client.query(sql);
     }
 
-    /** The rows of a query, each as a list of JSON values. */
+    /** See {@link PinotClient#rows}. */
     public List<List<JsonNode>> rows(final String sql) {
-        final List<List<JsonNode>> rows = new ArrayList<>();
-        for (final JsonNode row : query(sql).path("rows")) {
-            final List<JsonNode> values = new ArrayList<>();
-            row.forEach(values::add);
-            rows.add(values);
-        }
-        return rows;
-    }
-
-    private String post(final String url, final String body) {
-        final HttpResponse<String> response = send(url, body);
-        if (response.statusCode() / 100 != 2) {
-            throw new IllegalStateException("POST " + url + " -> HTTP " + response.statusCode() + ": " + response.body());
-        }
-        return response.body();
-    }
-
-    private HttpResponse<String> send(final String url, final String body) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create(url))
-                            .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        } catch (final IOException e) {
-            throw new UncheckedIOException("POST " + url + " failed", e);
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private String getOrNull(final String url) {
-        try {
-            final HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url))
-                    .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
-            return response.statusCode() == 200 ? response.body().trim() : null;
-        } catch (final ConnectException e) {
-            return null;
-        } catch (final IOException e) {
-            return null;
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static JsonNode parse(final String json) {
-        try {
-            return JSON.readTree(json);
-        } catch (final IOException e) {
-            throw new UncheckedIOException("not JSON: " + json, e);
-        }
+        return client.rows(sql);
     }
 
     /** Stops Pinot: SIGTERM, then SIGKILL after the stop timeout (Pinot's own shutdown can take >18 s). */

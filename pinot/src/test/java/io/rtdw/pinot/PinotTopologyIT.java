@@ -8,29 +8,39 @@ import io.rtdw.testing.KafkaClusterExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * End to end from the source tables to BI: CDC-shaped changes of customers, flights and vehicles go through the
- * streams app's real topology (exactly-once, on the 3-broker cluster) into the output topic, which a real Pinot
- * 0.11 ingests. The BI queries return the answers of the SQL LEFT join over the final source state.
+ * End to end from the source tables to BI, run the way the local stack runs it: CDC-shaped changes of customers,
+ * flights and vehicles go through the streams app's real topology (exactly-once, on the 3-broker cluster) into
+ * the output topic, which a real Pinot 0.11 ingests, started by the {@code LocalPinot} command as its own process
+ * (configured only by environment). The BI queries return the answers of the SQL LEFT join over the final source
+ * state. The command is started before the topics exist (it must wait for them, not fail), and SIGTERM must leave
+ * no Pinot JVM behind.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PinotTopologyIT {
 
     @RegisterExtension
@@ -42,9 +52,12 @@ class PinotTopologyIT {
     private static final List<String> AIRLINES = List.of("LATAM", "GOL", "Azul", "TAP");
     private static final List<String> MAKERS = List.of("Fiat", "VW", "Toyota");
 
+    private static final Path WORK = Path.of("target", "it", "pinot-topology");
+
     private static SourceChanges source;
     private static RealTopology topology;
-    private static PinotLauncher pinot;
+    private static Process localPinot;
+    private static PinotClient pinot;
 
     @BeforeAll
     static void run() throws Exception {
@@ -54,7 +67,28 @@ class PinotTopologyIT {
         }
         Assumptions.assumeTrue(RealTopology.available(), "the streams-app jar in the local repository has no "
                 + "topology yet: run `mvn -pl streams-app install` (a full reactor build always has it)");
+        freshDir(WORK);
+        final int controllerPort = freePort();
+        final int brokerPort = freePort();
+        final ProcessBuilder command = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                "-Xmx128m", "-cp", System.getProperty("java.class.path"), LocalPinot.class.getName())
+                .redirectErrorStream(true).redirectOutput(WORK.resolve("local-pinot.out").toFile());
+        command.environment().putAll(Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers(),
+                "RTDW_TOPIC_PARTITIONS", "3",
+                "RTDW_PINOT_DATA_DIR", WORK.resolve("pinot").toAbsolutePath().toString(),
+                "RTDW_PINOT_CONTROLLER_PORT", String.valueOf(controllerPort),
+                "RTDW_PINOT_BROKER_PORT", String.valueOf(brokerPort),
+                "RTDW_PINOT_ZK_PORT", String.valueOf(freePort()),
+                "RTDW_PINOT_SERVER_PORT", String.valueOf(freePort()),
+                "RTDW_PINOT_CLASSPATH_FILE", System.getProperty("rtdw.pinot.classpathFile"),
+                "RTDW_PINOT_PLUGIN_JAR", System.getProperty("rtdw.pinot.pluginJar")));
+        localPinot = command.start();
+        pinot = new PinotClient("http://localhost:" + controllerPort, "http://localhost:" + brokerPort);
+        // No topic yet: Pinot refuses the table, the command must keep trying rather than exit.
+        awaitOutput("table not created yet");
         KAFKA.cluster().createTopics(CATALOG.all());
+
         source = new SourceChanges(KAFKA.cluster().bootstrapServers(), CATALOG);
         for (int id = 1; id <= 25; id++) {
             source.customer(id, PROFESSIONS.get(id % PROFESSIONS.size()));
@@ -70,14 +104,12 @@ class PinotTopologyIT {
         final Map<String, String> env = Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers(),
                 "RTDW_APPLICATION_ID", "rtdw-pinot-it",
-                "RTDW_STATE_DIR", freshDir(Path.of("target", "it", "streams-state")).toAbsolutePath().toString(),
+                "RTDW_STATE_DIR", WORK.resolve("streams-state").toAbsolutePath().toString(),
                 "RTDW_HTTP_PORT", "-1",
                 "RTDW_NUM_STANDBY_REPLICAS", "0",
                 "RTDW_TOPIC_PARTITIONS", "3");
         topology = RealTopology.start(CATALOG, env);
-        pinot = PinotLauncher.builder().dataDir(freshDir(Path.of("target", "it", "pinot-topology"))).build().start();
-        pinot.createSchema(PinotTables.schema());
-        pinot.createTable(PinotTables.localTable(CATALOG.unifiedCustomers().name(), KAFKA.cluster().bootstrapServers()));
+        awaitOutput("Pinot is up");
 
         // While everything runs: parents of orphans appear, updates, moves, deletes, a re-creation.
         source.customer(26, "lawyer");
@@ -97,8 +129,9 @@ class PinotTopologyIT {
 
     @AfterAll
     static void stop() {
-        if (pinot != null) {
-            pinot.close();
+        if (localPinot != null) {
+            localPinot.descendants().forEach(ProcessHandle::destroyForcibly);
+            localPinot.destroyForcibly();
         }
         if (topology != null) {
             topology.close();
@@ -131,10 +164,32 @@ class PinotTopologyIT {
             sleep(500);
         }
         throw new AssertionError("Pinot did not converge to the join of the sources.\nexpected " + expected
-                + "\nactual   " + actual + "\nsee " + pinot.logFile());
+                + "\nactual   " + actual + "\nsee " + WORK.resolve("pinot").resolve("pinot.log"));
+    }
+
+    private static void awaitOutput(final String text) throws IOException, InterruptedException {
+        final Path out = WORK.resolve("local-pinot.out");
+        final long deadline = System.nanoTime() + 240_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(out) && Files.readString(out).contains(text)) {
+                return;
+            }
+            if (!localPinot.isAlive()) {
+                throw new AssertionError("LocalPinot exited with " + localPinot.exitValue() + ":\n" + Files.readString(out));
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("LocalPinot never printed '" + text + "'; see " + out);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 
     @Test
+    @Order(1)
     void deletedCustomersAreGoneButTheirChildrenStayInTheSource() {
         assertEquals(0, count("SELECT COUNT(*)" + LIVE + " AND customer_id = 3"));
         assertTrue(source.flights.values().stream().anyMatch(f -> f.getCustomerId() == 3)
@@ -145,6 +200,7 @@ class PinotTopologyIT {
     }
 
     @Test
+    @Order(2)
     void biQueriesEqualTheJoinOfTheSources() {
         final Map<Integer, SourceChanges.Joined> joined = source.joined();
         assertEquals(joined.values().stream().collect(Collectors.groupingBy(j -> j.customer().getProfissao(),
@@ -163,6 +219,19 @@ class PinotTopologyIT {
                 .anyMatch(f -> f.getLinhaAerea().equals("TAP") && f.getAeroporto().equals("LIS"))).count();
         assertEquals(tapFromLis, count("SELECT COUNT(*)" + LIVE
                 + " AND JSON_MATCH(flights_json, '\"$[*].airline\" = ''TAP'' AND \"$[*].airport\" = ''LIS''')"));
+    }
+
+    @Test
+    @Order(3)
+    void sigtermStopsTheCommandAndLeavesNoPinotJvm() throws Exception {
+        final List<ProcessHandle> pinotJvms = localPinot.descendants().toList();
+        assertFalse(pinotJvms.isEmpty(), "Pinot runs in a child JVM of the command");
+        localPinot.destroy();
+        assertTrue(localPinot.waitFor(60, TimeUnit.SECONDS), "SIGTERM stops the command");
+        for (final ProcessHandle jvm : pinotJvms) {
+            jvm.onExit().get(30, TimeUnit.SECONDS);
+            assertFalse(jvm.isAlive(), "no Pinot JVM left behind");
+        }
     }
 
     private static Map<String, Long> groupCounts(final String sql) {
