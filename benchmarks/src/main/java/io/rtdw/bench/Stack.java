@@ -87,6 +87,7 @@ final class Stack implements AutoCloseable {
         final byte[] value = sampleOutputValue(c);
         final double rate = KafkaCeiling.transactional(kafka.bootstrapServers(), c.unifiedCustomers(), value,
                 mode.ceilingRecords(), maxInFlight, 100);
+        kafka.admin().deleteTopics(List.of(c.unifiedCustomers().name())).all().get(60, TimeUnit.SECONDS);
         report.add("1 ceiling", label + ", max.in.flight " + maxInFlight,
                 "Kafka transactional produce+consume (" + value.length + " B records, commit every 100 ms)",
                 fmt(rate) + " records/s");
@@ -121,6 +122,115 @@ final class Stack implements AutoCloseable {
     }
 
     /**
+     * (1) Capture alone, not limited by the writer: with the capture stopped, a backlog of N changes is committed;
+     * the capture is restarted on its slot and the rate is N over the time from the first to the last of them
+     * arriving on the CDC topics (engine start-up excluded).
+     */
+    double captureBacklog(final int maxInFlight) throws Exception {
+        final int n = mode.captureBurst();
+        capture.close();
+        capture = null;
+        writer.burst(n);
+        try (TopicCounter counter = new TopicCounter(kafka.bootstrapServers(),
+                List.of(catalog.customers().name(), catalog.flights().name()))) {
+            startCapture(maxInFlight);
+            final long last = counter.awaitCount(n, Duration.ofMinutes(10));
+            final double rate = (n - 1) / ((last - counter.firstArrivalNanos()) / 1e9);
+            report.add("1 capture-only", label + ", max.in.flight " + maxInFlight, "capture backlog: " + n
+                    + " changes committed while capture was stopped, first to last on CDC topics", fmt(rate) + " changes/s");
+            return rate;
+        }
+    }
+
+    /**
+     * Copies every record now on the CDC topics (the real captured mix of this run) to the CDC topics of a second
+     * catalog, which apps then process from the beginning: the app's own throughput, independent of the writer and
+     * of the capture. Returns that catalog.
+     */
+    TopicCatalog copyCdcHistory() throws Exception {
+        final TopicCatalog replay = new TopicCatalog(catalog.prefix() + "-replay", "public", "rtdw", 6, (short) 3);
+        kafka.createTopics(replay.all());
+        long copied = 0;
+        final Map<String, Object> consumerProps = new HashMap<>();
+        consumerProps.put("bootstrap.servers", kafka.bootstrapServers());
+        consumerProps.put("isolation.level", "read_committed");
+        consumerProps.put("max.poll.records", 5000);
+        final Map<String, Object> producerProps = new HashMap<>();
+        producerProps.put("bootstrap.servers", kafka.bootstrapServers());
+        producerProps.put("acks", "all");
+        producerProps.put("enable.idempotence", true);
+        producerProps.put("linger.ms", 20);
+        producerProps.put("batch.size", 256 * 1024);
+        try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer =
+                     new org.apache.kafka.clients.consumer.KafkaConsumer<>(consumerProps,
+                             new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                             new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+             org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer =
+                     new org.apache.kafka.clients.producer.KafkaProducer<>(producerProps,
+                             new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                             new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            for (final String[] pair : List.of(new String[] {catalog.customers().name(), replay.customers().name()},
+                    new String[] {catalog.flights().name(), replay.flights().name()})) {
+                final List<TopicPartition> partitions = consumer.partitionsFor(pair[0]).stream()
+                        .map(p -> new TopicPartition(pair[0], p.partition())).toList();
+                consumer.assign(partitions);
+                consumer.seekToBeginning(partitions);
+                final Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+                while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                    for (final var r : consumer.poll(Duration.ofMillis(200))) {
+                        // same partition: per-key order is kept exactly as captured
+                        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(pair[1], r.partition(),
+                                r.timestamp(), r.key(), r.value()));
+                        copied++;
+                    }
+                }
+            }
+            producer.flush();
+        }
+        replayRecords = copied;
+        return replay;
+    }
+
+    private long replayRecords;
+
+    /** The app with this configuration processes the copied history from the beginning; records per second. */
+    double appCatchUp(final TopicCatalog replay, final boolean exactlyOnce, final long commitMs, final Path logs,
+                      final Map<String, String> extraEnv) throws Exception {
+        final String config = String.format(Locale.ROOT, "%s, %s, commit %d ms, max.in.flight 1%s", label,
+                exactlyOnce ? "exactly_once_v2" : "at_least_once", commitMs,
+                extraEnv.isEmpty() ? "" : ", " + extraEnv);
+        final Path state = Files.createTempDirectory("rtdw-bench-state");
+        final String appId = replay.prefix() + "-app-" + (++apps);
+        final Map<String, String> env = new HashMap<>();
+        env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+        env.put("RTDW_APPLICATION_ID", appId);
+        env.put("RTDW_PROCESSING_GUARANTEE", exactlyOnce ? "exactly_once_v2" : "at_least_once");
+        env.put("RTDW_COMMIT_INTERVAL_MS", String.valueOf(commitMs));
+        env.put("RTDW_NUM_STANDBY_REPLICAS", "0");
+        env.put("RTDW_STATE_DIR", state.toString());
+        env.put("RTDW_TOPIC_PREFIX", replay.prefix());
+        env.put("RTDW_TOPIC_PARTITIONS", String.valueOf(replay.partitions()));
+        env.putAll(extraEnv);
+        try (StreamsChild app = StreamsChild.start(env, mode.appHeapMb(), logs.resolve("app-" + appId + ".log"))) {
+            app.awaitReady(Duration.ofMinutes(3));
+            final ThreadCpu appCpu = ThreadCpu.of(app.pid());
+            final long start = System.nanoTime();
+            PipelineBenchmark.awaitProcessed(kafka.admin(), appId, List.of(replay.customers(), replay.flights()),
+                    replay.partitions(), Duration.ofMinutes(20));
+            final double rate = replayRecords / ((System.nanoTime() - start) / 1e9);
+            report.add("2 app catch-up", config, "the app alone: " + replayRecords
+                    + " captured change records (the run's real mix) processed from the beginning", fmt(rate) + " changes/s");
+            report.add("profile", config, "CPU during the catch-up, streams app JVM", appCpu.summary(5));
+            report.add("profile", config, "producer produce retries on CONCURRENT_TRANSACTIONS (app log lines)",
+                    String.valueOf(app.logLines("CONCURRENT_TRANSACTIONS")));
+            return rate;
+        } finally {
+            StreamsChild.deleteRecursively(state);
+            deleteInternalTopics(appId);
+        }
+    }
+
+    /**
      * (2)/(3) One streams-app configuration: burst throughput, then offered load stepped up to find the maximum
      * sustained rate, then (when asked) latency at half that rate.
      */
@@ -147,7 +257,7 @@ final class Stack implements AutoCloseable {
                 logs.resolve("app-" + catalog.prefix() + "-" + apps + ".log"))) {
             app.awaitReady(Duration.ofMinutes(3));
             output.resetVersions();
-            writer.paced(200, 3); // warm-up: JIT, assignment, first transactions
+            writer.burst(mode.pipelineBurst() / 4); // warm-up: JIT (C2 took seconds of CPU), assignment, first txns
             drain(Duration.ofMinutes(3));
 
             final int n = mode.pipelineBurst();
@@ -166,8 +276,10 @@ final class Stack implements AutoCloseable {
             double maxSustained = 0;
             boolean all = true;
             if (steps) {
-                for (final double fraction : mode.stepFractions()) {
-                    final double offered = fraction * burstRate;
+                // Start below the burst rate and keep stepping up while sustained: a burst that came out low
+                // (JIT warm-up, a neighbour's build) must not cap the search.
+                double offered = mode.firstStep() * burstRate;
+                for (int step = 0; step < mode.maxSteps(); step++, offered *= mode.stepFactor()) {
                     output.startLatency();
                     final long applied = writer.paced(offered, mode.stepSeconds());
                     final double achieved = applied / mode.stepSeconds();
@@ -217,6 +329,8 @@ final class Stack implements AutoCloseable {
                             e2e.getValueAtPercentile(99) <= target ? "met" : "missed (p99 " + e2e.getValueAtPercentile(99) + " ms)");
                 }
             }
+            report.add("profile", config, "producer produce retries on CONCURRENT_TRANSACTIONS (app log lines, whole run)",
+                    String.valueOf(app.logLines("CONCURRENT_TRANSACTIONS")));
             if (!output.problems().isEmpty()) {
                 report.note(config + ": output version problems: " + output.problems().subList(0,
                         Math.min(5, output.problems().size())));
@@ -224,6 +338,21 @@ final class Stack implements AutoCloseable {
             return new PipelineResult(burstRate, maxSustained, all);
         } finally {
             StreamsChild.deleteRecursively(state);
+            deleteInternalTopics(env.get("RTDW_APPLICATION_ID"));
+        }
+    }
+
+    /**
+     * Deletes a finished app's internal topics (changelogs, repartition topics): otherwise every configuration adds
+     * ~70 partitions x 3 replicas to the 3 in-process brokers and later runs pay for the earlier ones.
+     */
+    private void deleteInternalTopics(final String appId) {
+        try {
+            final java.util.Set<String> names = kafka.admin().listTopics().names().get(30, TimeUnit.SECONDS);
+            final List<String> internal = names.stream().filter(n -> n.startsWith(appId + "-")).toList();
+            kafka.admin().deleteTopics(internal).all().get(60, TimeUnit.SECONDS);
+        } catch (final Exception e) {
+            report.note("could not delete the internal topics of " + appId + ": " + e.getMessage());
         }
     }
 

@@ -85,6 +85,15 @@ public final class StreamsChild implements AutoCloseable {
         throw new IllegalStateException("streams app not ready after " + timeout + "; see " + log);
     }
 
+    /** Lines of the app's log containing {@code text} (e.g. producer retries on CONCURRENT_TRANSACTIONS). */
+    public long logLines(final String text) {
+        try (Stream<String> lines = Files.lines(log)) {
+            return lines.filter(l -> l.contains(text)).count();
+        } catch (final IOException | java.io.UncheckedIOException e) {
+            return -1;
+        }
+    }
+
     public long pid() {
         return process.pid();
     }

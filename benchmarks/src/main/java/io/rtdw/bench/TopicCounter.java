@@ -26,6 +26,7 @@ public final class TopicCounter implements AutoCloseable {
     private volatile boolean running = true;
     private long count;
     private long lastArrivalNanos;
+    private long firstArrivalNanos;
     private Histogram latency;
 
     public TopicCounter(final String bootstrap, final List<String> topics) {
@@ -61,6 +62,9 @@ public final class TopicCounter implements AutoCloseable {
                     }
                     if (!records.isEmpty()) {
                         lastArrivalNanos = System.nanoTime();
+                        if (firstArrivalNanos == 0) {
+                            firstArrivalNanos = lastArrivalNanos;
+                        }
                     }
                     notifyAll();
                 }
@@ -87,6 +91,11 @@ public final class TopicCounter implements AutoCloseable {
             TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, 100_000_000L));
         }
         return lastArrivalNanos;
+    }
+
+    /** nanoTime of the first poll that returned records (0: none yet). */
+    public synchronized long firstArrivalNanos() {
+        return firstArrivalNanos;
     }
 
     public synchronized void startLatency() {
