@@ -299,6 +299,18 @@ class PolicyTest {
         }
     }
 
+    /**
+     * The lake sink names files by partition and offsets and resumes from the bucket: two writers of one partition
+     * would write overlapping files (the sink refuses to start when it sees them). One instance, never two at once.
+     */
+    @ParameterizedTest(name = "{0}")
+    @FieldSource("OVERLAYS")
+    void theLakeSinkHasOneWriterPerPartition(final String overlay) {
+        final Deployment sink = Overlays.get(overlay, Deployment.class, "lake-sink");
+        assertEquals(1, sink.getSpec().getReplicas(), "one lake-sink writer");
+        assertEquals("Recreate", sink.getSpec().getStrategy().getType(), "a rolling update would run two writers");
+    }
+
     /** ksqlDB reads vehicle ids from values: a delete must carry its document (MongoDB pre-images). */
     @ParameterizedTest(name = "{0}")
     @FieldSource("OVERLAYS")

@@ -23,7 +23,7 @@ class StreamsSettingsTest {
         assertEquals(true, p.get("producer.enable.idempotence"));
         assertEquals(1, p.get("producer.max.in.flight.requests.per.connection"));
         assertEquals("read_committed", p.get("consumer.isolation.level"));
-        assertEquals(false, p.get("consumer.enable.auto.commit"));
+        assertFalse(p.containsKey("consumer.enable.auto.commit"), "Kafka Streams owns commits and logs an error if set");
         assertEquals(true, p.get(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG));
         assertFalse(p.containsKey("consumer.group.instance.id"), "dynamic membership unless an instance id is set");
     }
