@@ -237,10 +237,10 @@ public final class LocalStack {
                 this::startPostgres);
         step("Kafka: 3 brokers + 1 KRaft controller (in this JVM)", () -> quietly(() -> kafka = KafkaTestCluster.start()));
         System.out.println("  bootstrap servers " + kafka.bootstrapServers());
+        // LocalPinot creates its table once the output topic exists: Pinot's slow start overlaps topic creation.
+        startPinot();
         step("topics: " + catalog.all().size() + " from TopicCatalog (RF 3, min ISR 2)",
                 () -> kafka.createTopics(catalog.all()));
-
-        startPinot();
         try {
             pg.join();
         } catch (final java.util.concurrent.CompletionException e) {
@@ -405,6 +405,7 @@ public final class LocalStack {
     private void launch(final ChildProcess child) {
         children.put(child.name(), child);
         System.out.printf("  started %-9s pid %d, log %s%n", child.name(), child.pid(), child.log());
+        writePids();
     }
 
     private Path log(final String name) {
