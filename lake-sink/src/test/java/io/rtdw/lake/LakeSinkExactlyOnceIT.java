@@ -1,5 +1,6 @@
 package io.rtdw.lake;
 
+import io.rtdw.testing.UnifiedCustomerScenario;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.schemas.CustomerKey;

@@ -1,5 +1,6 @@
 package io.rtdw.pinot;
 
+import io.rtdw.testing.UnifiedCustomerScenario;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;

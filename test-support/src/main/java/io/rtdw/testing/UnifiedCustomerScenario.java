@@ -1,4 +1,4 @@
-package io.rtdw.lake;
+package io.rtdw.testing;
 
 import io.rtdw.catalog.Topic;
 import io.rtdw.schemas.CustomerKey;
@@ -30,17 +30,19 @@ import java.util.stream.Collectors;
  * customer) and keeps the oracle: the latest committed record per customer.
  *
  * <p>It also remembers where each committed record landed (partition, offset): the exact set of rows the
- * changelog files must hold. (A copy of the pinot module's scenario, plus that bookkeeping.)
+ * changelog files must hold. Values are drawn from small sets so that BI group-bys have several rows per group; a
+ * customer may have two flights on the same airline, which checks how multi-value group-bys count. Shared by the
+ * Pinot and lake-sink tests.
  */
-final class UnifiedCustomerScenario implements AutoCloseable {
+public final class UnifiedCustomerScenario implements AutoCloseable {
 
-    static final List<String> PROFESSIONS = List.of("engineer", "teacher", "nurse", "pilot", "lawyer");
-    static final List<String> AIRLINES = List.of("LATAM", "GOL", "Azul", "TAP");
-    static final List<String> AIRPORTS = List.of("GRU", "GIG", "BSB", "LIS", "CNF");
-    static final List<String> MAKERS = List.of("Fiat", "VW", "Toyota", "Honda");
-    static final List<String> CATEGORIES = List.of("hatch", "sedan", "SUV", "pickup");
+    public static final List<String> PROFESSIONS = List.of("engineer", "teacher", "nurse", "pilot", "lawyer");
+    public static final List<String> AIRLINES = List.of("LATAM", "GOL", "Azul", "TAP");
+    public static final List<String> AIRPORTS = List.of("GRU", "GIG", "BSB", "LIS", "CNF");
+    public static final List<String> MAKERS = List.of("Fiat", "VW", "Toyota", "Honda");
+    public static final List<String> CATEGORIES = List.of("hatch", "sedan", "SUV", "pickup");
     /** A value only aborted transactions carry: it must never be visible. */
-    static final String ABORTED = "ABORTED";
+    public static final String ABORTED = "ABORTED";
 
     private final Topic<CustomerKey, UnifiedCustomer> topic;
     private final KafkaProducer<CustomerKey, UnifiedCustomer> producer;
@@ -56,7 +58,7 @@ final class UnifiedCustomerScenario implements AutoCloseable {
     private final Map<String, UnifiedCustomer> committedRows = new TreeMap<>();
     private final Map<String, UnifiedCustomer> pendingRows = new HashMap<>();
 
-    UnifiedCustomerScenario(final String bootstrapServers, final Topic<CustomerKey, UnifiedCustomer> topic,
+    public UnifiedCustomerScenario(final String bootstrapServers, final Topic<CustomerKey, UnifiedCustomer> topic,
                             final String transactionalId) {
         this.topic = topic;
         final Map<String, Object> props = new HashMap<>();
@@ -71,17 +73,17 @@ final class UnifiedCustomerScenario implements AutoCloseable {
     }
 
     /** One committed transaction that creates or updates {@code ids}. */
-    synchronized void upsert(final List<Integer> ids) {
+    public synchronized void upsert(final List<Integer> ids) {
         transaction(() -> ids.forEach(id -> send(id, customer(id, null))), true);
     }
 
     /** One aborted transaction that writes {@link #ABORTED} values for {@code ids}. */
-    synchronized void abortedUpsert(final List<Integer> ids) {
+    public synchronized void abortedUpsert(final List<Integer> ids) {
         transaction(() -> ids.forEach(id -> send(id, customer(id, ABORTED))), false);
     }
 
     /** One committed transaction that deletes {@code ids}: deleted record, then tombstone. */
-    synchronized void delete(final List<Integer> ids) {
+    public synchronized void delete(final List<Integer> ids) {
         transaction(() -> ids.forEach(id -> {
             send(id, UnifiedCustomer.newBuilder().setCustomerId(id).setDeleted(true).setVersion(nextVersion(id))
                     .setSourceTsMs(Instant.ofEpochMilli(tick())).setFlights(List.of()).setVehicles(List.of()).build());
@@ -178,23 +180,23 @@ final class UnifiedCustomerScenario implements AutoCloseable {
     }
 
     /** Latest committed record per customer, deleted ones included (as deleted records). */
-    synchronized Map<Integer, UnifiedCustomer> latest() {
+    public synchronized Map<Integer, UnifiedCustomer> latest() {
         return new TreeMap<>(committed);
     }
 
     /** Live customers: the default view. */
-    synchronized Map<Integer, UnifiedCustomer> live() {
+    public synchronized Map<Integer, UnifiedCustomer> live() {
         return committed.values().stream().filter(c -> !c.getDeleted())
                 .collect(Collectors.toMap(UnifiedCustomer::getCustomerId, Function.identity(), (a, b) -> a, TreeMap::new));
     }
 
     /** Committed records with a value, by {@code "partition:offset"}. */
-    synchronized Map<String, UnifiedCustomer> committedRows() {
+    public synchronized Map<String, UnifiedCustomer> committedRows() {
         return new TreeMap<>(committedRows);
     }
 
     /** Number of committed records with a value (tombstones excluded): what Pinot ingests. */
-    synchronized int committedValues() {
+    public synchronized int committedValues() {
         return committedValues;
     }
 
