@@ -516,20 +516,31 @@ public final class LocalStack {
         }
     }
 
-    /** One reading of the whole stack. */
-    record Progress(Map<String, Long> captured, long unifiedOut, double lagLastMs, double lagMaxMs, long pinotRows,
-                    long pinotLive, long parquetFiles, long deadLetters, long rssBytes) {
+    /**
+     * One reading of the whole stack. Lags, all from the source commit time: {@code lagLastMs}/{@code lagMaxMs} to
+     * the output topic (streams app), {@code pinotFreshMs} = now minus the newest {@code source_ts_ms} in Pinot
+     * (while changes flow, the end-to-end lag to a queryable row), {@code lakeLatencyMs} to a visible Parquet file
+     * (oldest row of the last file, so it includes the sink's flush interval).
+     */
+    record Progress(Map<String, Long> captured, long unifiedOut, double lagLastMs, double lagMaxMs,
+                    double pinotFreshMs, double lakeLatencyMs, long pinotRows, long pinotLive, long parquetFiles,
+                    long deadLetters, long rssBytes) {
         String line(final long secondsSinceUp) {
             final String tables = captured.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
                     .collect(Collectors.joining(", "));
-            return String.format(Locale.ROOT, "[%4ds] captured: %s | unified out %d | lag %s (max %s) | Pinot rows %s "
-                            + "(%s live) | Parquet files %d | dead letters %d | RSS %.2f GiB",
-                    secondsSinceUp, tables, unifiedOut, ms(lagLastMs), ms(lagMaxMs), na(pinotRows), na(pinotLive),
-                    parquetFiles, deadLetters, rssBytes / (double) GIB);
+            return String.format(Locale.ROOT, "[%4ds] captured: %s | unified out %d | lag: out %s (max %s), Pinot %s,"
+                            + " Parquet %s | Pinot rows %s (%s live) | Parquet files %d | dead letters %d"
+                            + " | RSS %.2f GiB",
+                    secondsSinceUp, tables, unifiedOut, ms(lagLastMs), ms(lagMaxMs), ms(pinotFreshMs),
+                    ms(lakeLatencyMs), na(pinotRows), na(pinotLive), parquetFiles, deadLetters,
+                    rssBytes / (double) GIB);
         }
 
         private static String ms(final double v) {
-            return Double.isNaN(v) || v < 0 ? "-" : String.format(Locale.ROOT, "%.0f ms", v);
+            if (Double.isNaN(v) || v < 0) {
+                return "-";
+            }
+            return v < 10_000 ? String.format(Locale.ROOT, "%.0f ms", v) : String.format(Locale.ROOT, "%.1f s", v / 1000);
         }
 
         private static String na(final long v) {
@@ -560,9 +571,12 @@ public final class LocalStack {
         final long deadLetters = (long) (Scrape.sum(cdc, "rtdw_cdc_dead_letters_total").orElse(0)
                 + Scrape.sum(streams, "rtdw_dead_letters_total").orElse(0)
                 + Scrape.sum(lake, "rtdw_lake_dead_letters_total").orElse(0));
+        final long newestInPinot = Scrape.pinotCount(broker, "SELECT MAX(source_ts_ms) FROM unified_customer");
         return new Progress(captured, (long) Scrape.sum(streams, "rtdw_output_records_total").orElse(0),
                 Scrape.sum(streams, "rtdw_source_to_output_lag_ms").orElse(Double.NaN),
                 Scrape.sum(streams, "rtdw_source_to_output_lag_max_ms").orElse(Double.NaN),
+                newestInPinot > 0 ? System.currentTimeMillis() - newestInPinot : Double.NaN,
+                Scrape.sum(lake, "rtdw_lake_last_file_source_latency_ms").orElse(Double.NaN),
                 pinotRows, pinotLive, Scrape.parquetFiles(dataDir.resolve("s3").resolve(BUCKET), "changelog"),
                 deadLetters, measureRss());
     }
