@@ -39,16 +39,28 @@ public final class ChildProcess {
     public static ChildProcess java(final String name, final List<String> jvmArgs, final String classpath,
                                     final String mainClass, final List<String> args, final Map<String, String> env,
                                     final Path log) {
+        return java(name, jvmArgs, classpath, mainClass, args, env, log, null);
+    }
+
+    /**
+     * As above, run in {@code workDir} (null: the launcher's): Pinot, for one, writes {@code logs/} into its
+     * working directory. Class path entries are made absolute so that a relative one still resolves there.
+     */
+    public static ChildProcess java(final String name, final List<String> jvmArgs, final String classpath,
+                                    final String mainClass, final List<String> args, final Map<String, String> env,
+                                    final Path log, final Path workDir) {
         final List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmArgs);
         if (classpath != null) {
             command.add("-cp");
-            command.add(classpath);
+            command.add(java.util.Arrays.stream(classpath.split(File.pathSeparator)).filter(e -> !e.isEmpty())
+                    .map(e -> Path.of(e).toAbsolutePath().toString())
+                    .collect(java.util.stream.Collectors.joining(File.pathSeparator)));
         }
         command.add(mainClass);
         command.addAll(args);
-        return start(name, command, env, log);
+        return start(name, command, env, log, workDir);
     }
 
     /** Starts {@code java <jvmArgs> -jar <jar> <args>}. */
@@ -56,11 +68,11 @@ public final class ChildProcess {
                                    final List<String> args, final Map<String, String> env, final Path log) {
         final List<String> all = new ArrayList<>(List.of(jar.toString()));
         all.addAll(args);
-        return java(name, jvmArgs, null, "-jar", all, env, log);
+        return java(name, jvmArgs, null, "-jar", all, env, log, log.getParent());
     }
 
     private static ChildProcess start(final String name, final List<String> command, final Map<String, String> env,
-                                      final Path log) {
+                                      final Path log, final Path workDir) {
         final List<String> full = new ArrayList<>();
         if (SETSID) {
             // A child of a JVM is never a process-group leader, so setsid execs in place: the pid stays java's.
@@ -70,6 +82,9 @@ public final class ChildProcess {
         final ProcessBuilder builder = new ProcessBuilder(full).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        if (workDir != null) {
+            builder.directory(workDir.toFile());
+        }
         builder.environment().clear();
         builder.environment().putAll(env);
         try {

@@ -387,7 +387,9 @@ public final class LocalStack {
             // log4j2-test.xml on this class path, so they get ours (stdout, no log4j shutdown hook).
             jvm.add("-Dlog4j2.configurationFile=log4j2-local-child.xml");
         }
-        return ChildProcess.java(name, jvm, classpath, mainClass, args, env, log(name));
+        // Each child works in the data directory: whatever it writes relative to its working directory (Pinot's
+        // logs/pinot-all.log) stays with the run instead of landing in the user's current directory.
+        return ChildProcess.java(name, jvm, classpath, mainClass, args, env, log(name), dataDir);
     }
 
     /** The environment of a child: only what the launcher sets (plus PATH/HOME/JAVA), never the user's RTDW_*. */
