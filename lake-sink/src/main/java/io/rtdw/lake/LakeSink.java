@@ -2,6 +2,7 @@ package io.rtdw.lake;
 
 import io.rtdw.catalog.Topic;
 import io.rtdw.schemas.CustomerKey;
+import io.rtdw.catalog.DeadLetters;
 import io.rtdw.schemas.DeadLetter;
 import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.serde.RegistrySerdes;
@@ -23,7 +24,6 @@ import org.apache.kafka.common.serialization.Serializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -342,17 +342,7 @@ public final class LakeSink implements Runnable, AutoCloseable {
             deadLetterProducer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
         }
         final String deadLetterTopic = config.catalog().lakeSinkDeadLetters().name();
-        final DeadLetter letter = DeadLetter.newBuilder()
-                .setReason("undeserializable record: " + e.getMessage())
-                .setErrorClass(e.getClass().getName())
-                .setStage("lake-sink")
-                .setSourceTopic(record.topic())
-                .setSourcePartition(record.partition())
-                .setSourceOffset(record.offset())
-                .setOriginalKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
-                .setOriginalValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
-                .setFailedAtMs(Instant.now())
-                .build();
+        final DeadLetter letter = DeadLetters.of("lake-sink", record, "undeserializable record: " + e.getMessage(), e);
         try {
             // Synchronously: the record must be safe in the dead-letter topic before the sink moves past it.
             deadLetterProducer.send(new ProducerRecord<>(deadLetterTopic, record.key(),

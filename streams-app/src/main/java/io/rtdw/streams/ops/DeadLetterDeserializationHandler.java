@@ -1,5 +1,6 @@
 package io.rtdw.streams.ops;
 
+import io.rtdw.catalog.DeadLetters;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.schemas.DeadLetter;
@@ -17,8 +18,6 @@ import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -60,17 +59,8 @@ public final class DeadLetterDeserializationHandler implements DeserializationEx
     public DeserializationHandlerResponse handle(final ErrorHandlerContext context,
                                                  final ConsumerRecord<byte[], byte[]> record,
                                                  final Exception exception) {
-        final DeadLetter deadLetter = DeadLetter.newBuilder()
-                .setReason("undeserializable key: " + exception.getMessage())
-                .setErrorClass(exception.getClass().getName())
-                .setStage("streams-app")
-                .setSourceTopic(record.topic())
-                .setSourcePartition(record.partition())
-                .setSourceOffset(record.offset())
-                .setOriginalKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
-                .setOriginalValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
-                .setFailedAtMs(Instant.now())
-                .build();
+        final DeadLetter deadLetter = DeadLetters.of("streams-app", record,
+                "undeserializable key: " + exception.getMessage(), exception);
         try {
             producer.send(new ProducerRecord<>(topic, record.key(), serializer.serialize(topic, deadLetter)))
                     .get(60, TimeUnit.SECONDS);
