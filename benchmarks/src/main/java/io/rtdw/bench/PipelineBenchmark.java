@@ -61,7 +61,7 @@ public final class PipelineBenchmark {
     }
 
     static final Set<String> PARTS = new LinkedHashSet<>(List.of("ceiling", "capture", "pipeline", "latency",
-            "inflight", "memory", "flush"));
+            "inflight", "memory", "flush", "tuning"));
 
     static final String HELP = """
             PipelineBenchmark: throughput, latency and memory of the rtdw pipeline, side by side in one run.
@@ -72,8 +72,11 @@ public final class PipelineBenchmark {
               --quick               small sizes, about 10 minutes on 2 busy cores
               --full                default: larger bursts, 20 s steps, 60 s latency runs, 2 alternating rounds,
                                     200 000 customers in the memory run
-              --parts               any of ceiling,capture,pipeline,latency,inflight,memory,flush (default: all)
-                                    (latency needs pipeline; inflight and flush measure pipeline bursts)
+              --parts               any of ceiling,capture,pipeline,latency,inflight,memory,flush,tuning
+                                    (default: all; latency needs pipeline; inflight and flush measure pipeline
+                                    bursts; tuning: EOS 100 ms latency with default vs short producer linger
+                                    and consumer fetch wait, at the same rate)
+              --tuning-rate R       offered rate of the tuning latency runs (default 500 changes/s)
               --memory-customers N  customers in the memory run (children: 3 flights + 2 vehicles each)
               --rounds N            rounds of the alternating EOS / ALOS pipeline runs
               --out DIR             where summary.md, histograms.hlog and the app logs go
@@ -92,6 +95,7 @@ public final class PipelineBenchmark {
         Integer memoryCustomers = null;
         Integer rounds = null;
         Path out = null;
+        double tuningRate = 500;
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -112,6 +116,7 @@ public final class PipelineBenchmark {
                     case "--memory-customers" -> memoryCustomers = Integer.parseInt(args[++i]);
                     case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                     case "--out" -> out = Path.of(args[++i]);
+                    case "--tuning-rate" -> tuningRate = Double.parseDouble(args[++i]);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
@@ -131,10 +136,11 @@ public final class PipelineBenchmark {
             out = Path.of("benchmarks", "target", "bench-results",
                     LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         }
-        run(mode, parts, String.join(" ", args), out);
+        run(mode, parts, String.join(" ", args), out, tuningRate);
     }
 
-    private static void run(final Mode mode, final Set<String> parts, final String args, final Path out) throws Exception {
+    private static void run(final Mode mode, final Set<String> parts, final String args, final Path out,
+                            final double tuningRate) throws Exception {
         final long began = System.nanoTime();
         try (Report report = new Report(out)) {
             final String machine = machine();
@@ -152,7 +158,8 @@ public final class PipelineBenchmark {
                                 figures.put("ceiling5", stack.ceiling(5));
                             }
                         }
-                        if (parts.contains("capture") || parts.contains("pipeline") || parts.contains("inflight")) {
+                        if (parts.contains("capture") || parts.contains("pipeline") || parts.contains("inflight")
+                                || parts.contains("tuning")) {
                             stack.startCapture(1);
                         }
                         if (parts.contains("capture")) {
@@ -187,6 +194,14 @@ public final class PipelineBenchmark {
                                 if (key.startsWith("eos") || key.startsWith("alos")) {
                                     figures.put(key, figures.get(key) / mode.rounds()); // mean over rounds
                                 }
+                            }
+                        }
+                        if (parts.contains("tuning")) {
+                            // Latency hypothesis: each hop (CDC -> repartition -> output) waits for the producer's
+                            // linger (Streams default 100 ms) and, under read_committed, for fetch.max.wait (500 ms).
+                            for (final Map<String, String> extra : List.of(Map.<String, String>of(),
+                                    Map.of("KAFKA_PRODUCER_LINGER_MS", "5", "KAFKA_CONSUMER_FETCH_MAX_WAIT_MS", "20"))) {
+                                stack.pipeline(true, 100, 1, false, true, logs, extra, tuningRate);
                             }
                         }
                         if (parts.contains("inflight")) {

@@ -236,8 +236,19 @@ final class Stack implements AutoCloseable {
      */
     PipelineResult pipeline(final boolean exactlyOnce, final long commitMs, final int maxInFlight,
                             final boolean steps, final boolean latency, final Path logs) throws Exception {
-        final String config = String.format(Locale.ROOT, "%s, %s, commit %d ms, max.in.flight %d", label,
-                exactlyOnce ? "exactly_once_v2" : "at_least_once", commitMs, maxInFlight);
+        return pipeline(exactlyOnce, commitMs, maxInFlight, steps, latency, logs, Map.of(), 0);
+    }
+
+    /**
+     * As above, with extra app environment (client overrides such as {@code KAFKA_PRODUCER_LINGER_MS}) and, when
+     * {@code latencyRate > 0}, the latency run at that rate instead of half the max sustained rate.
+     */
+    PipelineResult pipeline(final boolean exactlyOnce, final long commitMs, final int maxInFlight,
+                            final boolean steps, final boolean latency, final Path logs,
+                            final Map<String, String> extraEnv, final double latencyRate) throws Exception {
+        final String config = String.format(Locale.ROOT, "%s, %s, commit %d ms, max.in.flight %d%s", label,
+                exactlyOnce ? "exactly_once_v2" : "at_least_once", commitMs, maxInFlight,
+                extraEnv.isEmpty() ? "" : ", " + new java.util.TreeMap<>(extraEnv));
         System.out.println("== pipeline " + config);
         final Path state = Files.createTempDirectory("rtdw-bench-state");
         final Map<String, String> env = new HashMap<>();
@@ -253,6 +264,7 @@ final class Stack implements AutoCloseable {
         // Each configuration starts at the end of the CDC topics: replaying the earlier runs' history would
         // cost minutes per configuration. Updates carry the whole row, so customers enter the state as they change.
         env.put("KAFKA_CONSUMER_AUTO_OFFSET_RESET", "latest");
+        env.putAll(extraEnv);
         try (StreamsChild app = StreamsChild.start(env, mode.appHeapMb(),
                 logs.resolve("app-" + catalog.prefix() + "-" + apps + ".log"))) {
             app.awaitReady(Duration.ofMinutes(3));
@@ -308,8 +320,8 @@ final class Stack implements AutoCloseable {
                         fmt(maxSustained) + " changes/s");
             }
 
-            if (latency && maxSustained > 0) {
-                final double rate = maxSustained / 2;
+            if (latency && (maxSustained > 0 || latencyRate > 0)) {
+                final double rate = latencyRate > 0 ? latencyRate : maxSustained / 2;
                 try (TopicCounter cdc = new TopicCounter(kafka.bootstrapServers(),
                         List.of(catalog.customers().name(), catalog.flights().name()))) {
                     output.startLatency();
