@@ -1,5 +1,8 @@
 package io.rtdw.pinot;
 
+import static io.rtdw.testing.TestFiles.freshDir;
+import static io.rtdw.testing.TestFiles.sleep;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.schemas.Flight;
@@ -16,17 +19,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.net.ServerSocket;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -244,27 +244,5 @@ class PinotTopologyIT {
 
     private static long count(final String sql) {
         return pinot.rows(sql).get(0).get(0).asLong();
-    }
-
-    private static Path freshDir(final Path path) {
-        try {
-            if (Files.exists(path)) {
-                try (Stream<Path> files = Files.walk(path)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
-            return Files.createDirectories(path);
-        } catch (final IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void sleep(final long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 }

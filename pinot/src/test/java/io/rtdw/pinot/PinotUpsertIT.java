@@ -1,5 +1,8 @@
 package io.rtdw.pinot;
 
+import static io.rtdw.testing.TestFiles.freshDir;
+import static io.rtdw.testing.TestFiles.sleep;
+
 import io.rtdw.testing.UnifiedCustomerScenario;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rtdw.catalog.Topic;
@@ -14,18 +17,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -214,27 +212,5 @@ class PinotUpsertIT {
 
     private static List<Integer> range(final int from, final int to) {
         return IntStream.rangeClosed(from, to).boxed().toList();
-    }
-
-    private static Path freshDir(final Path path) {
-        try {
-            if (Files.exists(path)) {
-                try (Stream<Path> files = Files.walk(path)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
-            return Files.createDirectories(path);
-        } catch (final IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void sleep(final long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 }
