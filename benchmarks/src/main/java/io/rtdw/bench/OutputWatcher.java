@@ -60,6 +60,8 @@ public final class OutputWatcher implements AutoCloseable {
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+        // The measuring consumer must not add latency of its own: answer fetches within 10 ms.
+        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
         consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         topic = output.name();
         keys = RegistrySerdes.keySerde(output).deserializer();

@@ -94,6 +94,31 @@ public final class StreamsChild implements AutoCloseable {
         }
     }
 
+    /**
+     * Values from the app's {@code /metrics} (Prometheus text): for each metric name, the largest value over its
+     * label sets (one per stream thread or client), or NaN when absent.
+     */
+    public Map<String, Double> metrics(final List<String> names) {
+        final Map<String, Double> out = new java.util.LinkedHashMap<>();
+        names.forEach(n -> out.put(n, Double.NaN));
+        try {
+            final HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + httpPort + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            for (final String line : r.body().split("\n")) {
+                for (final String name : names) {
+                    if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+                        final double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                        out.merge(name, v, (a, b) -> Double.isNaN(a) ? b : Math.max(a, b));
+                    }
+                }
+            }
+        } catch (final IOException | InterruptedException | RuntimeException e) {
+            // metrics are a bonus: the caller prints NaN
+        }
+        return out;
+    }
+
     public long pid() {
         return process.pid();
     }

@@ -35,6 +35,8 @@ public final class TopicCounter implements AutoCloseable {
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+        // The measuring consumer must not add latency of its own: answer fetches within 10 ms.
+        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
         consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         final List<TopicPartition> partitions = new ArrayList<>();
         for (final String topic : topics) {
