@@ -77,7 +77,8 @@ class EndToEndIT {
         final Map<String, String> env = new HashMap<>();
         env.put("KAFKA_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
         env.put("RTDW_APPLICATION_ID", "rtdw-e2e");
-        env.put("RTDW_STATE_DIR", Files.createTempDirectory("rtdw-e2e-state").toString());
+        final java.nio.file.Path state = Files.createTempDirectory("rtdw-e2e-state");
+        env.put("RTDW_STATE_DIR", state.toString());
         env.put("RTDW_HTTP_PORT", "-1");
         env.put("RTDW_COMMIT_INTERVAL_MS", "100");
         env.put("RTDW_NUM_STANDBY_REPLICAS", "0");
@@ -85,6 +86,15 @@ class EndToEndIT {
         env.put("RTDW_TOPIC_PREFIX", catalog.prefix());
         env.put("RTDW_TOPIC_PARTITIONS", String.valueOf(catalog.partitions()));
 
+        try {
+            run(cluster, catalog, generator, initial, streamed, env);
+        } finally {
+            StreamsChild.deleteRecursively(state);
+        }
+    }
+
+    private void run(final KafkaTestCluster cluster, final TopicCatalog catalog, final WorkloadGenerator generator,
+                     final int initial, final int streamed, final Map<String, String> env) throws Exception {
         try (PgSource pg = PgSource.start();
              ChangeProducer vehicleProducer = new ChangeProducer(cluster.bootstrapServers(), 1, "e2e-vehicles",
                      RegistrySerdes.embedded(), catalog);
