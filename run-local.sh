@@ -20,7 +20,7 @@ for arg in "$@"; do
 done
 
 command -v java >/dev/null || { echo "java (17 or newer) is needed on the PATH" >&2; exit 2; }
-command -v mvn >/dev/null || { echo "mvn (Maven 3.9) is needed on the PATH" >&2; exit 2; }
+command -v mvn >/dev/null || { echo "mvn (Maven 3.8 or newer) is needed on the PATH" >&2; exit 2; }
 
 CLASSPATH_FILE="local-stack/target/classpath.txt"
 if [[ ! -f "$CLASSPATH_FILE" || ( "${RTDW_SKIP_BUILD:-0}" != "1" && $HELP_ONLY -eq 0 ) ]]; then
