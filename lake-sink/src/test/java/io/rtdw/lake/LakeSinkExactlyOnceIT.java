@@ -1,5 +1,7 @@
 package io.rtdw.lake;
 
+import static io.rtdw.testing.TestFiles.freshDir;
+
 import io.rtdw.testing.UnifiedCustomerScenario;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
@@ -349,18 +351,5 @@ class LakeSinkExactlyOnceIT {
 
     private static List<Integer> range(final int from, final int to) {
         return IntStream.rangeClosed(from, to).boxed().toList();
-    }
-
-    private static Path freshDir(final Path path) {
-        try {
-            if (Files.exists(path)) {
-                try (Stream<Path> files = Files.walk(path)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
-            return Files.createDirectories(path);
-        } catch (final IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -12,6 +12,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
+import java.util.Map;
 
 /**
  * REST client of a running Pinot: schemas and tables through the controller, SQL through the broker. Works for a
@@ -86,6 +88,20 @@ public final class PinotClient {
             rows.add(values);
         }
         return rows;
+    }
+
+    /** The single number a query such as {@code SELECT COUNT(*) ...} returns. */
+    public long count(final String sql) {
+        return rows(sql).get(0).get(0).asLong();
+    }
+
+    /** A two-column group-by ({@code SELECT key, COUNT(*) ... GROUP BY key}) as key -> count, keys sorted. */
+    public Map<String, Long> groupCounts(final String sql) {
+        final Map<String, Long> counts = new TreeMap<>();
+        for (final List<JsonNode> row : rows(sql)) {
+            counts.put(row.get(0).asText(), row.get(1).asLong());
+        }
+        return counts;
     }
 
     private String post(final String url, final String body) {

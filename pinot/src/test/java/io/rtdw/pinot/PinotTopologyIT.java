@@ -191,11 +191,11 @@ class PinotTopologyIT {
     @Test
     @Order(1)
     void deletedCustomersAreGoneButTheirChildrenStayInTheSource() {
-        assertEquals(0, count("SELECT COUNT(*)" + LIVE + " AND customer_id = 3"));
+        assertEquals(0, pinot.count("SELECT COUNT(*)" + LIVE + " AND customer_id = 3"));
         assertTrue(source.flights.values().stream().anyMatch(f -> f.getCustomerId() == 3)
                 || source.vehicles.values().stream().anyMatch(v -> v.getCustomerId() == 3),
                 "the scenario deletes a customer that still has children");
-        assertEquals(1, count("SELECT COUNT(*)" + LIVE + " AND customer_id = 8"), "re-created");
+        assertEquals(1, pinot.count("SELECT COUNT(*)" + LIVE + " AND customer_id = 8"), "re-created");
         assertEquals("astronaut", pinot.rows("SELECT profession" + LIVE + " AND customer_id = 5").get(0).get(0).asText());
     }
 
@@ -205,19 +205,19 @@ class PinotTopologyIT {
         final Map<Integer, SourceChanges.Joined> joined = source.joined();
         assertEquals(joined.values().stream().collect(Collectors.groupingBy(j -> j.customer().getProfissao(),
                         TreeMap::new, Collectors.counting())),
-                groupCounts("SELECT profession, COUNT(*)" + LIVE + " GROUP BY profession LIMIT 1000"));
+                pinot.groupCounts("SELECT profession, COUNT(*)" + LIVE + " GROUP BY profession LIMIT 1000"));
         assertEquals(joined.values().stream().flatMap(j -> j.flights().stream()).collect(
                         Collectors.groupingBy(Flight::getLinhaAerea, TreeMap::new, Collectors.counting())),
-                groupCounts("SELECT flight_airlines, COUNT(*)" + LIVE + " AND flight_count > 0 GROUP BY flight_airlines LIMIT 1000"));
+                pinot.groupCounts("SELECT flight_airlines, COUNT(*)" + LIVE + " AND flight_count > 0 GROUP BY flight_airlines LIMIT 1000"));
         assertEquals(joined.values().stream().flatMap(j -> j.vehicles().stream()).collect(
                         Collectors.groupingBy(Vehicle::getFabricante, TreeMap::new, Collectors.counting())),
-                groupCounts("SELECT vehicle_makers, COUNT(*)" + LIVE + " AND vehicle_count > 0 GROUP BY vehicle_makers LIMIT 1000"));
+                pinot.groupCounts("SELECT vehicle_makers, COUNT(*)" + LIVE + " AND vehicle_count > 0 GROUP BY vehicle_makers LIMIT 1000"));
         final long both = joined.values().stream().filter(j -> !j.flights().isEmpty() && !j.vehicles().isEmpty()).count();
         assertTrue(both > 0);
-        assertEquals(both, count("SELECT COUNT(*)" + LIVE + " AND flight_count > 0 AND vehicle_count > 0"));
+        assertEquals(both, pinot.count("SELECT COUNT(*)" + LIVE + " AND flight_count > 0 AND vehicle_count > 0"));
         final long tapFromLis = joined.values().stream().filter(j -> j.flights().stream()
                 .anyMatch(f -> f.getLinhaAerea().equals("TAP") && f.getAeroporto().equals("LIS"))).count();
-        assertEquals(tapFromLis, count("SELECT COUNT(*)" + LIVE
+        assertEquals(tapFromLis, pinot.count("SELECT COUNT(*)" + LIVE
                 + " AND JSON_MATCH(flights_json, '\"$[*].airline\" = ''TAP'' AND \"$[*].airport\" = ''LIS''')"));
     }
 
@@ -232,17 +232,5 @@ class PinotTopologyIT {
             jvm.onExit().get(30, TimeUnit.SECONDS);
             assertFalse(jvm.isAlive(), "no Pinot JVM left behind");
         }
-    }
-
-    private static Map<String, Long> groupCounts(final String sql) {
-        final Map<String, Long> counts = new TreeMap<>();
-        for (final List<JsonNode> row : pinot.rows(sql)) {
-            counts.put(row.get(0).asText(), row.get(1).asLong());
-        }
-        return counts;
-    }
-
-    private static long count(final String sql) {
-        return pinot.rows(sql).get(0).get(0).asLong();
     }
 }

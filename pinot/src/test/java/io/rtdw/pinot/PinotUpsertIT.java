@@ -87,7 +87,7 @@ class PinotUpsertIT {
         long seen = -1;
         while (System.nanoTime() < deadline) {
             try {
-                seen = count("SELECT COUNT(*) FROM unified_customer OPTION(skipUpsert=true)");
+                seen = pinot.client().count("SELECT COUNT(*) FROM unified_customer OPTION(skipUpsert=true)");
                 if (seen >= expected) {
                     return;
                 }
@@ -102,9 +102,9 @@ class PinotUpsertIT {
     @Test
     void everyCommittedRecordIsIngestedAndNoAbortedOne() {
         assertEquals(scenario.committedValues(),
-                count("SELECT COUNT(*) FROM unified_customer OPTION(skipUpsert=true)"),
+                pinot.client().count("SELECT COUNT(*) FROM unified_customer OPTION(skipUpsert=true)"),
                 "all versions of all committed records, and nothing else");
-        assertEquals(0, count("SELECT COUNT(*) FROM unified_customer WHERE profession = '"
+        assertEquals(0, pinot.client().count("SELECT COUNT(*) FROM unified_customer WHERE profession = '"
                 + UnifiedCustomerScenario.ABORTED + "' OR flight_airlines = '" + UnifiedCustomerScenario.ABORTED
                 + "' OR vehicle_makers = '" + UnifiedCustomerScenario.ABORTED + "' OPTION(skipUpsert=true)"));
     }
@@ -127,19 +127,19 @@ class PinotUpsertIT {
     @Test
     void deletedCustomerLeavesTheDefaultViewAndRecreatedOneComesBack() {
         assertTrue(scenario.latest().get(3).getDeleted());
-        assertEquals(0, count("SELECT COUNT(*)" + LIVE + " AND customer_id IN (3, 12)"));
+        assertEquals(0, pinot.client().count("SELECT COUNT(*)" + LIVE + " AND customer_id IN (3, 12)"));
         final List<List<JsonNode>> deleted = pinot.rows("SELECT deleted, version FROM unified_customer WHERE customer_id = 3");
         assertEquals(1, deleted.size(), "upsert keeps one row: the delete marker");
         assertTrue(deleted.get(0).get(0).asBoolean(), "the delete marker is visible to who asks for it");
         assertFalse(scenario.latest().get(7).getDeleted());
-        assertEquals(1, count("SELECT COUNT(*)" + LIVE + " AND customer_id = 7"), "re-created after its deletion");
+        assertEquals(1, pinot.client().count("SELECT COUNT(*)" + LIVE + " AND customer_id = 7"), "re-created after its deletion");
     }
 
     @Test
     void customersPerProfession() {
         final Map<String, Long> expected = scenario.live().values().stream()
                 .collect(Collectors.groupingBy(UnifiedCustomer::getProfession, TreeMap::new, Collectors.counting()));
-        assertEquals(expected, groupCounts("SELECT profession, COUNT(*)" + LIVE + " GROUP BY profession LIMIT 1000"));
+        assertEquals(expected, pinot.client().groupCounts("SELECT profession, COUNT(*)" + LIVE + " GROUP BY profession LIMIT 1000"));
     }
 
     /**
@@ -150,7 +150,7 @@ class PinotUpsertIT {
     void flightsPerAirline() {
         final Map<String, Long> expected = scenario.live().values().stream().flatMap(c -> c.getFlights().stream())
                 .collect(Collectors.groupingBy(UnifiedFlight::getAirline, TreeMap::new, Collectors.counting()));
-        assertEquals(expected, groupCounts("SELECT flight_airlines, COUNT(*)" + LIVE
+        assertEquals(expected, pinot.client().groupCounts("SELECT flight_airlines, COUNT(*)" + LIVE
                 + " AND flight_count > 0 GROUP BY flight_airlines LIMIT 1000"));
     }
 
@@ -161,7 +161,7 @@ class PinotUpsertIT {
                 .collect(Collectors.groupingBy(Function.identity(), TreeMap::new, Collectors.counting()));
         final Map<String, Long> actual = new TreeMap<>();
         for (final String airline : UnifiedCustomerScenario.AIRLINES) {
-            final long n = count("SELECT COUNT(*)" + LIVE + " AND flight_airlines = '" + airline + "'");
+            final long n = pinot.client().count("SELECT COUNT(*)" + LIVE + " AND flight_airlines = '" + airline + "'");
             if (n > 0) {
                 actual.put(airline, n);
             }
@@ -173,11 +173,11 @@ class PinotUpsertIT {
     void vehiclesPerMakerAndCategory() {
         final Map<String, Long> makers = scenario.live().values().stream().flatMap(c -> c.getVehicles().stream())
                 .collect(Collectors.groupingBy(UnifiedVehicle::getMaker, TreeMap::new, Collectors.counting()));
-        assertEquals(makers, groupCounts("SELECT vehicle_makers, COUNT(*)" + LIVE
+        assertEquals(makers, pinot.client().groupCounts("SELECT vehicle_makers, COUNT(*)" + LIVE
                 + " AND vehicle_count > 0 GROUP BY vehicle_makers LIMIT 1000"));
         final Map<String, Long> categories = scenario.live().values().stream().flatMap(c -> c.getVehicles().stream())
                 .collect(Collectors.groupingBy(UnifiedVehicle::getCategory, TreeMap::new, Collectors.counting()));
-        assertEquals(categories, groupCounts("SELECT vehicle_categories, COUNT(*)" + LIVE
+        assertEquals(categories, pinot.client().groupCounts("SELECT vehicle_categories, COUNT(*)" + LIVE
                 + " AND vehicle_count > 0 GROUP BY vehicle_categories LIMIT 1000"));
     }
 
@@ -186,7 +186,7 @@ class PinotUpsertIT {
         final long expected = scenario.live().values().stream()
                 .filter(c -> !c.getFlights().isEmpty() && !c.getVehicles().isEmpty()).count();
         assertTrue(expected > 0, "the scenario has such customers");
-        assertEquals(expected, count("SELECT COUNT(*)" + LIVE + " AND flight_count > 0 AND vehicle_count > 0"));
+        assertEquals(expected, pinot.client().count("SELECT COUNT(*)" + LIVE + " AND flight_count > 0 AND vehicle_count > 0"));
     }
 
     @Test
@@ -194,21 +194,10 @@ class PinotUpsertIT {
         final long expected = scenario.live().values().stream()
                 .filter(c -> c.getFlights().stream().anyMatch(f -> f.getAirline().equals("TAP") && f.getAirport().equals("LIS")))
                 .count();
-        assertEquals(expected, count("SELECT COUNT(*)" + LIVE
+        assertEquals(expected, pinot.client().count("SELECT COUNT(*)" + LIVE
                 + " AND JSON_MATCH(flights_json, '\"$[*].airline\" = ''TAP'' AND \"$[*].airport\" = ''LIS''')"));
     }
 
-    private static Map<String, Long> groupCounts(final String sql) {
-        final Map<String, Long> counts = new TreeMap<>();
-        for (final List<JsonNode> row : pinot.rows(sql)) {
-            counts.put(row.get(0).asText(), row.get(1).asLong());
-        }
-        return counts;
-    }
-
-    private static long count(final String sql) {
-        return pinot.rows(sql).get(0).get(0).asLong();
-    }
 
     private static List<Integer> range(final int from, final int to) {
         return IntStream.rangeClosed(from, to).boxed().toList();

@@ -1,5 +1,7 @@
 package io.rtdw.testing;
 
+import static io.rtdw.testing.TestFiles.sleep;
+
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicProvisioner;
 import kafka.server.BrokerServer;
@@ -175,15 +177,6 @@ public final class KafkaTestCluster implements AutoCloseable {
             throw new IllegalArgumentException("no broker " + id + "; brokers are " + brokerIds());
         }
         return broker;
-    }
-
-    private static void sleep(final long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 
     @Override
