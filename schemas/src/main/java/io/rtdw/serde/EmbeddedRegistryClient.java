@@ -44,11 +44,6 @@ public final class EmbeddedRegistryClient implements RegistryClientFacade {
         return (fingerprint ^ (fingerprint >>> 32)) & 0x7fffffffL;
     }
 
-    /** Number of distinct schemas held. */
-    public int size() {
-        return contentById.size();
-    }
-
     private long register(final String content) {
         final long id = idOf(new Schema.Parser().parse(content));
         final String previous = contentById.putIfAbsent(id, content);

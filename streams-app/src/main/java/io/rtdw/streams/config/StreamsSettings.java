@@ -128,13 +128,6 @@ public record StreamsSettings(String bootstrapServers, String applicationId, boo
         }
     }
 
-    /** The same settings with another application id, state dir, instance id and HTTP port (tests run several). */
-    public StreamsSettings forInstance(final String newStateDir, final String newInstanceId, final int newHttpPort) {
-        return new StreamsSettings(bootstrapServers, applicationId, exactlyOnce, commitIntervalMs, standbyReplicas,
-                streamThreads, newStateDir, newInstanceId, newHttpPort, maxChildren, maxInFlight, cacheMaxBytes,
-                catalog, kafkaOverrides);
-    }
-
     /** Kafka Streams properties, with every durability setting explicit rather than left to defaults. */
     public Properties toProperties() {
         final Properties p = new Properties();

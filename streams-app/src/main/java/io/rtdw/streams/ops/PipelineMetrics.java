@@ -63,20 +63,12 @@ public final class PipelineMetrics {
         this.orphanCustomers = supplier;
     }
 
-    public long changes(final String table) {
-        return changes.get(table).sum();
-    }
-
     public long deadLetters() {
         return deadLetters.sum();
     }
 
     public long replaysDropped() {
         return replaysDropped.sum();
-    }
-
-    public long recordsOut() {
-        return recordsOut.sum();
     }
 
     /** Prometheus text exposition of these counters. */
