@@ -1,146 +1,157 @@
 package io.rtdw.cdc;
 
 import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.runtime.Env;
+import io.rtdw.runtime.KafkaClients;
+import io.rtdw.runtime.OpsServer;
+import io.rtdw.runtime.Setting;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * Configuration of the CDC process, read once from the environment and validated at start. {@link #toString()}
- * redacts secrets so the whole record can be logged.
+ * Configuration of the CDC process, read once from the environment ({@link #SETTINGS}) and validated at start.
  *
- * @param bootstrapServers   {@code KAFKA_BOOTSTRAP_SERVERS}
- * @param sources            {@code RTDW_CDC_SOURCES}: which captures run
- * @param pgHost             {@code PG_HOST}
- * @param pgPort             {@code PG_PORT}
- * @param pgDatabase         {@code PG_DATABASE}
- * @param pgUser             {@code PG_USER}
- * @param pgPassword         {@code PG_PASSWORD} (secret)
- * @param pgSlot             {@code RTDW_PG_SLOT}: logical replication slot
- * @param pgPublication      {@code RTDW_PG_PUBLICATION}: publication created by {@code sql/002_cdc.sql}
- * @param pgInitSchema       {@code RTDW_PG_INIT_SCHEMA}: apply the module's init SQL at start (local stack)
- * @param mongoUri           {@code MONGODB_URI} (secret: may hold credentials)
- * @param mongoPreImages     {@code RTDW_MONGO_PRE_IMAGES}: capture pre-images (collection must have them enabled)
- * @param httpPort           {@code RTDW_HTTP_PORT}: health and metrics
- * @param maxInFlight        {@code RTDW_MAX_IN_FLIGHT}: producer max.in.flight.requests.per.connection (1..5)
- * @param offsetFlushMs      {@code RTDW_CDC_OFFSET_FLUSH_MS}: how often acknowledged offsets are committed
- * @param heartbeatMs        {@code RTDW_CDC_HEARTBEAT_MS}: Debezium heartbeat interval
- * @param maxRetries         {@code RTDW_CDC_MAX_RETRIES}: connection retries before the process exits non-zero
- * @param retryBackoffMs     {@code RTDW_CDC_RETRY_BACKOFF_MS}: first retry delay (doubles up to 30 s)
- * @param snapshotMode       {@code RTDW_CDC_SNAPSHOT_MODE}: Debezium snapshot.mode
- * @param pollIntervalMs     {@code RTDW_CDC_POLL_INTERVAL_MS}: Debezium poll.interval.ms (idle wait; bounds latency)
- * @param pgHeartbeatQuery   {@code RTDW_PG_HEARTBEAT_ACTION_QUERY}: optional heartbeat.action.query (empty: none)
- * @param catalog            the topic catalog ({@code RTDW_TOPIC_PREFIX} ...)
+ * @param kafka          Kafka clients ({@code KAFKA_BOOTSTRAP_SERVERS}, {@code KAFKA_*}, {@code RTDW_MAX_IN_FLIGHT})
+ * @param sources        {@link #SOURCES}
+ * @param catalog        the topic catalog ({@code RTDW_TOPIC_PREFIX} ...)
  */
-public record CdcConfig(String bootstrapServers, Set<Source> sources,
+public record CdcConfig(KafkaClients kafka, Set<Source> sources,
                         String pgHost, int pgPort, String pgDatabase, String pgUser, String pgPassword,
                         String pgSlot, String pgPublication, boolean pgInitSchema,
                         String mongoUri, boolean mongoPreImages,
-                        int httpPort, int maxInFlight, long offsetFlushMs, long heartbeatMs,
+                        int httpPort, long offsetFlushMs, long heartbeatMs,
                         int maxRetries, long retryBackoffMs, String snapshotMode, long pollIntervalMs,
                         String pgHeartbeatQuery, TopicCatalog catalog) {
 
     /** A database the process can capture. */
     public enum Source { POSTGRES, MONGODB }
 
-    /** Every variable read, with its default (null: required when the source that needs it is enabled). */
-    public static final Map<String, String> DEFAULTS = defaults();
+    public static final Setting<String> SOURCES = Setting.string("RTDW_CDC_SOURCES", "postgres,mongodb",
+            "which captures run: postgres, mongodb or both (comma-separated)");
+    public static final Setting<String> PG_HOST = Setting.string("PG_HOST", "localhost", "PostgreSQL host");
+    public static final Setting<Integer> PG_PORT = Setting.integer("PG_PORT", 5432, 1, 65535, "PostgreSQL port");
+    public static final Setting<String> PG_DATABASE = Setting.string("PG_DATABASE", "postgres",
+            "database holding the customers and flight tables");
+    public static final Setting<String> PG_USER = Setting.string("PG_USER", "postgres",
+            "PostgreSQL role of the capture (REPLICATION and SELECT on the tables)");
+    public static final Setting<String> PG_PASSWORD = Setting.string("PG_PASSWORD", "", "its password").secret();
+    public static final Setting<String> PG_SLOT = Setting.string("RTDW_PG_SLOT", "rtdw_cdc",
+            "logical replication slot (created when missing)");
+    public static final Setting<String> PG_PUBLICATION = Setting.string("RTDW_PG_PUBLICATION", "rtdw_publication",
+            "publication of the captured tables (sql/002_cdc.sql)");
+    public static final Setting<Boolean> PG_INIT_SCHEMA = Setting.bool("RTDW_PG_INIT_SCHEMA", false,
+            "apply the module's SQL (tables, publication) at start: local stack and tests only");
+    public static final Setting<String> PG_HEARTBEAT_QUERY = Setting.string("RTDW_PG_HEARTBEAT_ACTION_QUERY", "",
+            "optional Debezium heartbeat.action.query (empty: none)");
+    public static final Setting<String> MONGODB_URI = Setting.string("MONGODB_URI", "",
+            "replica-set URI of MongoDB, e.g. mongodb://user:pw@mongodb:27017/?replicaSet=rs0; required when "
+                    + "RTDW_CDC_SOURCES includes mongodb").secret();
+    public static final Setting<Boolean> MONGO_PRE_IMAGES = Setting.bool("RTDW_MONGO_PRE_IMAGES", false,
+            "capture pre-images (the collection must have changeStreamPreAndPostImages enabled)");
+    public static final Setting<Long> OFFSET_FLUSH_MS = Setting.longValue("RTDW_CDC_OFFSET_FLUSH_MS", 1000, 1,
+            "how often acknowledged source offsets are committed");
+    public static final Setting<Long> HEARTBEAT_MS = Setting.longValue("RTDW_CDC_HEARTBEAT_MS", 10_000, 0,
+            "Debezium heartbeat interval (keeps the slot advancing when the tables are idle)");
+    public static final Setting<Integer> MAX_RETRIES = Setting.integer("RTDW_CDC_MAX_RETRIES", 5, 0, 1_000,
+            "connection retries before the process exits non-zero");
+    public static final Setting<Long> RETRY_BACKOFF_MS = Setting.longValue("RTDW_CDC_RETRY_BACKOFF_MS", 1000, 1,
+            "first retry delay, doubling up to 30 s");
+    public static final Setting<String> SNAPSHOT_MODE = Setting.string("RTDW_CDC_SNAPSHOT_MODE", "initial",
+            "Debezium snapshot.mode");
+    public static final Setting<Long> POLL_INTERVAL_MS = Setting.longValue("RTDW_CDC_POLL_INTERVAL_MS", 100, 1,
+            "Debezium poll.interval.ms: the wait when the source is idle, a bound on capture latency");
 
-    private static Map<String, String> defaults() {
-        final Map<String, String> d = new LinkedHashMap<>();
-        d.put("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092");
-        d.put("RTDW_CDC_SOURCES", "postgres,mongodb");
-        d.put("PG_HOST", "localhost");
-        d.put("PG_PORT", "5432");
-        d.put("PG_DATABASE", "postgres");
-        d.put("PG_USER", "postgres");
-        d.put("PG_PASSWORD", "");
-        d.put("RTDW_PG_SLOT", "rtdw_cdc");
-        d.put("RTDW_PG_PUBLICATION", "rtdw_publication");
-        d.put("RTDW_PG_INIT_SCHEMA", "false");
-        d.put("MONGODB_URI", null);
-        d.put("RTDW_MONGO_PRE_IMAGES", "false");
-        d.put("RTDW_HTTP_PORT", "8080");
-        d.put("RTDW_MAX_IN_FLIGHT", "1");
-        d.put("RTDW_CDC_OFFSET_FLUSH_MS", "1000");
-        d.put("RTDW_CDC_HEARTBEAT_MS", "10000");
-        d.put("RTDW_CDC_MAX_RETRIES", "5");
-        d.put("RTDW_CDC_RETRY_BACKOFF_MS", "1000");
-        d.put("RTDW_CDC_SNAPSHOT_MODE", "initial");
-        d.put("RTDW_CDC_POLL_INTERVAL_MS", "100");
-        d.put("RTDW_PG_HEARTBEAT_ACTION_QUERY", "");
-        d.put("RTDW_REGISTRY_URL", "embedded");
-        return d;
+    /** Every variable the CDC process reads, its own and the shared parts', in {@code --help} order. */
+    public static final List<Setting<?>> SETTINGS = settings();
+
+    private static List<Setting<?>> settings() {
+        final List<Setting<?>> all = new ArrayList<>(KafkaClients.SETTINGS);
+        all.addAll(List.of(SOURCES, PG_HOST, PG_PORT, PG_DATABASE, PG_USER, PG_PASSWORD, PG_SLOT, PG_PUBLICATION,
+                PG_INIT_SCHEMA, PG_HEARTBEAT_QUERY, MONGODB_URI, MONGO_PRE_IMAGES, OFFSET_FLUSH_MS, HEARTBEAT_MS,
+                MAX_RETRIES, RETRY_BACKOFF_MS, SNAPSHOT_MODE, POLL_INTERVAL_MS, OpsServer.HTTP_PORT));
+        all.addAll(TopicCatalog.SETTINGS);
+        return List.copyOf(all);
     }
 
     public CdcConfig {
-        if (sources.isEmpty()) {
-            throw new IllegalArgumentException("RTDW_CDC_SOURCES names no source: use postgres, mongodb or both");
-        }
-        if (maxInFlight < 1 || maxInFlight > 5) {
-            // Above 5 the idempotent producer can no longer guarantee order per partition.
-            throw new IllegalArgumentException("RTDW_MAX_IN_FLIGHT must be 1..5 (idempotence keeps order only up to 5), was "
-                    + maxInFlight);
-        }
-        if (sources.contains(Source.MONGODB) && (mongoUri == null || mongoUri.isBlank())) {
-            throw new IllegalArgumentException("MONGODB_URI is not set but RTDW_CDC_SOURCES includes mongodb: set it to a "
-                    + "replica-set URI (mongodb://host:27017/?replicaSet=rs0) or set RTDW_CDC_SOURCES=postgres");
-        }
-        if (maxRetries < 0) {
-            throw new IllegalArgumentException("RTDW_CDC_MAX_RETRIES must be >= 0, was " + maxRetries);
-        }
         sources = Set.copyOf(sources);
     }
 
-    /** Reads and validates the configuration; throws {@link IllegalArgumentException} naming the variable to fix. */
-    public static CdcConfig fromEnv(final Map<String, String> env) {
+    /** Reads {@link #SETTINGS}; problems are recorded in {@code env} ({@code null} returned then). */
+    public static CdcConfig fromEnv(final Env env) {
+        final KafkaClients kafka = KafkaClients.fromEnv(env);
+        final Set<Source> sources = sources(env);
+        final String mongoUri = env.get(MONGODB_URI);
+        env.check(sources == null || !sources.contains(Source.MONGODB) || mongoUri == null || !mongoUri.isBlank(),
+                "MONGODB_URI is not set but RTDW_CDC_SOURCES includes mongodb: set it to a replica-set URI "
+                        + "(mongodb://host:27017/?replicaSet=rs0) or set RTDW_CDC_SOURCES=postgres");
+        final String pgHost = env.get(PG_HOST);
+        final Integer pgPort = env.get(PG_PORT);
+        final String pgDatabase = env.get(PG_DATABASE);
+        final String pgUser = env.get(PG_USER);
+        final String pgPassword = env.get(PG_PASSWORD);
+        final String slot = env.get(PG_SLOT);
+        final String publication = env.get(PG_PUBLICATION);
+        final Boolean initSchema = env.get(PG_INIT_SCHEMA);
+        final Boolean preImages = env.get(MONGO_PRE_IMAGES);
+        final Integer httpPort = env.get(OpsServer.HTTP_PORT);
+        final Long offsetFlush = env.get(OFFSET_FLUSH_MS);
+        final Long heartbeat = env.get(HEARTBEAT_MS);
+        final Integer retries = env.get(MAX_RETRIES);
+        final Long backoff = env.get(RETRY_BACKOFF_MS);
+        final String snapshotMode = env.get(SNAPSHOT_MODE);
+        final Long poll = env.get(POLL_INTERVAL_MS);
+        final String heartbeatQuery = env.get(PG_HEARTBEAT_QUERY);
+        final TopicCatalog catalog = TopicCatalog.fromEnv(env);
+        if (!env.ok()) {
+            return null;
+        }
+        return new CdcConfig(kafka, sources, pgHost, pgPort, pgDatabase, pgUser, pgPassword, slot, publication,
+                initSchema, mongoUri, preImages, httpPort, offsetFlush, heartbeat, retries, backoff, snapshotMode, poll,
+                heartbeatQuery, catalog);
+    }
+
+    /** Reads and validates; throws a {@link io.rtdw.runtime.ConfigException} naming every problem. */
+    public static CdcConfig fromEnv(final Map<String, String> environment) {
+        final Env env = Env.of(environment);
+        final CdcConfig config = fromEnv(env);
+        env.validate();
+        return config;
+    }
+
+    private static Set<Source> sources(final Env env) {
+        final String text = env.get(SOURCES);
         final Set<Source> sources = EnumSet.noneOf(Source.class);
-        for (final String s : get(env, "RTDW_CDC_SOURCES").split(",")) {
+        for (final String s : text.split(",")) {
             if (s.isBlank()) {
                 continue;
             }
             try {
                 sources.add(Source.valueOf(s.trim().toUpperCase(Locale.ROOT)));
             } catch (final IllegalArgumentException e) {
-                throw new IllegalArgumentException("RTDW_CDC_SOURCES: unknown source '" + s.trim() + "', use "
+                env.check(false, "RTDW_CDC_SOURCES: unknown source '" + s.trim() + "', use "
                         + Arrays.toString(Source.values()).toLowerCase(Locale.ROOT));
+                return null;
             }
         }
-        return new CdcConfig(get(env, "KAFKA_BOOTSTRAP_SERVERS"), sources,
-                get(env, "PG_HOST"), integer(env, "PG_PORT"), get(env, "PG_DATABASE"), get(env, "PG_USER"),
-                get(env, "PG_PASSWORD"), get(env, "RTDW_PG_SLOT"), get(env, "RTDW_PG_PUBLICATION"),
-                Boolean.parseBoolean(get(env, "RTDW_PG_INIT_SCHEMA")),
-                env.get("MONGODB_URI"), Boolean.parseBoolean(get(env, "RTDW_MONGO_PRE_IMAGES")),
-                integer(env, "RTDW_HTTP_PORT"), integer(env, "RTDW_MAX_IN_FLIGHT"),
-                longValue(env, "RTDW_CDC_OFFSET_FLUSH_MS"), longValue(env, "RTDW_CDC_HEARTBEAT_MS"),
-                integer(env, "RTDW_CDC_MAX_RETRIES"), longValue(env, "RTDW_CDC_RETRY_BACKOFF_MS"),
-                get(env, "RTDW_CDC_SNAPSHOT_MODE"), longValue(env, "RTDW_CDC_POLL_INTERVAL_MS"),
-                get(env, "RTDW_PG_HEARTBEAT_ACTION_QUERY"), TopicCatalog.fromEnv(env));
+        env.check(!sources.isEmpty(), "RTDW_CDC_SOURCES names no source: use postgres, mongodb or both");
+        return sources;
     }
 
-    private static String get(final Map<String, String> env, final String name) {
-        final String value = env.get(name);
-        return value == null ? DEFAULTS.get(name) : value;
+    /** Kafka bootstrap servers. */
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
     }
 
-    private static int integer(final Map<String, String> env, final String name) {
-        try {
-            return Integer.parseInt(get(env, name).trim());
-        } catch (final NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be an integer, was '" + get(env, name) + "'");
-        }
-    }
-
-    private static long longValue(final Map<String, String> env, final String name) {
-        try {
-            return Long.parseLong(get(env, name).trim());
-        } catch (final NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be an integer, was '" + get(env, name) + "'");
-        }
+    /** The producer's max.in.flight.requests.per.connection. */
+    public int maxInFlight() {
+        return kafka.maxInFlight();
     }
 
     /** JDBC URL of the source database. */
@@ -150,22 +161,8 @@ public record CdcConfig(String bootstrapServers, Set<Source> sources,
 
     @Override
     public String toString() {
-        return "CdcConfig{bootstrapServers=" + bootstrapServers + ", sources=" + sources
-                + ", pg=" + pgUser + "@" + pgHost + ":" + pgPort + "/" + pgDatabase + " (password "
-                + (pgPassword.isEmpty() ? "empty" : "***") + "), slot=" + pgSlot + ", publication=" + pgPublication
-                + ", pgInitSchema=" + pgInitSchema + ", mongoUri=" + redactUri(mongoUri) + ", mongoPreImages="
-                + mongoPreImages + ", httpPort=" + httpPort + ", maxInFlight=" + maxInFlight + ", offsetFlushMs="
-                + offsetFlushMs + ", heartbeatMs=" + heartbeatMs + ", maxRetries=" + maxRetries + ", retryBackoffMs="
-                + retryBackoffMs + ", snapshotMode=" + snapshotMode + ", pollIntervalMs=" + pollIntervalMs
-                + ", pgHeartbeatQuery=" + (pgHeartbeatQuery.isEmpty() ? "none" : pgHeartbeatQuery) + ", catalog="
-                + catalog + "}";
-    }
-
-    /** A MongoDB URI with its user info replaced by {@code ***}. */
-    static String redactUri(final String uri) {
-        if (uri == null) {
-            return "unset";
-        }
-        return uri.replaceAll("//[^@/]*@", "//***@");
+        return "CdcConfig{" + kafka + ", sources=" + sources + ", pg=" + pgUser + "@" + pgHost + ":" + pgPort + "/"
+                + pgDatabase + ", slot=" + pgSlot + ", publication=" + pgPublication + ", mongoUri="
+                + (mongoUri == null || mongoUri.isEmpty() ? "unset" : "***") + ", catalog=" + catalog + "}";
     }
 }

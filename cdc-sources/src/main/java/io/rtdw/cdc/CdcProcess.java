@@ -5,44 +5,50 @@ import io.rtdw.cdc.engine.CaptureEngine;
 import io.rtdw.cdc.engine.ChangeProducer;
 import io.rtdw.cdc.mongodb.DebeziumMongoEventMapper;
 import io.rtdw.cdc.mongodb.MongoCapture;
-import io.rtdw.cdc.ops.HealthServer;
-import io.rtdw.cdc.ops.Metrics;
 import io.rtdw.cdc.postgres.PostgresCapture;
 import io.rtdw.cdc.postgres.PostgresChangeMapper;
 import io.rtdw.cdc.postgres.PostgresPreflight;
 import io.rtdw.cdc.postgres.SlotLagProbe;
 import io.rtdw.catalog.Topic;
+import io.rtdw.runtime.ServiceMain;
+import io.rtdw.runtime.ServiceMetrics;
 import io.rtdw.serde.RegistrySerdes;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 
 /**
- * The running CDC process: pre-flight checks, one Debezium engine per configured source, the shared producer, the
- * slot-lag probe and the HTTP endpoints. {@link CdcMain} runs it from the environment; tests and the benchmark
- * start it in-process.
+ * The running CDC process: pre-flight checks, one Debezium engine per configured source, the shared producer and
+ * the slot-lag probe. {@link CdcMain} runs it as a service (HTTP endpoints, SIGTERM, exit codes); tests and the
+ * benchmark start it in-process.
  */
-public final class CdcProcess implements AutoCloseable {
+public final class CdcProcess implements ServiceMain.Running {
 
     private static final Logger LOG = LoggerFactory.getLogger(CdcProcess.class);
 
-    private final Metrics metrics = new Metrics();
+    private final ServiceMetrics metrics;
     private final List<CaptureEngine> engines = new ArrayList<>();
     private final ChangeProducer producer;
     private final SlotLagProbe slotLag;
-    private final HealthServer http;
+    private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private CdcProcess(final CdcConfig config, final RegistrySerdes serdes, final BiConsumer<String, Throwable> onFailure)
-            throws InterruptedException, IOException {
+    private CdcProcess(final CdcConfig config, final RegistrySerdes serdes, final ServiceMetrics metrics,
+                       final BiConsumer<String, Throwable> onFailure) throws InterruptedException {
+        this.metrics = metrics;
+        final BiConsumer<String, Throwable> failed = (message, error) -> {
+            onFailure.accept(message, error);
+            failure.complete(new IllegalStateException(message, error));
+        };
         checkTopics(config);
         if (config.sources().contains(CdcConfig.Source.POSTGRES)) {
             PostgresPreflight.check(config);
@@ -50,63 +56,81 @@ public final class CdcProcess implements AutoCloseable {
         if (config.sources().contains(CdcConfig.Source.MONGODB)) {
             MongoCapture.check(config);
         }
-        metrics.describe("rtdw_cdc_changes_total", "Changes produced and acknowledged by Kafka.");
-        metrics.describe("rtdw_cdc_dead_letters_total", "Source changes that could not be mapped (sent to the dead-letter topic).");
-        metrics.describe("rtdw_cdc_commit_to_ack_ms", "Source commit to Kafka acknowledgement, milliseconds.");
-        metrics.describe("rtdw_cdc_pg_slot_lag_bytes", "WAL bytes the replication slot trails the server (-1 unknown).");
-        metrics.describe("rtdw_cdc_engines_streaming", "Number of captures currently streaming.");
-        producer = new ChangeProducer(config.bootstrapServers(), config.maxInFlight(), "rtdw-cdc", serdes,
-                config.catalog());
+        producer = new ChangeProducer(config.kafka(), "rtdw-cdc", serdes, config.catalog());
+        producer.bindMetrics(metrics);
         if (config.sources().contains(CdcConfig.Source.POSTGRES)) {
             final PostgresChangeMapper mapper = new PostgresChangeMapper(config.catalog());
             final CaptureConsumer consumer = new CaptureConsumer("postgres", mapper::map, producer, metrics);
-            engines.add(new CaptureEngine("postgres", PostgresCapture.properties(config), consumer, onFailure));
+            engines.add(new CaptureEngine("postgres", PostgresCapture.properties(config), consumer, failed));
             slotLag = new SlotLagProbe(config, 10_000);
-            metrics.gauge("rtdw_cdc_pg_slot_lag_bytes", "slot=\"" + config.pgSlot() + "\"", slotLag::lagBytes);
+            metrics.gauge("pg.slot.lag.bytes", "WAL bytes the replication slot trails the server (-1 unknown).",
+                    slotLag::lagBytes, "slot", config.pgSlot());
         } else {
             slotLag = null;
         }
         if (config.sources().contains(CdcConfig.Source.MONGODB)) {
             final MongoCapture capture = new MongoCapture(new DebeziumMongoEventMapper(config.catalog()));
             final CaptureConsumer consumer = new CaptureConsumer("mongodb", capture::map, producer, metrics);
-            engines.add(new CaptureEngine("mongodb", MongoCapture.properties(config), consumer, onFailure));
+            engines.add(new CaptureEngine("mongodb", MongoCapture.properties(config), consumer, failed));
         }
-        metrics.gauge("rtdw_cdc_engines_streaming", "", () -> engines.stream().filter(CaptureEngine::streaming).count());
+        metrics.gauge("engines.streaming", "Number of captures currently streaming.",
+                () -> engines.stream().filter(CaptureEngine::streaming).count());
         engines.forEach(CaptureEngine::start);
-        http = config.httpPort() < 0 ? null
-                : new HealthServer(config.httpPort(), this::live, this::ready, metrics);
     }
 
     /**
-     * Checks, starts every configured capture and the HTTP endpoints.
+     * Checks, then starts every configured capture.
      *
      * @param onFailure called once a capture stopped on an error it could not recover from
      * @throws PostgresPreflight.MisconfigurationException when a source or a topic is not set up
      */
+    public static CdcProcess start(final CdcConfig config, final RegistrySerdes serdes, final ServiceMetrics metrics,
+                                   final BiConsumer<String, Throwable> onFailure) throws InterruptedException {
+        LOG.info("starting CDC: {}", config);
+        return new CdcProcess(config, serdes, metrics, onFailure);
+    }
+
+    /** In-process (tests, benchmarks): its own metrics registry. */
     public static CdcProcess start(final CdcConfig config, final RegistrySerdes serdes,
-                                   final BiConsumer<String, Throwable> onFailure) throws InterruptedException, IOException {
-        LOG.info("starting CDC with {}", config);
-        return new CdcProcess(config, serdes, onFailure);
+                                   final BiConsumer<String, Throwable> onFailure) throws InterruptedException {
+        return start(config, serdes, new ServiceMetrics("cdc"), onFailure);
     }
 
     /** Live: no capture has failed. */
+    @Override
     public boolean live() {
         return engines.stream().noneMatch(CaptureEngine::failed);
     }
 
     /** Ready: every capture streams. */
+    @Override
     public boolean ready() {
         return !engines.isEmpty() && engines.stream().allMatch(CaptureEngine::streaming);
     }
 
-    /** The process's metrics. */
-    public Metrics metrics() {
-        return metrics;
+    @Override
+    public String detail() {
+        final StringBuilder b = new StringBuilder();
+        for (final CaptureEngine engine : engines) {
+            b.append(b.isEmpty() ? "" : ", ").append(engine.name()).append(engine.failed() ? " failed"
+                    : engine.streaming() ? " streaming" : " starting");
+        }
+        return b.toString();
     }
 
-    /** Port of the HTTP endpoints, -1 when disabled. */
-    public int httpPort() {
-        return http == null ? -1 : http.port();
+    /** Blocks until a capture fails (its error) or the process is closed ({@code null}). */
+    @Override
+    public Throwable awaitTermination() throws InterruptedException {
+        try {
+            return failure.get();
+        } catch (final ExecutionException e) {
+            return e.getCause();
+        }
+    }
+
+    /** The process's metrics. */
+    public ServiceMetrics metrics() {
+        return metrics;
     }
 
     /** The topics this process writes must exist: topics are created explicitly (auto-creation is off). */
@@ -120,8 +144,7 @@ public final class CdcProcess implements AutoCloseable {
             needed.add(config.catalog().vehicles());
         }
         needed.add(config.catalog().cdcDeadLetters());
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
+        try (Admin admin = Admin.create(config.kafka().admin())) {
             final Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
             final List<String> missing = needed.stream().map(Topic::name).filter(n -> !existing.contains(n)).toList();
             if (!missing.isEmpty()) {
@@ -137,13 +160,14 @@ public final class CdcProcess implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         engines.forEach(CaptureEngine::close);
         producer.close();
         if (slotLag != null) {
             slotLag.close();
         }
-        if (http != null) {
-            http.close();
-        }
+        failure.complete(null);
     }
 }

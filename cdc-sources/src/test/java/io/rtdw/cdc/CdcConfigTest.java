@@ -44,15 +44,31 @@ class CdcConfigTest {
                 "MONGODB_URI", "mongodb://cdc:hunter2@mongo:27017/?replicaSet=rs0", "RTDW_MAX_IN_FLIGHT", "5"));
         assertFalse(c.toString().contains("s3cret"), c.toString());
         assertFalse(c.toString().contains("hunter2"), c.toString());
-        assertTrue(c.toString().contains("mongodb://***@mongo:27017"), c.toString());
         assertEquals(5, c.maxInFlight());
+        final io.rtdw.runtime.Env env = io.rtdw.runtime.Env.of(Map.of("PG_PASSWORD", "s3cret",
+                "MONGODB_URI", "mongodb://cdc:hunter2@mongo:27017/?replicaSet=rs0"));
+        CdcConfig.fromEnv(env);
+        assertFalse(env.describe().contains("s3cret"), env.describe());
+        assertFalse(env.describe().contains("hunter2"), env.describe());
+        assertTrue(env.describe().contains("PG_PASSWORD=***"), env.describe());
     }
 
     @Test
-    void helpListsEveryVariable() {
-        final String usage = CdcMain.usage();
-        for (final String name : CdcConfig.DEFAULTS.keySet()) {
-            assertTrue(usage.contains(name), name);
+    void everyProblemIsReportedAtOnce() {
+        final IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CdcConfig.fromEnv(Map.of(
+                "RTDW_MAX_IN_FLIGHT", "0", "PG_PORT", "x", "RTDW_TOPIC_PARTITIONS", "0")));
+        for (final String name : new String[] {"RTDW_MAX_IN_FLIGHT", "PG_PORT", "RTDW_TOPIC_PARTITIONS", "MONGODB_URI"}) {
+            assertTrue(e.getMessage().contains(name), name + " in " + e.getMessage());
         }
+    }
+
+    @Test
+    void helpListsEveryVariableAServiceReads() {
+        final String usage = CdcMain.SERVICE.help();
+        for (final io.rtdw.runtime.Setting<?> s : CdcMain.SERVICE.settings()) {
+            assertTrue(usage.contains(s.displayName()), s.name());
+        }
+        assertTrue(usage.contains("RTDW_REGISTRY_URL"), usage);
+        assertTrue(usage.contains("KAFKA_<NAME>"), usage);
     }
 }

@@ -1,5 +1,8 @@
 package io.rtdw.catalog;
 
+import io.rtdw.runtime.ConfigException;
+import io.rtdw.runtime.Env;
+import io.rtdw.runtime.KafkaClients;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
@@ -22,17 +25,25 @@ public final class CreateTopics {
               --bootstrap   Kafka bootstrap servers [KAFKA_BOOTSTRAP_SERVERS], default localhost:9092
               --timeout-ms  how long to wait for the cluster, default 30000
 
-            The catalog itself comes from the environment:
-              RTDW_TOPIC_PREFIX (rtdw), RTDW_PG_SCHEMA (public), RTDW_MONGO_DATABASE (rtdw),
-              RTDW_TOPIC_PARTITIONS (6), RTDW_REPLICATION_FACTOR (3)
+            The catalog comes from the environment: RTDW_TOPIC_PREFIX (rtdw), RTDW_PG_SCHEMA (public),
+            RTDW_MONGO_DATABASE (rtdw), RTDW_TOPIC_PARTITIONS (6), RTDW_REPLICATION_FACTOR (3); KAFKA_<NAME>
+            variables are Kafka client properties (KAFKA_SECURITY_PROTOCOL=SASL_SSL ...), as for every service.
             """;
 
     private CreateTopics() {
     }
 
     public static void main(final String[] args) throws InterruptedException {
-        final Map<String, String> env = System.getenv();
-        String bootstrap = env.getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092");
+        final Env env = Env.of(System.getenv());
+        final KafkaClients clients = KafkaClients.fromEnv(env);
+        final TopicCatalog catalog = TopicCatalog.fromEnv(env);
+        try {
+            env.validate();
+        } catch (final ConfigException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+        }
+        String bootstrap = clients.bootstrapServers();
         long timeoutMs = 30_000;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -48,14 +59,24 @@ public final class CreateTopics {
                 }
             }
         }
-        System.exit(run(bootstrap, TopicCatalog.fromEnv(env).all(), timeoutMs));
+        final Map<String, Object> admin = clients.admin();
+        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        System.exit(run(admin, catalog.all(), timeoutMs));
     }
 
-    /** Creates or checks {@code topics}; returns the process exit code. */
+    /** Creates or checks {@code topics} on the cluster at {@code bootstrap}; returns the process exit code. */
     public static int run(final String bootstrap, final List<Topic<?, ?>> topics, final long timeoutMs)
             throws InterruptedException {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeoutMs))) {
+        return run(KafkaClients.of(bootstrap).admin(), topics, timeoutMs);
+    }
+
+    /** Creates or checks {@code topics} with an admin client of {@code adminConfig}; returns the exit code. */
+    public static int run(final Map<String, Object> adminConfig, final List<Topic<?, ?>> topics, final long timeoutMs)
+            throws InterruptedException {
+        final Object bootstrap = adminConfig.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
+        final Map<String, Object> config = new java.util.HashMap<>(adminConfig);
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeoutMs);
+        try (Admin admin = Admin.create(config)) {
             new TopicProvisioner(admin, timeoutMs).ensure(topics).forEach(System.out::println);
             return 0;
         } catch (final TopicProvisioner.TopicMismatchException e) {

@@ -9,6 +9,10 @@ import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.schemas.VehicleChange;
 import io.rtdw.schemas.VehicleKey;
 
+import io.rtdw.runtime.ConfigException;
+import io.rtdw.runtime.Env;
+import io.rtdw.runtime.Setting;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,17 +56,45 @@ public record TopicCatalog(String prefix, String pgSchema, String mongoDb, int p
         }
     }
 
-    /**
-     * Reads the catalog from the environment: {@code RTDW_TOPIC_PREFIX} (rtdw), {@code RTDW_PG_SCHEMA} (public),
-     * {@code RTDW_MONGO_DATABASE} (rtdw), {@code RTDW_TOPIC_PARTITIONS} (6), {@code RTDW_REPLICATION_FACTOR} (3).
-     */
-    public static TopicCatalog fromEnv(final Map<String, String> env) {
-        return new TopicCatalog(
-                env.getOrDefault("RTDW_TOPIC_PREFIX", DEFAULT.prefix()),
-                env.getOrDefault("RTDW_PG_SCHEMA", DEFAULT.pgSchema()),
-                env.getOrDefault("RTDW_MONGO_DATABASE", DEFAULT.mongoDb()),
-                Integer.parseInt(env.getOrDefault("RTDW_TOPIC_PARTITIONS", String.valueOf(DEFAULT.partitions()))),
-                Short.parseShort(env.getOrDefault("RTDW_REPLICATION_FACTOR", String.valueOf(DEFAULT.replicationFactor()))));
+    public static final Setting<String> PREFIX = Setting.string("RTDW_TOPIC_PREFIX", DEFAULT.prefix(),
+            "first part of every topic name (Debezium's topic.prefix)");
+    public static final Setting<String> PG_SCHEMA = Setting.string("RTDW_PG_SCHEMA", DEFAULT.pgSchema(),
+            "PostgreSQL schema of customers and flight (middle part of their topic names)");
+    public static final Setting<String> MONGO_DATABASE = Setting.string("RTDW_MONGO_DATABASE", DEFAULT.mongoDb(),
+            "MongoDB database of the vehicle collection (middle part of its topic name)");
+    public static final Setting<Integer> PARTITIONS = Setting.integer("RTDW_TOPIC_PARTITIONS", DEFAULT.partitions(),
+            1, 10_000, "partitions of the data topics");
+    public static final Setting<Integer> REPLICATION_FACTOR = Setting.integer("RTDW_REPLICATION_FACTOR",
+            DEFAULT.replicationFactor(), 1, Short.MAX_VALUE, "replication factor of every topic, internal ones included");
+
+    /** Every variable {@link #fromEnv(Env)} reads. */
+    public static final List<Setting<?>> SETTINGS = List.of(PREFIX, PG_SCHEMA, MONGO_DATABASE, PARTITIONS,
+            REPLICATION_FACTOR);
+
+    /** Reads the catalog ({@link #SETTINGS}); problems are recorded in {@code env}, and {@code null} returned then. */
+    public static TopicCatalog fromEnv(final Env env) {
+        final String prefix = env.get(PREFIX);
+        final String pgSchema = env.get(PG_SCHEMA);
+        final String mongoDb = env.get(MONGO_DATABASE);
+        final Integer partitions = env.get(PARTITIONS);
+        final Integer rf = env.get(REPLICATION_FACTOR);
+        if (partitions == null || rf == null) {
+            return null;
+        }
+        try {
+            return new TopicCatalog(prefix, pgSchema, mongoDb, partitions, rf.shortValue());
+        } catch (final IllegalArgumentException e) {
+            env.check(false, "RTDW_TOPIC_PREFIX, RTDW_PG_SCHEMA, RTDW_MONGO_DATABASE: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** Reads and validates the catalog from {@code environment}; throws a {@link ConfigException} naming every problem. */
+    public static TopicCatalog fromEnv(final Map<String, String> environment) {
+        final Env env = Env.of(environment);
+        final TopicCatalog catalog = fromEnv(env);
+        env.validate();
+        return catalog;
     }
 
     /** CDC of PostgreSQL {@code public.customers}. */

@@ -9,7 +9,11 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
+import io.rtdw.runtime.Env;
+import io.rtdw.runtime.Setting;
+
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -17,9 +21,9 @@ import java.util.Objects;
  * The one factory of the pipeline's serdes: Apicurio Registry Avro serdes for values, {@link PlainAvroSerde} for
  * keys.
  *
- * <p>With {@code RTDW_REGISTRY_URL} set (e.g. {@code http://apicurio:8080/apis/registry/v3}) values are written
- * with schemas registered in that registry. Unset, or {@code embedded}, the serdes use an
- * {@link EmbeddedRegistryClient}: same wire format, no network, ids that agree across processes.
+ * <p>Services write with the schemas registered in the Apicurio Registry named by {@code RTDW_REGISTRY_URL}
+ * (required). {@link #embedded()} gives serdes on an {@link EmbeddedRegistryClient} instead, for
+ * {@code TopologyTestDriver} tests and offline tools: same wire format, no network.
  */
 public final class RegistrySerdes {
 
@@ -46,14 +50,40 @@ public final class RegistrySerdes {
         return new RegistrySerdes(url, autoRegister);
     }
 
+    public static final Setting<String> URL = Setting.string("RTDW_REGISTRY_URL", null,
+            "Apicurio Registry v3 API, e.g. http://apicurio:8080/apis/registry/v3: every value written carries the id "
+                    + "of its schema there").required().map(RegistrySerdes::checkUrl);
+    public static final Setting<Boolean> AUTO_REGISTER = Setting.bool("RTDW_REGISTRY_AUTO_REGISTER", true,
+            "register a schema the registry does not know yet (its compatibility rule still applies); false makes "
+                    + "a missing schema an error");
+
+    /** Every variable {@link #fromEnv(Env)} reads. */
+    public static final List<Setting<?>> SETTINGS = List.of(URL, AUTO_REGISTER);
+
     /**
-     * From the environment: {@code RTDW_REGISTRY_URL} (default {@code embedded}) and
-     * {@code RTDW_REGISTRY_AUTO_REGISTER} (default true).
+     * Serdes on the registry named by {@link #URL}. A service never falls back to the in-process registry: ids it
+     * wrote would be unknown to every other reader.
      */
-    public static RegistrySerdes fromEnv(final Map<String, String> env) {
-        final String url = env.getOrDefault("RTDW_REGISTRY_URL", EMBEDDED);
-        final boolean autoRegister = Boolean.parseBoolean(env.getOrDefault("RTDW_REGISTRY_AUTO_REGISTER", "true"));
-        return url.isBlank() || EMBEDDED.equals(url) ? embedded() : remote(url, autoRegister);
+    public static RegistrySerdes fromEnv(final Env env) {
+        final String url = env.get(URL);
+        final Boolean autoRegister = env.get(AUTO_REGISTER);
+        return url == null || autoRegister == null ? null : remote(url, autoRegister);
+    }
+
+    /** {@link #fromEnv(Env)} over a map (a Kafka Connect converter's configuration); throws on a problem. */
+    public static RegistrySerdes fromEnv(final Map<String, String> settings) {
+        final Env env = Env.of(settings);
+        final RegistrySerdes serdes = fromEnv(env);
+        env.validate();
+        return serdes;
+    }
+
+    private static String checkUrl(final String url) {
+        if (!url.startsWith("http://") && !url.startsWith("https://")) {
+            throw new IllegalArgumentException("must be the http(s) URL of an Apicurio Registry v3 API"
+                    + " (the in-process registry is for tests only)");
+        }
+        return url;
     }
 
     /** True when no registry server is used. */

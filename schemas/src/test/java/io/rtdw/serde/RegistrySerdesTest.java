@@ -26,6 +26,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RegistrySerdesTest {
 
@@ -114,8 +115,13 @@ class RegistrySerdesTest {
     }
 
     @Test
-    void environmentSelectsTheRegistry() {
-        assertEquals(true, RegistrySerdes.fromEnv(Map.of()).isEmbedded());
+    void aServiceNeedsARealRegistry() {
+        final IllegalArgumentException unset = assertThrows(IllegalArgumentException.class,
+                () -> RegistrySerdes.fromEnv(Map.of()));
+        assertTrue(unset.getMessage().contains("RTDW_REGISTRY_URL is required"), unset.getMessage());
+        final IllegalArgumentException embedded = assertThrows(IllegalArgumentException.class,
+                () -> RegistrySerdes.fromEnv(Map.of("RTDW_REGISTRY_URL", "embedded")));
+        assertTrue(embedded.getMessage().contains("for tests only"), embedded.getMessage());
         final RegistrySerdes remote = RegistrySerdes.fromEnv(Map.of("RTDW_REGISTRY_URL", "http://apicurio:8080/apis/registry/v3"));
         assertEquals(false, remote.isEmbedded());
         assertEquals("http://apicurio:8080/apis/registry/v3", remote.url());

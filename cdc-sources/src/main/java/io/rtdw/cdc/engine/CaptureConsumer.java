@@ -2,7 +2,8 @@ package io.rtdw.cdc.engine;
 
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
-import io.rtdw.cdc.ops.Metrics;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.rtdw.runtime.ServiceMetrics;
 import io.rtdw.schemas.DeadLetter;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.connect.json.JsonConverter;
@@ -36,7 +37,8 @@ public final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<Reco
     private final String stage;
     private final Function<SourceRecord, Optional<? extends MappedChange<?, ?>>> mapper;
     private final ChangeProducer producer;
-    private final Metrics metrics;
+    private final ServiceMetrics metrics;
+    private final DistributionSummary commitToAck;
     private final JsonConverter json = new JsonConverter();
     private volatile long lastCommitTsMs = -1;
     private volatile String lastPosition = "";
@@ -46,14 +48,17 @@ public final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<Reco
      * @param mapper   record to change (empty: nothing to produce, e.g. a heartbeat)
      */
     public CaptureConsumer(final String source, final Function<SourceRecord, Optional<? extends MappedChange<?, ?>>> mapper,
-                           final ChangeProducer producer, final Metrics metrics) {
+                           final ChangeProducer producer, final ServiceMetrics metrics) {
         this.source = source;
         this.stage = "cdc-" + source;
         this.mapper = mapper;
         this.producer = producer;
         this.metrics = metrics;
         json.configure(Map.of("schemas.enable", "false"), false);
-        metrics.gauge("rtdw_cdc_last_commit_ts_ms", "source=\"" + source + "\"", () -> lastCommitTsMs);
+        metrics.gauge("last.commit.ts.ms", "Source commit time of the newest change Kafka acknowledged (epoch ms).",
+                () -> lastCommitTsMs, "source", source);
+        commitToAck = metrics.latencyMs("commit.to.ack.ms", "Source commit to Kafka acknowledgement, milliseconds.",
+                "source", source);
     }
 
     @Override
@@ -91,13 +96,15 @@ public final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<Reco
         }
         final long now = System.currentTimeMillis();
         for (final MappedChange<?, ?> change : changes) {
-            metrics.count("rtdw_cdc_changes_total", "source=\"" + source + "\",topic=\"" + change.topic().name() + "\"", 1);
-            metrics.latencyMs("rtdw_cdc_commit_to_ack_ms", "source=\"" + source + "\"", now - change.commitTsMs());
+            metrics.counter("changes", "Changes produced and acknowledged by Kafka.", "source", source, "topic",
+                    change.topic().name()).increment();
+            commitToAck.record(Math.max(0, now - change.commitTsMs()));
             lastCommitTsMs = change.commitTsMs();
             lastPosition = change.position();
         }
         if (deadLetters > 0) {
-            metrics.count("rtdw_cdc_dead_letters_total", "source=\"" + source + "\"", deadLetters);
+            metrics.counter("dead.letters", "Source changes that could not be mapped (sent to the dead-letter topic).",
+                    "source", source).increment(deadLetters);
         }
         for (final RecordChangeEvent<SourceRecord> event : records) {
             committer.markProcessed(event);

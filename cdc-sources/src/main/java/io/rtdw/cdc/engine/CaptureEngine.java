@@ -68,6 +68,11 @@ public final class CaptureEngine implements AutoCloseable {
     }
 
     /** True while the connector polls its source. */
+    /** The source it captures: {@code postgres} or {@code mongodb}. */
+    public String name() {
+        return source;
+    }
+
     public boolean streaming() {
         return streaming;
     }

@@ -2,6 +2,9 @@ package io.rtdw.cdc.engine;
 
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.rtdw.runtime.KafkaClients;
+import io.rtdw.runtime.ServiceMetrics;
 import io.rtdw.schemas.DeadLetter;
 import io.rtdw.serde.RegistrySerdes;
 import org.apache.avro.specific.SpecificRecord;
@@ -20,8 +23,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
 
 /**
- * The one Kafka producer of the CDC process, with the challenge's durability settings: {@code acks=all},
- * {@code enable.idempotence=true}, {@code max.in.flight.requests.per.connection} configurable (1 by default).
+ * The one Kafka producer of the CDC process, with the durability settings of {@link KafkaClients#producer}:
+ * {@code acks=all}, {@code enable.idempotence=true}, {@code max.in.flight.requests.per.connection} configurable (1
+ * by default), plus the {@code KAFKA_*} pass-through.
  * Keys go through {@link RegistrySerdes#keySerde}, values through {@link RegistrySerdes#valueSerde}; every record
  * carries the source commit time as its Kafka timestamp.
  */
@@ -33,10 +37,16 @@ public final class ChangeProducer implements AutoCloseable {
     private final Map<String, Serializer<Object>> keySerializers = new ConcurrentHashMap<>();
     private final Map<String, Serializer<Object>> valueSerializers = new ConcurrentHashMap<>();
 
+    public ChangeProducer(final KafkaClients clients, final String clientId, final RegistrySerdes serdes,
+                          final TopicCatalog catalog) {
+        this(new KafkaProducer<>(config(clients, clientId), new ByteArraySerializer(), new ByteArraySerializer()),
+                serdes, catalog);
+    }
+
+    /** A producer on {@code bootstrapServers} without pass-through properties (tools and tests). */
     public ChangeProducer(final String bootstrapServers, final int maxInFlight, final String clientId,
                           final RegistrySerdes serdes, final TopicCatalog catalog) {
-        this(new KafkaProducer<>(config(bootstrapServers, maxInFlight, clientId), new ByteArraySerializer(),
-                new ByteArraySerializer()), serdes, catalog);
+        this(KafkaClients.of(bootstrapServers).withMaxInFlight(maxInFlight), clientId, serdes, catalog);
     }
 
     /** Over any byte-array producer (tests use Kafka's MockProducer to fail a send). */
@@ -47,18 +57,17 @@ public final class ChangeProducer implements AutoCloseable {
         this.catalog = catalog;
     }
 
-    /** The producer settings, for the record and the tests. */
-    public static Map<String, Object> config(final String bootstrapServers, final int maxInFlight,
-                                             final String clientId) {
-        final Map<String, Object> c = new HashMap<>();
-        c.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        c.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
-        c.put(ProducerConfig.ACKS_CONFIG, "all");
-        c.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        c.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, maxInFlight);
-        c.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        c.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    /** The producer settings: the shared durable producer, a short linger and lz4 unless the operator set them. */
+    public static Map<String, Object> config(final KafkaClients clients, final String clientId) {
+        final Map<String, Object> c = new HashMap<>(clients.producer(clientId));
+        c.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
+        c.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         return c;
+    }
+
+    /** Exports the producer's own metrics (record send rate, errors, request latency) to {@code metrics}. */
+    public void bindMetrics(final ServiceMetrics metrics) {
+        metrics.bind(new KafkaClientMetrics(producer));
     }
 
     /** Sends one change; the future completes when all in-sync replicas have it. */

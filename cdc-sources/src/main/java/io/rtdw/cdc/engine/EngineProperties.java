@@ -21,7 +21,9 @@ public final class EngineProperties {
         p.setProperty("name", name);
         p.setProperty("topic.prefix", config.catalog().prefix());
         p.setProperty("offset.storage", "org.apache.kafka.connect.storage.KafkaOffsetBackingStore");
-        p.setProperty("bootstrap.servers", config.bootstrapServers());
+        // The offset store's producer, consumer and admin client read the worker's top-level properties: the
+        // bootstrap servers and the KAFKA_* pass-through (TLS, SASL) go there, as for every other client.
+        config.kafka().common().forEach((k, v) -> p.setProperty(k, String.valueOf(v)));
         p.setProperty("offset.storage.topic", config.catalog().cdcOffsets().name());
         p.setProperty("offset.storage.partitions", String.valueOf(config.catalog().cdcOffsets().partitions()));
         p.setProperty("offset.storage.replication.factor", String.valueOf(config.catalog().replicationFactor()));

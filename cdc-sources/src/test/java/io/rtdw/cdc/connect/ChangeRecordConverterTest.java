@@ -30,8 +30,8 @@ class ChangeRecordConverterTest {
     private static final RegistrySerdes SERDES = RegistrySerdes.embedded();
 
     private static ChangeRecordConverter converter(final boolean isKey) {
-        final ChangeRecordConverter c = new ChangeRecordConverter();
-        c.configure(Map.of("rtdw.topic.prefix", "rtdw", "rtdw.registry.url", "embedded"), isKey);
+        final ChangeRecordConverter c = new ChangeRecordConverter(SERDES);
+        c.configure(Map.of("rtdw.topic.prefix", "rtdw"), isKey);
         return c;
     }
 

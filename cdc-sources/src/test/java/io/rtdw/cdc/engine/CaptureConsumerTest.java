@@ -3,7 +3,7 @@ package io.rtdw.cdc.engine;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.rtdw.catalog.TopicCatalog;
-import io.rtdw.cdc.ops.Metrics;
+import io.rtdw.runtime.ServiceMetrics;
 import io.rtdw.schemas.CustomerChange;
 import io.rtdw.schemas.CustomerKey;
 import io.rtdw.schemas.DeadLetter;
@@ -89,7 +89,7 @@ class CaptureConsumerTest {
         final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
                 new ByteArraySerializer());
         final Committer committer = new Committer();
-        new CaptureConsumer("postgres", MAPPER, new ChangeProducer(kafka, SERDES, CATALOG), new Metrics())
+        new CaptureConsumer("postgres", MAPPER, new ChangeProducer(kafka, SERDES, CATALOG), new ServiceMetrics("cdc"))
                 .handleBatch(batch(3), committer);
         assertEquals(List.of(1, 2, 3), committer.processed.stream().map(r -> (Integer) r.value()).toList());
         assertEquals(1, committer.batchesFinished);
@@ -113,7 +113,7 @@ class CaptureConsumerTest {
         };
         final Committer committer = new Committer();
         final CaptureConsumer consumer = new CaptureConsumer("postgres", MAPPER,
-                new ChangeProducer(kafka, SERDES, CATALOG), new Metrics());
+                new ChangeProducer(kafka, SERDES, CATALOG), new ServiceMetrics("cdc"));
         final IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> consumer.handleBatch(batch(3), committer));
         assertTrue(e.getMessage().contains("Kafka did not acknowledge"), e.getMessage());
@@ -131,7 +131,7 @@ class CaptureConsumerTest {
                 null, null, null, -3);
         records.add(() -> bad);
         records.addAll(batch(1));
-        final Metrics metrics = new Metrics();
+        final ServiceMetrics metrics = new ServiceMetrics("cdc");
         new CaptureConsumer("postgres", MAPPER, new ChangeProducer(kafka, SERDES, CATALOG), metrics)
                 .handleBatch(records, committer);
         assertEquals(3, committer.processed.size(), "the bad record is handled, not retried forever");
@@ -141,7 +141,7 @@ class CaptureConsumerTest {
         assertTrue(dl.getReason().contains("customer id must be positive, was -3"), dl.getReason());
         assertEquals("1/10", dl.getSourcePosition());
         assertEquals("cdc-postgres", dl.getStage());
-        assertEquals(1, metrics.counter("rtdw_cdc_dead_letters_total", "source=\"postgres\""));
-        assertFalse(metrics.render().isEmpty());
+        assertEquals(1.0, metrics.registry().get("rtdw.cdc.dead.letters").tag("source", "postgres").counter().count());
+        assertTrue(metrics.scrape().contains("rtdw_cdc_dead_letters_total{source=\"postgres\"} 1.0"), metrics.scrape());
     }
 }

@@ -1,0 +1,42 @@
+package io.rtdw.runtime;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A real JVM and a real SIGTERM: the lines written while closing reach the log, and the status is 143. */
+class SigtermTest {
+
+    @Test
+    void aSigtermDuringStartUpClosesCleanlyAndKeepsTheLastLogLines() throws Exception {
+        final Path log = Files.createTempFile("sleepy", ".log");
+        final Process process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx64m", "-cp", System.getProperty("java.class.path"), SleepyService.class.getName()))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        process.getOutputStream().close();
+        try {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.readString(log).contains("in start")) {
+                assertTrue(process.isAlive(), Files.readString(log));
+                assertTrue(System.nanoTime() < deadline, "never started: " + Files.readString(log));
+                Thread.sleep(50);
+            }
+            process.destroy(); // SIGTERM
+            assertTrue(process.waitFor(60, TimeUnit.SECONDS), "exits after SIGTERM");
+            final String out = Files.readString(log);
+            assertEquals(143, process.exitValue(), out);
+            assertTrue(out.contains("SIGTERM: stopping sleepy"), out);
+            assertTrue(out.contains("start unwound"), "the start was interrupted: " + out);
+            assertTrue(out.indexOf("sleepy stopped") > out.indexOf("start unwound"), out);
+        } finally {
+            process.destroyForcibly();
+            Files.deleteIfExists(log);
+        }
+    }
+}
