@@ -339,16 +339,16 @@ final class Stack implements AutoCloseable {
                     // Windowed Kafka Streams thread metrics, read right after the run: how long a commit
                     // (flush + transaction commit) and a poll really take.
                     final Map<String, Double> m = app.metrics(List.of(
-                            "kafka_stream_thread_metrics_commit_latency_avg",
-                            "kafka_stream_thread_metrics_commit_latency_max",
-                            "kafka_stream_thread_metrics_poll_latency_avg",
-                            "kafka_stream_thread_metrics_process_latency_avg"));
+                            "kafka_stream_thread_commit_latency_avg",
+                            "kafka_stream_thread_commit_latency_max",
+                            "kafka_stream_thread_poll_latency_avg",
+                            "kafka_stream_thread_process_latency_avg"));
                     report.add("profile", config, "stream thread after the latency run (ms): commit avg / max, "
                             + "poll avg, process avg", String.format(Locale.ROOT, "%.0f / %.0f / %.0f / %.3f",
-                            m.get("kafka_stream_thread_metrics_commit_latency_avg"),
-                            m.get("kafka_stream_thread_metrics_commit_latency_max"),
-                            m.get("kafka_stream_thread_metrics_poll_latency_avg"),
-                            m.get("kafka_stream_thread_metrics_process_latency_avg")));
+                            m.get("kafka_stream_thread_commit_latency_avg"),
+                            m.get("kafka_stream_thread_commit_latency_max"),
+                            m.get("kafka_stream_thread_poll_latency_avg"),
+                            m.get("kafka_stream_thread_process_latency_avg")));
                     final long target = 3 * commitMs + cap.getValueAtPercentile(99);
                     report.add("3 latency", config, "target p99 <= 3 x commit interval + capture p99 = " + target + " ms",
                             e2e.getValueAtPercentile(99) <= target ? "met" : "missed (p99 " + e2e.getValueAtPercentile(99) + " ms)");

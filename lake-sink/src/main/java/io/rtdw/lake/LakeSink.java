@@ -13,7 +13,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -104,16 +103,10 @@ public final class LakeSink implements Runnable, AutoCloseable {
     }
 
     static Map<String, Object> consumerProperties(final LakeSinkConfig config) {
-        final Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        final Map<String, Object> props = new HashMap<>(config.kafka().consumer(config.groupId()));
         // The output is written with exactly_once_v2: aborted records must never reach a file.
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
-        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "rtdw-lake-sink");
-        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
-        props.putAll(config.kafkaOverrides());
+        props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "rtdw-lake-sink");
+        props.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
         return props;
     }
 
@@ -334,12 +327,8 @@ public final class LakeSink implements Runnable, AutoCloseable {
         metrics.deadLetter();
         LOG.warn("dead-lettering {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), e.toString());
         if (deadLetterProducer == null) {
-            final Map<String, Object> props = new HashMap<>();
-            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-            props.put(ProducerConfig.ACKS_CONFIG, "all");
-            props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-            props.putAll(config.kafkaOverrides());
-            deadLetterProducer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+            deadLetterProducer = new KafkaProducer<>(config.kafka().producer("rtdw-lake-sink-dead-letters"),
+                    new ByteArraySerializer(), new ByteArraySerializer());
         }
         final String deadLetterTopic = config.catalog().lakeSinkDeadLetters().name();
         final DeadLetter letter = DeadLetters.of("lake-sink", record, "undeserializable record: " + e.getMessage(), e);

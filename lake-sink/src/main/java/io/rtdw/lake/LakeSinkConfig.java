@@ -3,143 +3,144 @@ package io.rtdw.lake;
 import io.rtdw.catalog.TopicCatalog;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 
+import io.rtdw.runtime.Env;
+import io.rtdw.runtime.KafkaClients;
+import io.rtdw.runtime.OpsServer;
+import io.rtdw.runtime.Setting;
+
 import java.time.Duration;
-import java.util.Locale;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * The lake sink's configuration, read once from the environment and validated at start.
+ * The lake sink's configuration, read once from the environment ({@link #SETTINGS}) and validated at start.
  *
- * @param bootstrapServers  {@code KAFKA_BOOTSTRAP_SERVERS} (required)
- * @param kafkaOverrides    every other {@code KAFKA_*} variable as a client property ({@code KAFKA_SECURITY_PROTOCOL}
- *                          becomes {@code security.protocol}), applied last
- * @param s3Endpoint        {@code S3_ENDPOINT} (required), e.g. {@code http://minio:9000}
- * @param s3Region          {@code S3_REGION} (default {@code us-east-1})
- * @param bucket            {@code S3_BUCKET} (default {@code rtdw-lake})
- * @param accessKey         {@code S3_ACCESS_KEY} (required; from a Secret)
- * @param secretKey         {@code S3_SECRET_KEY} (required; from a Secret; never logged)
- * @param httpPort          {@code RTDW_HTTP_PORT} (default 8080): /health/live, /health/ready, /metrics
- * @param maxRecordsPerFile {@code RTDW_LAKE_MAX_RECORDS} (default 10000): a file is closed at this many rows
- * @param flushInterval     {@code RTDW_LAKE_FLUSH_INTERVAL_MS} (default 60000): a file is closed at the latest this
- *                          long after its first row arrived; the bound on lake latency
- * @param snapshotInterval  {@code RTDW_LAKE_SNAPSHOT_INTERVAL_MS} (default 900000): how often the latest-state
- *                          snapshot is rewritten (only when something changed)
- * @param compression       {@code RTDW_LAKE_COMPRESSION} (default SNAPPY; UNCOMPRESSED, SNAPPY or ZSTD)
- * @param groupId           {@code RTDW_LAKE_GROUP_ID} (default {@code rtdw-lake-sink}): offsets are committed under
- *                          it for lag monitoring only; the bucket decides where the sink resumes
- * @param catalog           topic names ({@code RTDW_TOPIC_PREFIX} ..., see {@link TopicCatalog#fromEnv})
- * @param instances         {@code RTDW_LAKE_INSTANCES} (default 1): how many sink instances share the partitions
- * @param instance          {@code RTDW_LAKE_INSTANCE} (default: the StatefulSet ordinal at the end of
- *                          {@code HOSTNAME}, or 0 with one instance): this one takes partitions p with
- *                          {@code p % instances == instance}
+ * @param kafka             Kafka clients ({@code KAFKA_BOOTSTRAP_SERVERS}, {@code KAFKA_*} pass-through)
+ * @param s3Endpoint        {@link #S3_ENDPOINT}
+ * @param s3Region          {@link #S3_REGION}
+ * @param bucket            {@link #S3_BUCKET}
+ * @param accessKey         {@link #S3_ACCESS_KEY}
+ * @param secretKey         {@link #S3_SECRET_KEY} (never logged)
+ * @param httpPort          {@code RTDW_HTTP_PORT}
+ * @param maxRecordsPerFile {@link #MAX_RECORDS}
+ * @param flushInterval     {@link #FLUSH_INTERVAL_MS}: the bound on lake latency
+ * @param snapshotInterval  {@link #SNAPSHOT_INTERVAL_MS}
+ * @param compression       {@link #COMPRESSION}
+ * @param groupId           {@link #GROUP_ID}: offsets are committed under it for lag monitoring only; the bucket
+ *                          decides where the sink resumes
+ * @param catalog           topic names ({@code RTDW_TOPIC_PREFIX} ...)
+ * @param instances         {@link #INSTANCES}
+ * @param instance          {@link #INSTANCE}: this one takes partitions p with {@code p % instances == instance}
  */
-public record LakeSinkConfig(String bootstrapServers, Map<String, String> kafkaOverrides, String s3Endpoint,
-                             String s3Region, String bucket, String accessKey, String secretKey, int httpPort,
-                             int maxRecordsPerFile, Duration flushInterval, Duration snapshotInterval,
-                             CompressionCodecName compression, String groupId, TopicCatalog catalog,
-                             int instances, int instance) {
+public record LakeSinkConfig(KafkaClients kafka, String s3Endpoint, String s3Region, String bucket,
+                             String accessKey, String secretKey, int httpPort, int maxRecordsPerFile,
+                             Duration flushInterval, Duration snapshotInterval, CompressionCodecName compression,
+                             String groupId, TopicCatalog catalog, int instances, int instance) {
 
-    /** The text of {@code --help}. */
-    public static final String HELP = """
-            rtdw lake-sink: reads the unified customer topic (read_committed) and writes exactly-once Parquet files
-            to an S3 bucket (MinIO), plus a latest-state snapshot.
+    public static final Setting<String> S3_ENDPOINT = Setting.string("S3_ENDPOINT", null,
+            "S3 (MinIO) endpoint, e.g. http://minio:9000").required();
+    public static final Setting<String> S3_REGION = Setting.string("S3_REGION", "us-east-1", "S3 region");
+    public static final Setting<String> S3_BUCKET = Setting.string("S3_BUCKET", "rtdw-lake",
+            "bucket of the lake (created when missing)");
+    public static final Setting<String> S3_ACCESS_KEY = Setting.string("S3_ACCESS_KEY", null,
+            "S3 access key of the sink (from a Kubernetes Secret)").required();
+    public static final Setting<String> S3_SECRET_KEY = Setting.string("S3_SECRET_KEY", null,
+            "S3 secret key of the sink (from a Kubernetes Secret)").required().secret();
+    public static final Setting<Integer> MAX_RECORDS = Setting.integer("RTDW_LAKE_MAX_RECORDS", 10_000, 1,
+            10_000_000, "rows per Parquet file (buffered in memory per partition)");
+    public static final Setting<Long> FLUSH_INTERVAL_MS = Setting.longValue("RTDW_LAKE_FLUSH_INTERVAL_MS", 60_000, 1,
+            "max time a row waits before its file is written");
+    public static final Setting<Long> SNAPSHOT_INTERVAL_MS = Setting.longValue("RTDW_LAKE_SNAPSHOT_INTERVAL_MS",
+            900_000, 1, "how often snapshot/latest.parquet is rewritten (only when something changed)");
+    public static final Setting<String> COMPRESSION = Setting.oneOf("RTDW_LAKE_COMPRESSION", "SNAPPY",
+            List.of("UNCOMPRESSED", "SNAPPY", "ZSTD"), "Parquet compression");
+    public static final Setting<String> GROUP_ID = Setting.string("RTDW_LAKE_GROUP_ID", "rtdw-lake-sink",
+            "consumer group; offsets are committed for lag monitoring only");
+    public static final Setting<Integer> INSTANCES = Setting.integer("RTDW_LAKE_INSTANCES", 1, 1, 1_000,
+            "sink instances sharing the partitions (StatefulSet replicas)");
+    public static final Setting<Integer> INSTANCE = Setting.integer("RTDW_LAKE_INSTANCE", -1, -1, 999,
+            "this instance's number; -1 takes the ordinal at the end of HOSTNAME (lake-sink-2 -> 2); it writes "
+                    + "partitions p with p % RTDW_LAKE_INSTANCES == RTDW_LAKE_INSTANCE");
+    public static final Setting<String> HOSTNAME = Setting.string("HOSTNAME", "",
+            "set by Kubernetes: the pod name, whose ordinal numbers a StatefulSet's instances");
 
-            Environment:
-              KAFKA_BOOTSTRAP_SERVERS         required, e.g. kafka:9092
-              KAFKA_*                         any other Kafka client property (KAFKA_SECURITY_PROTOCOL=SSL ...)
-              S3_ENDPOINT                     required, e.g. http://minio:9000
-              S3_REGION                       default us-east-1
-              S3_BUCKET                       default rtdw-lake (created when missing)
-              S3_ACCESS_KEY, S3_SECRET_KEY    required (from a Kubernetes Secret)
-              RTDW_REGISTRY_URL               Apicurio v3 API URL, or 'embedded' (default)
-              RTDW_TOPIC_PREFIX ...           topic names, see TopicCatalog (default prefix rtdw)
-              RTDW_HTTP_PORT                  default 8080: /health/live /health/ready /metrics
-              RTDW_LAKE_MAX_RECORDS           default 10000 rows per file (buffered in memory per partition)
-              RTDW_LAKE_FLUSH_INTERVAL_MS     default 60000: max time a row waits before its file is written
-              RTDW_LAKE_SNAPSHOT_INTERVAL_MS  default 900000: how often snapshot/latest.parquet is rewritten
-              RTDW_LAKE_COMPRESSION           default SNAPPY (UNCOMPRESSED, SNAPPY, ZSTD)
-              RTDW_LAKE_GROUP_ID              default rtdw-lake-sink (offsets committed for lag monitoring only)
-              RTDW_LAKE_INSTANCES             default 1: sink instances sharing the partitions (StatefulSet replicas)
-              RTDW_LAKE_INSTANCE              default: ordinal at the end of HOSTNAME (lake-sink-2 -> 2); this
-                                              instance writes partitions p with p % INSTANCES == INSTANCE
+    /** Every variable the lake sink reads, its own and the shared parts' (the registry's are added by the service). */
+    public static final List<Setting<?>> SETTINGS = settings();
 
-            Layout:
-              s3://<bucket>/changelog/dt=<yyyy-mm-dd>/p=<partition>/<firstOffset>-<lastOffset>.parquet
-              s3://<bucket>/snapshot/latest.parquet   (one row per live customer; with N instances
-                                                      latest-<i>-of-<N>.parquet, read snapshot/latest*.parquet)
-
-            Each partition must have exactly one writer: the bucket is the sink's checkpoint. Run one instance,
-            or a StatefulSet with RTDW_LAKE_INSTANCES = replicas (never a Deployment with several replicas).
-            """;
+    private static List<Setting<?>> settings() {
+        final List<Setting<?>> all = new ArrayList<>(KafkaClients.SETTINGS);
+        all.addAll(List.of(S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, OpsServer.HTTP_PORT,
+                MAX_RECORDS, FLUSH_INTERVAL_MS, SNAPSHOT_INTERVAL_MS, COMPRESSION, GROUP_ID, INSTANCES, INSTANCE,
+                HOSTNAME));
+        all.addAll(TopicCatalog.SETTINGS);
+        return List.copyOf(all);
+    }
 
     public LakeSinkConfig {
-        kafkaOverrides = Map.copyOf(kafkaOverrides);
-        require(bootstrapServers, "KAFKA_BOOTSTRAP_SERVERS");
-        require(s3Endpoint, "S3_ENDPOINT");
-        require(accessKey, "S3_ACCESS_KEY");
-        require(secretKey, "S3_SECRET_KEY");
-        require(bucket, "S3_BUCKET");
-        Objects.requireNonNull(catalog, "catalog");
-        if (maxRecordsPerFile < 1) {
-            throw new IllegalArgumentException("RTDW_LAKE_MAX_RECORDS must be >= 1, was " + maxRecordsPerFile);
-        }
-        if (flushInterval.isNegative() || flushInterval.isZero()) {
-            throw new IllegalArgumentException("RTDW_LAKE_FLUSH_INTERVAL_MS must be > 0");
-        }
-        if (snapshotInterval.isNegative() || snapshotInterval.isZero()) {
-            throw new IllegalArgumentException("RTDW_LAKE_SNAPSHOT_INTERVAL_MS must be > 0");
-        }
         NoHadoopCodecs.requireSupported(compression);
-        if (instances < 1 || instance < 0 || instance >= instances) {
-            throw new IllegalArgumentException("RTDW_LAKE_INSTANCE must be in [0, RTDW_LAKE_INSTANCES), was "
-                    + instance + " of " + instances);
-        }
     }
 
-    /** Reads and validates the configuration. */
-    public static LakeSinkConfig fromEnv(final Map<String, String> env) {
-        final Map<String, String> overrides = new TreeMap<>();
-        env.forEach((name, value) -> {
-            if (name.startsWith("KAFKA_") && !name.equals("KAFKA_BOOTSTRAP_SERVERS")) {
-                overrides.put(name.substring("KAFKA_".length()).toLowerCase(Locale.ROOT).replace('_', '.'), value);
+    /** Reads {@link #SETTINGS}; problems are recorded in {@code env} ({@code null} returned then). */
+    public static LakeSinkConfig fromEnv(final Env env) {
+        final KafkaClients kafka = KafkaClients.fromEnv(env);
+        final String endpoint = env.get(S3_ENDPOINT);
+        final String region = env.get(S3_REGION);
+        final String bucket = env.get(S3_BUCKET);
+        final String accessKey = env.get(S3_ACCESS_KEY);
+        final String secretKey = env.get(S3_SECRET_KEY);
+        final Integer httpPort = env.get(OpsServer.HTTP_PORT);
+        final Integer maxRecords = env.get(MAX_RECORDS);
+        final Long flush = env.get(FLUSH_INTERVAL_MS);
+        final Long snapshot = env.get(SNAPSHOT_INTERVAL_MS);
+        final String compression = env.get(COMPRESSION);
+        final String groupId = env.get(GROUP_ID);
+        final TopicCatalog catalog = TopicCatalog.fromEnv(env);
+        final Integer instances = env.get(INSTANCES);
+        final Integer instance = instance(env, instances);
+        env.check(bucket == null || !bucket.isBlank(), "S3_BUCKET must not be empty");
+        if (!env.ok()) {
+            return null;
+        }
+        return new LakeSinkConfig(kafka, endpoint, region, bucket, accessKey, secretKey, httpPort, maxRecords,
+                Duration.ofMillis(flush), Duration.ofMillis(snapshot), CompressionCodecName.valueOf(compression),
+                groupId, catalog, instances, instance);
+    }
+
+    /** Reads and validates; throws a {@link io.rtdw.runtime.ConfigException} naming every problem. */
+    public static LakeSinkConfig fromEnv(final Map<String, String> environment) {
+        final Env env = Env.of(environment);
+        final LakeSinkConfig config = fromEnv(env);
+        env.validate();
+        return config;
+    }
+
+    private static Integer instance(final Env env, final Integer instances) {
+        final Integer given = env.get(INSTANCE);
+        final String host = env.get(HOSTNAME);
+        if (given == null || instances == null) {
+            return null;
+        }
+        final int instance;
+        if (given >= 0) {
+            instance = given;
+        } else if (instances == 1) {
+            instance = 0;
+        } else {
+            // A StatefulSet pod is named <set>-<ordinal>: a stable identity, unlike a Deployment's random suffix.
+            final Matcher m = Pattern.compile("-(\\d+)$").matcher(host);
+            if (!m.find()) {
+                env.check(false, "RTDW_LAKE_INSTANCES > 1 needs RTDW_LAKE_INSTANCE or a StatefulSet HOSTNAME ending "
+                        + "in -<ordinal>, was '" + host + "'");
+                return null;
             }
-        });
-        return new LakeSinkConfig(
-                env.get("KAFKA_BOOTSTRAP_SERVERS"),
-                overrides,
-                env.get("S3_ENDPOINT"),
-                env.getOrDefault("S3_REGION", "us-east-1"),
-                env.getOrDefault("S3_BUCKET", "rtdw-lake"),
-                env.get("S3_ACCESS_KEY"),
-                env.get("S3_SECRET_KEY"),
-                intEnv(env, "RTDW_HTTP_PORT", 8080),
-                intEnv(env, "RTDW_LAKE_MAX_RECORDS", 10_000),
-                Duration.ofMillis(intEnv(env, "RTDW_LAKE_FLUSH_INTERVAL_MS", 60_000)),
-                Duration.ofMillis(intEnv(env, "RTDW_LAKE_SNAPSHOT_INTERVAL_MS", 900_000)),
-                CompressionCodecName.valueOf(env.getOrDefault("RTDW_LAKE_COMPRESSION", "SNAPPY").toUpperCase(Locale.ROOT)),
-                env.getOrDefault("RTDW_LAKE_GROUP_ID", "rtdw-lake-sink"),
-                TopicCatalog.fromEnv(env),
-                intEnv(env, "RTDW_LAKE_INSTANCES", 1),
-                instance(env));
-    }
-
-    private static int instance(final Map<String, String> env) {
-        if (env.containsKey("RTDW_LAKE_INSTANCE")) {
-            return intEnv(env, "RTDW_LAKE_INSTANCE", 0);
+            instance = Integer.parseInt(m.group(1));
         }
-        if (intEnv(env, "RTDW_LAKE_INSTANCES", 1) == 1) {
-            return 0;
-        }
-        // A StatefulSet pod is named <set>-<ordinal>: a stable identity, unlike a Deployment's random suffix.
-        final String host = env.getOrDefault("HOSTNAME", "");
-        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("-(\\d+)$").matcher(host);
-        if (!m.find()) {
-            throw new IllegalArgumentException("RTDW_LAKE_INSTANCES > 1 needs RTDW_LAKE_INSTANCE or a StatefulSet "
-                    + "HOSTNAME ending in -<ordinal>, was '" + host + "'");
-        }
-        return Integer.parseInt(m.group(1));
+        env.check(instance < instances, "RTDW_LAKE_INSTANCE must be in [0, RTDW_LAKE_INSTANCES), was " + instance
+                + " of " + instances);
+        return instance;
     }
 
     /** True when this instance writes {@code partition}. */
@@ -152,29 +153,10 @@ public record LakeSinkConfig(String bootstrapServers, Map<String, String> kafkaO
         return instances == 1 ? "snapshot/latest.parquet" : "snapshot/latest-" + instance + "-of-" + instances + ".parquet";
     }
 
-    private static int intEnv(final Map<String, String> env, final String name, final int defaultValue) {
-        final String raw = env.get(name);
-        if (raw == null || raw.isBlank()) {
-            return defaultValue;
-        }
-        try {
-            return Integer.parseInt(raw.trim());
-        } catch (final NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be an integer, was '" + raw + "'", e);
-        }
-    }
-
-    private static void require(final String value, final String name) {
-        if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException(name + " is required (see --help)");
-        }
-    }
-
     /** For the start-up log line: the secret is redacted. */
     @Override
     public String toString() {
-        return "LakeSinkConfig{bootstrapServers=" + bootstrapServers + ", kafkaOverrides=" + kafkaOverrides.keySet()
-                + ", s3Endpoint=" + s3Endpoint + ", s3Region=" + s3Region + ", bucket=" + bucket
+        return "LakeSinkConfig{" + kafka + ", s3Endpoint=" + s3Endpoint + ", s3Region=" + s3Region + ", bucket=" + bucket
                 + ", accessKey=" + accessKey + ", secretKey=<redacted>, httpPort=" + httpPort
                 + ", maxRecordsPerFile=" + maxRecordsPerFile + ", flushInterval=" + flushInterval
                 + ", snapshotInterval=" + snapshotInterval + ", compression=" + compression + ", groupId=" + groupId

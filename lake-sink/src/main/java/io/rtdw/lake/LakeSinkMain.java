@@ -1,75 +1,137 @@
 package io.rtdw.lake;
 
+import io.rtdw.runtime.Env;
+import io.rtdw.runtime.Service;
+import io.rtdw.runtime.ServiceMain;
+import io.rtdw.runtime.ServiceMetrics;
+import io.rtdw.runtime.Setting;
 import io.rtdw.serde.RegistrySerdes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.Arrays;
-import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Runs the lake sink as a service: configuration from the environment ({@code --help}), health and metrics over
- * HTTP, graceful stop on SIGTERM (buffers are flushed), exit code 1 when the sink fails so Kubernetes restarts it.
+ * Runs the lake sink as a service on the shared runtime: configuration from the environment ({@code --help}),
+ * health and metrics over HTTP, a graceful stop on SIGTERM (buffers are flushed), exit 1 when the sink fails so
+ * Kubernetes restarts it.
  */
 public final class LakeSinkMain {
 
-    private static final Logger LOG = LoggerFactory.getLogger(LakeSinkMain.class);
+    static {
+        ServiceMain.useServiceLogging();
+    }
+
+    /** What the process is and reads. */
+    public static final Service SERVICE = new Service("lake-sink", "lake", """
+            reads the unified customer topic (read_committed) and writes exactly-once Parquet files to an S3 bucket
+            (MinIO), plus a latest-state snapshot.""", settings(), """
+            Layout:
+              s3://<bucket>/changelog/dt=<yyyy-mm-dd>/p=<partition>/<firstOffset>-<lastOffset>.parquet
+              s3://<bucket>/snapshot/latest.parquet   (one row per live customer; with N instances
+                                                      latest-<i>-of-<N>.parquet, read snapshot/latest*.parquet)
+
+            Each partition must have exactly one writer: the bucket is the sink's checkpoint. Run one instance,
+            or a StatefulSet with RTDW_LAKE_INSTANCES = replicas (never a Deployment with several replicas).""");
 
     private LakeSinkMain() {
     }
 
-    public static void main(final String[] args) {
-        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
-            System.out.print(LakeSinkConfig.HELP);
-            return;
-        }
-        if (args.length > 0) {
-            System.err.println("unknown arguments " + Arrays.toString(args) + "; configuration is read from the environment, see --help");
-            System.exit(2);
-        }
-        final LakeSinkConfig config;
-        try {
-            config = LakeSinkConfig.fromEnv(System.getenv());
-        } catch (final IllegalArgumentException e) {
-            System.err.println("configuration error: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        System.exit(run(config, System.getenv()));
+    private static List<Setting<?>> settings() {
+        final List<Setting<?>> all = new ArrayList<>(LakeSinkConfig.SETTINGS);
+        all.addAll(RegistrySerdes.SETTINGS);
+        return all;
     }
 
-    /** Runs until stopped (0) or failed (1). */
-    static int run(final LakeSinkConfig config, final Map<String, String> env) {
-        LOG.info("starting with {}", config);
-        final LakeSinkMetrics metrics = new LakeSinkMetrics();
-        final AtomicBoolean alive = new AtomicBoolean(true);
-        final CountDownLatch done = new CountDownLatch(1);
-        try (ObjectStore store = new MinioObjectStore(config.s3Endpoint(), config.s3Region(), config.accessKey(),
-                config.secretKey(), config.bucket());
-             LakeSink sink = new LakeSink(config, RegistrySerdes.fromEnv(env), store, metrics);
-             HealthServer health = new HealthServer(config.httpPort(), alive::get, metrics::isReady, metrics::render)) {
-            LOG.info("health and metrics on port {}", health.port());
-            final Thread hook = new Thread(() -> {
-                sink.stop();
+    /** The validated configuration of the process. */
+    record Config(LakeSinkConfig sink, RegistrySerdes registry) {
+        static Config read(final Env env) {
+            return new Config(LakeSinkConfig.fromEnv(env), RegistrySerdes.fromEnv(env));
+        }
+    }
+
+    public static void main(final String[] args) {
+        ServiceMain.run(SERVICE, args, Config::read, (config, metrics) -> Running.start(config, metrics));
+    }
+
+    /** The sink's poll loop on its own thread. */
+    static final class Running implements ServiceMain.Running {
+        private static final Logger LOG = LoggerFactory.getLogger(LakeSinkMain.class);
+
+        private final ObjectStore store;
+        private final LakeSink sink;
+        private final LakeSinkMetrics metrics;
+        private final CompletableFuture<Throwable> ended = new CompletableFuture<>();
+        private final AtomicBoolean closed = new AtomicBoolean();
+        private final Thread loop;
+
+        private Running(final Config config, final ServiceMetrics registry) {
+            final LakeSinkConfig c = config.sink();
+            LOG.info("lake sink: {}", c);
+            metrics = new LakeSinkMetrics(registry);
+            store = new MinioObjectStore(c.s3Endpoint(), c.s3Region(), c.accessKey(), c.secretKey(), c.bucket());
+            sink = new LakeSink(c, config.registry(), store, metrics);
+            loop = new Thread(() -> {
                 try {
-                    done.await(30, TimeUnit.SECONDS);
-                } catch (final InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                    sink.run();
+                    ended.complete(null);
+                } catch (final RuntimeException | Error e) {
+                    ended.complete(e);
                 }
-            }, "shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
+            }, "lake-sink");
+        }
+
+        static Running start(final Config config, final ServiceMetrics registry) {
+            final Running running = new Running(config, registry);
+            running.loop.start();
+            return running;
+        }
+
+        @Override
+        public boolean live() {
+            return !ended.isDone() || closed.get();
+        }
+
+        @Override
+        public boolean ready() {
+            return metrics.isReady() && !ended.isDone();
+        }
+
+        @Override
+        public String detail() {
+            return ended.isDone() ? "stopped" : metrics.isReady() ? "writing" : "recovering";
+        }
+
+        @Override
+        public Throwable awaitTermination() throws InterruptedException {
             try {
-                sink.run();
-                return 0;
-            } catch (final RuntimeException e) {
-                alive.set(false);
-                LOG.error("lake sink failed; exiting so that it is restarted", e);
-                return 1;
-            } finally {
-                done.countDown();
+                return ended.get();
+            } catch (final ExecutionException e) {
+                return e.getCause();
+            }
+        }
+
+        /** Stops the loop (its buffers are flushed), then closes the consumer and the store. */
+        @Override
+        public void close() {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
+            sink.stop();
+            try {
+                loop.join(30_000);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            try {
+                sink.close();
+                store.close();
+            } catch (final Exception e) {
+                LOG.warn("closing the lake sink: {}", e.toString());
             }
         }
     }

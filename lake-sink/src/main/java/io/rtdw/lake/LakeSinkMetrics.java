@@ -1,39 +1,62 @@
 package io.rtdw.lake;
 
+import io.micrometer.core.instrument.Counter;
+import io.rtdw.runtime.ServiceMetrics;
+
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Counters of the sink, rendered in the Prometheus text format at {@code /metrics}. Thread-safe. */
+/** The sink's metrics ({@code rtdw_lake_*}) on the service's registry. Thread-safe. */
 public final class LakeSinkMetrics {
 
-    private final AtomicLong recordsRead = new AtomicLong();
-    private final AtomicLong rowsWritten = new AtomicLong();
-    private final AtomicLong filesWritten = new AtomicLong();
-    private final AtomicLong bytesWritten = new AtomicLong();
-    private final AtomicLong deadLetters = new AtomicLong();
-    private final AtomicLong snapshots = new AtomicLong();
+    private final Counter recordsRead;
+    private final Counter rowsWritten;
+    private final Counter filesWritten;
+    private final Counter bytesWritten;
+    private final Counter deadLetters;
+    private final Counter snapshots;
     private final AtomicLong snapshotRows = new AtomicLong();
     private final AtomicLong lastFileLatencyMs = new AtomicLong(-1);
     private final AtomicLong recoveredFiles = new AtomicLong();
     private final AtomicLong recoveryListingMs = new AtomicLong();
     private volatile boolean ready;
 
+    /** On its own registry (tests). */
+    public LakeSinkMetrics() {
+        this(new ServiceMetrics("lake"));
+    }
+
+    public LakeSinkMetrics(final ServiceMetrics metrics) {
+        recordsRead = metrics.counter("records.read", "Records read from the output topic, tombstones included.");
+        rowsWritten = metrics.counter("rows.written", "Rows written to changelog files.");
+        filesWritten = metrics.counter("files.written", "Changelog files written.");
+        bytesWritten = metrics.counter("bytes.written", "Bytes of changelog files written.");
+        deadLetters = metrics.counter("dead.letters", "Records sent to the dead-letter topic.");
+        snapshots = metrics.counter("snapshots", "Snapshots written.");
+        metrics.gauge("snapshot.rows", "Live customers in the last snapshot.", snapshotRows::get);
+        metrics.gauge("last.file.source.latency.ms",
+                "Source commit to file visible, for the oldest row of the last file.", lastFileLatencyMs::get);
+        metrics.gauge("recovered.files", "Changelog files found in the bucket at start.", recoveredFiles::get);
+        metrics.gauge("recovery.listing.ms", "Time to list the bucket at start.", recoveryListingMs::get);
+        metrics.gauge("ready", "1 once the state is rebuilt.", () -> ready ? 1 : 0);
+    }
+
     void recordRead() {
-        recordsRead.incrementAndGet();
+        recordsRead.increment();
     }
 
     void fileWritten(final int rows, final long bytes, final long oldestSourceTsMs) {
-        rowsWritten.addAndGet(rows);
-        filesWritten.incrementAndGet();
-        bytesWritten.addAndGet(bytes);
+        rowsWritten.increment(rows);
+        filesWritten.increment();
+        bytesWritten.increment(bytes);
         lastFileLatencyMs.set(System.currentTimeMillis() - oldestSourceTsMs);
     }
 
     void deadLetter() {
-        deadLetters.incrementAndGet();
+        deadLetters.increment();
     }
 
     void snapshotWritten(final int rows) {
-        snapshots.incrementAndGet();
+        snapshots.increment();
         snapshotRows.set(rows);
     }
 
@@ -53,34 +76,6 @@ public final class LakeSinkMetrics {
 
     /** Rows written to changelog files by this process. */
     public long rowsWritten() {
-        return rowsWritten.get();
-    }
-
-    /** Prometheus text exposition. */
-    public String render() {
-        final StringBuilder out = new StringBuilder();
-        counter(out, "rtdw_lake_records_read_total", "Records read from the output topic, tombstones included.", recordsRead.get());
-        counter(out, "rtdw_lake_rows_written_total", "Rows written to changelog files.", rowsWritten.get());
-        counter(out, "rtdw_lake_files_written_total", "Changelog files written.", filesWritten.get());
-        counter(out, "rtdw_lake_bytes_written_total", "Bytes of changelog files written.", bytesWritten.get());
-        counter(out, "rtdw_lake_dead_letters_total", "Records sent to the dead-letter topic.", deadLetters.get());
-        counter(out, "rtdw_lake_snapshots_total", "Snapshots written.", snapshots.get());
-        gauge(out, "rtdw_lake_snapshot_rows", "Live customers in the last snapshot.", snapshotRows.get());
-        gauge(out, "rtdw_lake_last_file_source_latency_ms",
-                "Source commit to file visible, for the oldest row of the last file.", lastFileLatencyMs.get());
-        gauge(out, "rtdw_lake_recovered_files", "Changelog files found in the bucket at start.", recoveredFiles.get());
-        gauge(out, "rtdw_lake_recovery_listing_ms", "Time to list the bucket at start.", recoveryListingMs.get());
-        gauge(out, "rtdw_lake_ready", "1 once the state is rebuilt.", ready ? 1 : 0);
-        return out.toString();
-    }
-
-    private static void counter(final StringBuilder out, final String name, final String help, final long value) {
-        out.append("# HELP ").append(name).append(' ').append(help).append('\n')
-                .append("# TYPE ").append(name).append(" counter\n").append(name).append(' ').append(value).append('\n');
-    }
-
-    private static void gauge(final StringBuilder out, final String name, final String help, final long value) {
-        out.append("# HELP ").append(name).append(' ').append(help).append('\n')
-                .append("# TYPE ").append(name).append(" gauge\n").append(name).append(' ').append(value).append('\n');
+        return (long) rowsWritten.count();
     }
 }

@@ -52,6 +52,19 @@ class LakeSinkConfigTest {
         final String text = LakeSinkConfig.fromEnv(minimal()).toString();
         assertFalse(text.contains("very-secret"));
         assertTrue(text.contains("<redacted>"));
+        final io.rtdw.runtime.Env env = io.rtdw.runtime.Env.of(minimal());
+        LakeSinkConfig.fromEnv(env);
+        assertFalse(env.describe().contains("very-secret"), env.describe());
+        assertTrue(env.describe().contains("S3_SECRET_KEY=***"), env.describe());
+    }
+
+    @Test
+    void everyMissingVariableIsNamedAtOnce() {
+        final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LakeSinkConfig.fromEnv(Map.of("RTDW_LAKE_MAX_RECORDS", "0")));
+        for (final String name : new String[] {"S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY", "RTDW_LAKE_MAX_RECORDS"}) {
+            assertTrue(e.getMessage().contains(name), name + " in " + e.getMessage());
+        }
     }
 
     @Test

@@ -4,11 +4,16 @@ import io.rtdw.schemas.CustomerChange;
 import io.rtdw.schemas.CustomerKey;
 
 
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.rtdw.runtime.Env;
+import io.rtdw.runtime.Service;
+import io.rtdw.runtime.ServiceMain;
+import io.rtdw.runtime.ServiceMetrics;
+import io.rtdw.runtime.Setting;
 import io.rtdw.serde.RegistrySerdes;
 import io.rtdw.streams.config.StreamsSettings;
-import io.rtdw.streams.ops.HttpEndpoints;
+import io.rtdw.streams.ops.DeadLetterDeserializationHandler;
 import io.rtdw.streams.ops.PipelineMetrics;
-import io.rtdw.streams.ops.PrometheusText;
 import io.rtdw.streams.topology.UnifiedCustomerTopology;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
@@ -22,11 +27,11 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -36,24 +41,26 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The streams app process: settings from the environment, the topology, health and metrics over HTTP, and a clean
- * close on SIGTERM. A fatal error stops the client and the process exits non-zero, so Kubernetes restarts the pod
- * instead of leaving a zombie that looks alive.
+ * The streams app: the topology on a {@link KafkaStreams} client, its health (live unless failed, ready when running
+ * with every restoration done) and metrics. {@link #main} runs it as a service on the shared runtime (HTTP endpoints,
+ * clean close on SIGTERM, exit codes); a fatal error stops the client and the process exits 1, so Kubernetes
+ * restarts the pod instead of leaving a zombie that looks alive.
  */
-public final class StreamsApp implements AutoCloseable {
+public final class StreamsApp implements ServiceMain.Running {
 
     static {
-        // Before the first logger: the process's own logging config, unless the operator chose one.
-        if (System.getProperty("log4j2.configurationFile") == null) {
-            System.setProperty("log4j2.configurationFile", "log4j2-streams.xml");
-        }
+        ServiceMain.useServiceLogging();
     }
+
+    /** What the process is and reads. */
+    public static final Service SERVICE = new Service("streams-app", "streams",
+            "unifies the customers, flight and vehicle CDC topics into one record per customer "
+                    + "(exactly_once_v2 by default).", settings(), "");
 
     private static final Logger LOG = LoggerFactory.getLogger(StreamsApp.class);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
 
-    private final StreamsSettings settings;
-    private final PipelineMetrics metrics = new PipelineMetrics();
+    private final PipelineMetrics metrics;
     private final KafkaStreams streams;
     private final AtomicInteger restoring = new AtomicInteger();
     private final AtomicLong orphanCustomers = new AtomicLong(-1);
@@ -64,13 +71,29 @@ public final class StreamsApp implements AutoCloseable {
         return t;
     });
     private volatile boolean failed;
-    private HttpEndpoints http;
+    private volatile Throwable failure;
 
-    public StreamsApp(final StreamsSettings settings) {
-        this.settings = settings;
-        final RegistrySerdes registry = RegistrySerdes.fromEnv(System.getenv());
+    private static List<Setting<?>> settings() {
+        final List<Setting<?>> all = new ArrayList<>(StreamsSettings.SETTINGS);
+        all.addAll(RegistrySerdes.SETTINGS);
+        return all;
+    }
+
+    /** In-process (tests, benchmarks): its own metrics registry. */
+    public StreamsApp(final StreamsSettings settings, final RegistrySerdes registry) {
+        this(settings, registry, new ServiceMetrics("streams"));
+    }
+
+    public StreamsApp(final StreamsSettings settings, final RegistrySerdes registry, final ServiceMetrics registryOfMetrics) {
+        this.metrics = new PipelineMetrics(registryOfMetrics);
+        final Properties properties = settings.toProperties();
+        // The key dead-letter handler writes where the topology does, with the same clients and serdes.
+        properties.put(DeadLetterDeserializationHandler.TOPIC_CONFIG, settings.catalog().streamsDeadLetters());
+        properties.put(DeadLetterDeserializationHandler.SERDES_CONFIG, registry);
+        properties.put(DeadLetterDeserializationHandler.CLIENTS_CONFIG, settings.kafka());
         this.streams = new KafkaStreams(UnifiedCustomerTopology.build(settings.catalog(), registry,
-                settings.maxChildren(), metrics), settings.toProperties());
+                settings.maxChildren(), metrics), properties);
+        registryOfMetrics.bind(new KafkaStreamsMetrics(streams));
         metrics.orphanCustomers(orphanCustomers::get);
         streams.setGlobalStateRestoreListener(new StateRestoreListener() {
             @Override
@@ -103,31 +126,44 @@ public final class StreamsApp implements AutoCloseable {
         });
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("fatal error in the topology; stopping so the process can be restarted", e);
+            failure = e;
             failed = true;
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
     }
 
-    /** Starts processing and the HTTP endpoints. */
-    public void start() throws IOException {
-        if (settings.httpPort() >= 0) {
-            http = new HttpEndpoints(settings.httpPort(), this::isLive, this::isReady,
-                    () -> streams.state() + (restoring.get() > 0 ? " restoring=" + restoring.get() : ""),
-                    () -> metrics.toPrometheus() + PrometheusText.of(streams.metrics()));
-            LOG.info("health and metrics on http://0.0.0.0:{}/ (/health/live, /health/ready, /metrics)", http.port());
-        }
+    /** Starts processing. */
+    public StreamsApp start() {
         background.scheduleWithFixedDelay(this::countOrphans, 30, 30, TimeUnit.SECONDS);
         streams.start();
+        return this;
     }
 
     /** Alive unless the client has failed: a rebalance or a restoration is not a reason to restart. */
-    public boolean isLive() {
+    @Override
+    public boolean live() {
         return !failed && streams.state() != KafkaStreams.State.ERROR;
     }
 
     /** Ready only when running with every restoration done: a pod that still restores must not take traffic. */
-    public boolean isReady() {
+    @Override
+    public boolean ready() {
         return streams.state() == KafkaStreams.State.RUNNING && restoring.get() == 0;
+    }
+
+    @Override
+    public String detail() {
+        return streams.state() + (restoring.get() > 0 ? " restoring=" + restoring.get() : "");
+    }
+
+    /** Blocks until the client stops: its fatal error, or {@code null} after a close. */
+    @Override
+    public Throwable awaitTermination() throws InterruptedException {
+        stopped.await();
+        if (failed || streams.state() == KafkaStreams.State.ERROR) {
+            return failure != null ? failure : new IllegalStateException("Kafka Streams is in state " + streams.state());
+        }
+        return null;
     }
 
     public KafkaStreams streams() {
@@ -138,16 +174,6 @@ public final class StreamsApp implements AutoCloseable {
         return metrics;
     }
 
-    /** HTTP port actually bound, or -1. */
-    public int httpPort() {
-        return http == null ? -1 : http.port();
-    }
-
-    /** Blocks until the client stops; true if it stopped because of an error. */
-    public boolean awaitStop() throws InterruptedException {
-        stopped.await();
-        return failed || streams.state() == KafkaStreams.State.ERROR;
-    }
 
     /** Customer ids in local state with children but no customer: the orphans the join is holding. */
     private void countOrphans() {
@@ -182,43 +208,19 @@ public final class StreamsApp implements AutoCloseable {
         LOG.info("closing (timeout {} s)", CLOSE_TIMEOUT.toSeconds());
         background.shutdownNow();
         final boolean closed = streams.close(CLOSE_TIMEOUT);
-        if (http != null) {
-            http.close();
-        }
         LOG.info(closed ? "closed cleanly" : "close timed out after {} s", CLOSE_TIMEOUT.toSeconds());
         stopped.countDown();
     }
 
-    public static void main(final String[] args) throws Exception {
-        if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
-            System.out.print(StreamsSettings.HELP);
-            return;
-        }
-        if (args.length > 0) {
-            System.err.println("unknown argument " + args[0] + "; all configuration comes from the environment\n"
-                    + StreamsSettings.HELP);
-            System.exit(2);
-        }
-        final StreamsSettings settings;
-        try {
-            settings = StreamsSettings.fromEnv(System.getenv());
-        } catch (final IllegalArgumentException e) {
-            System.err.println(e.getMessage());
-            System.exit(2);
-            return;
-        }
-        LOG.info("starting rtdw streams-app with {}", settings.describeRedacted());
-        final StreamsApp app = new StreamsApp(settings);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            app.close();
-            org.apache.logging.log4j.LogManager.shutdown();
-        }, "rtdw-shutdown"));
-        app.start();
-        final boolean error = app.awaitStop();
-        if (error) {
-            LOG.error("stopped after a fatal error; exiting with status 1");
-            Runtime.getRuntime().halt(1);
-        }
+    public static void main(final String[] args) {
+        ServiceMain.run(SERVICE, args, Config::read,
+                (config, metrics) -> new StreamsApp(config.settings(), config.registry(), metrics).start());
     }
 
+    /** The validated configuration of the process. */
+    record Config(StreamsSettings settings, RegistrySerdes registry) {
+        static Config read(final Env env) {
+            return new Config(StreamsSettings.fromEnv(env), RegistrySerdes.fromEnv(env));
+        }
+    }
 }

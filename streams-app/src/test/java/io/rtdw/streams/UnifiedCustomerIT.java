@@ -100,9 +100,9 @@ class UnifiedCustomerIT {
             assertTrue(reasons.stream().anyMatch(r -> r.startsWith("undeserializable key")), reasons.toString());
             assertTrue(reasons.stream().anyMatch(r -> r.startsWith("undeserializable value")), reasons.toString());
             final String metrics = get(ports[1], "/metrics");
-            assertTrue(metrics.contains("rtdw_changes_total{table=\"customers\"}"), metrics);
-            assertTrue(metrics.contains("rtdw_output_records_total"), metrics);
-            assertTrue(metrics.contains("kafka_stream_thread_metrics_process_total"), "Kafka Streams metrics exported");
+            assertTrue(metrics.contains("rtdw_streams_changes_total{table=\"customers\"}"), metrics);
+            assertTrue(metrics.contains("rtdw_streams_output_records_total"), metrics);
+            assertTrue(metrics.contains("kafka_stream_thread_process_total"), "Kafka Streams metrics exported");
             LOG.info("phase 1 converged: {} records, {} customers", output.count(), oracle.liveCustomers().size());
 
             // Phase 2: keep writing; kill instance 0 without any close, bounce a broker, bring the instance back.

@@ -1,137 +1,109 @@
 package io.rtdw.streams.config;
 
 import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.runtime.Env;
+import io.rtdw.runtime.KafkaClients;
+import io.rtdw.runtime.OpsServer;
+import io.rtdw.runtime.Setting;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.TreeMap;
 
 /**
- * Every setting of the streams app, read once from the environment, validated, and immutable.
+ * Every setting of the streams app, read once from the environment ({@link #SETTINGS}), validated, and immutable.
  *
- * @param bootstrapServers   {@code KAFKA_BOOTSTRAP_SERVERS}
- * @param applicationId      {@code RTDW_APPLICATION_ID}: consumer group and prefix of internal topics
- * @param exactlyOnce        {@code RTDW_PROCESSING_GUARANTEE}: exactly_once_v2 (true) or at_least_once (false)
- * @param commitIntervalMs   {@code RTDW_COMMIT_INTERVAL_MS}: with exactly-once, the transaction length
- * @param standbyReplicas    {@code RTDW_NUM_STANDBY_REPLICAS}
- * @param streamThreads      {@code RTDW_NUM_STREAM_THREADS}
- * @param stateDir           {@code RTDW_STATE_DIR}
- * @param instanceId         {@code RTDW_INSTANCE_ID}: static membership ({@code group.instance.id}), e.g. the pod name; empty for dynamic
- * @param httpPort           {@code RTDW_HTTP_PORT}: health and metrics; 0 picks a free port, -1 disables
- * @param maxChildren        {@code RTDW_MAX_CHILDREN}: cap of each array in the output record
- * @param maxInFlight        {@code RTDW_MAX_IN_FLIGHT}: max.in.flight.requests.per.connection of the producers
- * @param cacheMaxBytes      {@code RTDW_CACHE_MAX_BYTES}: record cache (0 = every update goes downstream)
- * @param catalog            topic catalog ({@code RTDW_TOPIC_*})
- * @param kafkaOverrides     every other {@code KAFKA_<NAME>} variable as client property {@code <name>}
+ * @param kafka            Kafka clients: bootstrap servers, {@code KAFKA_*} pass-through, {@code RTDW_MAX_IN_FLIGHT}
+ * @param applicationId    {@link #APPLICATION_ID}
+ * @param exactlyOnce      {@link #PROCESSING_GUARANTEE} is exactly_once_v2
+ * @param commitIntervalMs {@link #COMMIT_INTERVAL_MS}
+ * @param standbyReplicas  {@link #STANDBY_REPLICAS}
+ * @param streamThreads    {@link #STREAM_THREADS}
+ * @param stateDir         {@link #STATE_DIR}
+ * @param instanceId       {@link #INSTANCE_ID}; empty for dynamic membership
+ * @param httpPort         {@code RTDW_HTTP_PORT}
+ * @param maxChildren      {@link #MAX_CHILDREN}
+ * @param cacheMaxBytes    {@link #CACHE_MAX_BYTES}
+ * @param catalog          topic catalog ({@code RTDW_TOPIC_*})
  */
-public record StreamsSettings(String bootstrapServers, String applicationId, boolean exactlyOnce,
-                              long commitIntervalMs, int standbyReplicas, int streamThreads, String stateDir,
-                              String instanceId, int httpPort, int maxChildren, int maxInFlight, long cacheMaxBytes,
-                              TopicCatalog catalog, Map<String, String> kafkaOverrides) {
+public record StreamsSettings(KafkaClients kafka, String applicationId, boolean exactlyOnce, long commitIntervalMs,
+                              int standbyReplicas, int streamThreads, String stateDir, String instanceId,
+                              int httpPort, int maxChildren, long cacheMaxBytes, TopicCatalog catalog) {
 
-    public static final String HELP = """
-            rtdw streams-app: unifies the customers, flight and vehicle CDC topics into one record per customer.
+    public static final Setting<String> APPLICATION_ID = Setting.string("RTDW_APPLICATION_ID", "rtdw-unified-customer",
+            "consumer group and prefix of the internal topics; letters, digits, '.', '_', '-'").map(id -> {
+                if (!id.matches("[a-zA-Z0-9._-]+")) {
+                    throw new IllegalArgumentException("must be letters, digits, '.', '_' or '-'");
+                }
+                return id;
+            });
+    public static final Setting<String> PROCESSING_GUARANTEE = Setting.oneOf("RTDW_PROCESSING_GUARANTEE",
+            StreamsConfig.EXACTLY_ONCE_V2, List.of(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE),
+            "processing guarantee");
+    public static final Setting<Long> COMMIT_INTERVAL_MS = Setting.longValue("RTDW_COMMIT_INTERVAL_MS", 100, 1,
+            "commit interval; with exactly-once, the length of a transaction");
+    public static final Setting<Integer> STANDBY_REPLICAS = Setting.integer("RTDW_NUM_STANDBY_REPLICAS", 1, 0, 10,
+            "warm copies of each store on other instances");
+    public static final Setting<Integer> STREAM_THREADS = Setting.integer("RTDW_NUM_STREAM_THREADS", 1, 1, 64,
+            "processing threads");
+    public static final Setting<String> STATE_DIR = Setting.string("RTDW_STATE_DIR", "/var/lib/rtdw/state",
+            "local state directory (a persistent volume in Kubernetes)");
+    public static final Setting<String> INSTANCE_ID = Setting.string("RTDW_INSTANCE_ID", "",
+            "static membership id (group.instance.id), e.g. the pod name; empty for dynamic membership");
+    public static final Setting<Integer> MAX_CHILDREN = Setting.integer("RTDW_MAX_CHILDREN", 100, 1, 1_000_000,
+            "max flights and max vehicles in one output record (counts stay exact)");
+    public static final Setting<Long> CACHE_MAX_BYTES = Setting.longValue("RTDW_CACHE_MAX_BYTES", 10L * 1024 * 1024,
+            0, "record cache; 0 sends every update downstream");
 
-            Usage: streams-app [--help]        (all configuration comes from the environment)
+    /** Every variable the streams app reads (the registry's are added by {@code StreamsApp.SERVICE}). */
+    public static final List<Setting<?>> SETTINGS = settings();
 
-              KAFKA_BOOTSTRAP_SERVERS     Kafka brokers                                   (localhost:9092)
-              KAFKA_<NAME>                any Kafka client property <name>, '_' -> '.', e.g.
-                                          KAFKA_SECURITY_PROTOCOL=SASL_SSL, KAFKA_SASL_JAAS_CONFIG=... (secret)
-              RTDW_APPLICATION_ID         consumer group, prefix of internal topics       (rtdw-unified-customer)
-              RTDW_PROCESSING_GUARANTEE   exactly_once_v2 | at_least_once                 (exactly_once_v2)
-              RTDW_COMMIT_INTERVAL_MS     commit (= transaction) interval                 (100)
-              RTDW_NUM_STANDBY_REPLICAS   warm copies of each store on other instances    (1)
-              RTDW_NUM_STREAM_THREADS     processing threads                              (1)
-              RTDW_STATE_DIR              local state directory                           (/var/lib/rtdw/state)
-              RTDW_INSTANCE_ID            static membership id, e.g. the pod name         (unset: dynamic)
-              RTDW_HTTP_PORT              /health/live, /health/ready, /metrics           (8080)
-              RTDW_MAX_CHILDREN           max flights and max vehicles per output record  (100)
-              RTDW_MAX_IN_FLIGHT          producer max.in.flight.requests.per.connection  (1)
-              RTDW_CACHE_MAX_BYTES        record cache; 0 sends every update downstream   (10485760)
-              RTDW_REGISTRY_URL           Apicurio Registry v3 URL, or 'embedded'          (embedded)
-              RTDW_TOPIC_PREFIX, RTDW_PG_SCHEMA, RTDW_MONGO_DATABASE, RTDW_TOPIC_PARTITIONS,
-              RTDW_REPLICATION_FACTOR     topic catalog                                   (rtdw, public, rtdw, 6, 3)
-            """;
-
-    private static final List<String> SECRET_MARKERS = List.of("password", "secret", "jaas", "token", "key");
-
-    public StreamsSettings {
-        final List<String> problems = new ArrayList<>();
-        if (bootstrapServers == null || bootstrapServers.isBlank()) {
-            problems.add("KAFKA_BOOTSTRAP_SERVERS must not be empty");
-        }
-        if (applicationId == null || !applicationId.matches("[a-zA-Z0-9._-]+")) {
-            problems.add("RTDW_APPLICATION_ID must be letters, digits, '.', '_' or '-', was '" + applicationId + "'");
-        }
-        if (commitIntervalMs < 1) {
-            problems.add("RTDW_COMMIT_INTERVAL_MS must be >= 1, was " + commitIntervalMs);
-        }
-        if (standbyReplicas < 0) {
-            problems.add("RTDW_NUM_STANDBY_REPLICAS must be >= 0, was " + standbyReplicas);
-        }
-        if (streamThreads < 1) {
-            problems.add("RTDW_NUM_STREAM_THREADS must be >= 1, was " + streamThreads);
-        }
-        if (maxChildren < 1) {
-            problems.add("RTDW_MAX_CHILDREN must be >= 1, was " + maxChildren);
-        }
-        if (maxInFlight < 1 || maxInFlight > 5) {
-            problems.add("RTDW_MAX_IN_FLIGHT must be 1..5 (idempotence keeps order up to 5), was " + maxInFlight);
-        }
-        if (httpPort < -1 || httpPort > 65535) {
-            problems.add("RTDW_HTTP_PORT must be -1 (off), 0 (any) or a port, was " + httpPort);
-        }
-        if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("invalid configuration:\n  " + String.join("\n  ", problems));
-        }
-        kafkaOverrides = Map.copyOf(kafkaOverrides);
+    private static List<Setting<?>> settings() {
+        final List<Setting<?>> all = new ArrayList<>(KafkaClients.SETTINGS);
+        all.addAll(List.of(APPLICATION_ID, PROCESSING_GUARANTEE, COMMIT_INTERVAL_MS, STANDBY_REPLICAS, STREAM_THREADS,
+                STATE_DIR, INSTANCE_ID, OpsServer.HTTP_PORT, MAX_CHILDREN, CACHE_MAX_BYTES));
+        all.addAll(TopicCatalog.SETTINGS);
+        return List.copyOf(all);
     }
 
-    /** Reads and validates the settings; throws {@link IllegalArgumentException} naming every bad variable. */
-    public static StreamsSettings fromEnv(final Map<String, String> env) {
-        final Map<String, String> overrides = new TreeMap<>();
-        env.forEach((name, value) -> {
-            if (name.startsWith("KAFKA_") && !name.equals("KAFKA_BOOTSTRAP_SERVERS")) {
-                overrides.put(name.substring("KAFKA_".length()).toLowerCase(Locale.ROOT).replace('_', '.'), value);
-            }
-        });
-        final String guarantee = env.getOrDefault("RTDW_PROCESSING_GUARANTEE", StreamsConfig.EXACTLY_ONCE_V2);
-        if (!guarantee.equals(StreamsConfig.EXACTLY_ONCE_V2) && !guarantee.equals(StreamsConfig.AT_LEAST_ONCE)) {
-            throw new IllegalArgumentException("invalid configuration:\n  RTDW_PROCESSING_GUARANTEE must be "
-                    + StreamsConfig.EXACTLY_ONCE_V2 + " or " + StreamsConfig.AT_LEAST_ONCE + ", was " + guarantee);
+    /** Reads {@link #SETTINGS}; problems are recorded in {@code env} ({@code null} returned then). */
+    public static StreamsSettings fromEnv(final Env env) {
+        final KafkaClients kafka = KafkaClients.fromEnv(env);
+        final String applicationId = env.get(APPLICATION_ID);
+        final String guarantee = env.get(PROCESSING_GUARANTEE);
+        final Long commit = env.get(COMMIT_INTERVAL_MS);
+        final Integer standbys = env.get(STANDBY_REPLICAS);
+        final Integer threads = env.get(STREAM_THREADS);
+        final String stateDir = env.get(STATE_DIR);
+        final String instanceId = env.get(INSTANCE_ID);
+        final Integer httpPort = env.get(OpsServer.HTTP_PORT);
+        final Integer maxChildren = env.get(MAX_CHILDREN);
+        final Long cache = env.get(CACHE_MAX_BYTES);
+        final TopicCatalog catalog = TopicCatalog.fromEnv(env);
+        if (!env.ok()) {
+            return null;
         }
-        try {
-            return new StreamsSettings(
-                    env.getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"),
-                    env.getOrDefault("RTDW_APPLICATION_ID", "rtdw-unified-customer"),
-                    guarantee.equals(StreamsConfig.EXACTLY_ONCE_V2),
-                    Long.parseLong(env.getOrDefault("RTDW_COMMIT_INTERVAL_MS", "100")),
-                    Integer.parseInt(env.getOrDefault("RTDW_NUM_STANDBY_REPLICAS", "1")),
-                    Integer.parseInt(env.getOrDefault("RTDW_NUM_STREAM_THREADS", "1")),
-                    env.getOrDefault("RTDW_STATE_DIR", "/var/lib/rtdw/state"),
-                    env.getOrDefault("RTDW_INSTANCE_ID", ""),
-                    Integer.parseInt(env.getOrDefault("RTDW_HTTP_PORT", "8080")),
-                    Integer.parseInt(env.getOrDefault("RTDW_MAX_CHILDREN", "100")),
-                    Integer.parseInt(env.getOrDefault("RTDW_MAX_IN_FLIGHT", "1")),
-                    Long.parseLong(env.getOrDefault("RTDW_CACHE_MAX_BYTES", String.valueOf(10L * 1024 * 1024))),
-                    TopicCatalog.fromEnv(env),
-                    overrides);
-        } catch (final NumberFormatException e) {
-            throw new IllegalArgumentException("invalid configuration: a numeric RTDW_* variable is not a number: "
-                    + e.getMessage(), e);
-        }
+        return new StreamsSettings(kafka, applicationId, guarantee.equals(StreamsConfig.EXACTLY_ONCE_V2), commit,
+                standbys, threads, stateDir, instanceId, httpPort, maxChildren, cache, catalog);
+    }
+
+    /** Reads and validates; throws a {@link io.rtdw.runtime.ConfigException} naming every problem. */
+    public static StreamsSettings fromEnv(final Map<String, String> environment) {
+        final Env env = Env.of(environment);
+        final StreamsSettings settings = fromEnv(env);
+        env.validate();
+        return settings;
     }
 
     /** Kafka Streams properties, with every durability setting explicit rather than left to defaults. */
     public Properties toProperties() {
         final Properties p = new Properties();
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        // Bootstrap servers and the pass-through first: Kafka Streams gives them to every client it creates.
+        p.putAll(kafka.common());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
                 exactlyOnce ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
@@ -147,7 +119,7 @@ public record StreamsSettings(String bootstrapServers, String applicationId, boo
                 "io.rtdw.streams.ops.DeadLetterDeserializationHandler");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.ACKS_CONFIG), "all");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG), true);
-        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION), maxInFlight);
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION), kafka.maxInFlight());
         // Output records can be large (a customer with many children); arrays are capped, see RTDW_MAX_CHILDREN.
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 4 * 1024 * 1024);
         // enable.auto.commit=false holds by construction: Kafka Streams commits itself and rejects the setting.
@@ -157,25 +129,6 @@ public record StreamsSettings(String bootstrapServers, String applicationId, boo
         if (!instanceId.isBlank()) {
             p.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), instanceId);
         }
-        p.putAll(kafkaOverrides);
         return p;
-    }
-
-    /** The effective configuration as one log-friendly string, with secret values replaced by {@code [redacted]}. */
-    public String describeRedacted() {
-        final Map<String, Object> shown = new TreeMap<>();
-        toProperties().forEach((k, v) -> shown.put(String.valueOf(k), isSecret(String.valueOf(k)) ? "[redacted]" : v));
-        shown.put("rtdw.max.children", maxChildren);
-        shown.put("rtdw.http.port", httpPort);
-        shown.put("rtdw.topics", catalog.all());
-        return shown.toString();
-    }
-
-    static boolean isSecret(final String property) {
-        final String lower = property.toLowerCase(Locale.ROOT);
-        if (lower.equals("key.serializer") || lower.equals("key.deserializer")) {
-            return false;
-        }
-        return SECRET_MARKERS.stream().anyMatch(lower::contains);
     }
 }

@@ -2,13 +2,12 @@ package io.rtdw.streams.ops;
 
 import io.rtdw.catalog.DeadLetters;
 import io.rtdw.catalog.Topic;
-import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.runtime.KafkaClients;
 import io.rtdw.schemas.DeadLetter;
 import io.rtdw.serde.RegistrySerdes;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
@@ -18,7 +17,6 @@ import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -30,29 +28,41 @@ import java.util.concurrent.TimeUnit;
  */
 public final class DeadLetterDeserializationHandler implements DeserializationExceptionHandler {
 
+    /** Streams property holding the dead-letter {@link Topic} (an object, set by the app). */
+    public static final String TOPIC_CONFIG = "rtdw.dead.letter.topic";
+    /** Streams property holding the app's {@link RegistrySerdes}. */
+    public static final String SERDES_CONFIG = "rtdw.registry.serdes";
+    /** Streams property holding the app's {@link KafkaClients}. */
+    public static final String CLIENTS_CONFIG = "rtdw.kafka.clients";
+
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterDeserializationHandler.class);
 
     private Producer<byte[], byte[]> producer;
     private Serializer<DeadLetter> serializer;
     private String topic;
 
+    /**
+     * Configured from the app's own objects (never from the environment again): the topic the topology's dead
+     * letters go to, the registry serdes, and the Kafka clients with their pass-through settings.
+     */
     @Override
+    @SuppressWarnings("unchecked")
     public void configure(final Map<String, ?> configs) {
-        final TopicCatalog catalog = TopicCatalog.fromEnv(System.getenv());
-        final Topic<byte[], DeadLetter> dlq = catalog.streamsDeadLetters();
+        final Topic<byte[], DeadLetter> dlq = (Topic<byte[], DeadLetter>) required(configs, TOPIC_CONFIG, Topic.class);
         topic = dlq.name();
-        serializer = RegistrySerdes.fromEnv(System.getenv()).valueSerde(dlq).serializer();
-        final Map<String, Object> props = new HashMap<>();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, configs.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG));
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.CLIENT_ID_CONFIG, configs.get(StreamsConfig.APPLICATION_ID_CONFIG) + "-key-dead-letters");
-        configs.forEach((k, v) -> {
-            if (k.startsWith("security.") || k.startsWith("sasl.") || k.startsWith("ssl.")) {
-                props.put(k, v);
-            }
-        });
-        producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        serializer = required(configs, SERDES_CONFIG, RegistrySerdes.class).valueSerde(dlq).serializer();
+        final KafkaClients clients = required(configs, CLIENTS_CONFIG, KafkaClients.class);
+        producer = new KafkaProducer<>(clients.producer(configs.get(StreamsConfig.APPLICATION_ID_CONFIG)
+                + "-key-dead-letters"), new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static <T> T required(final Map<String, ?> configs, final String key, final Class<T> type) {
+        final Object value = configs.get(key);
+        if (!type.isInstance(value)) {
+            throw new IllegalStateException(key + " must be set to a " + type.getSimpleName()
+                    + " by the app that builds the Kafka Streams properties (see StreamsApp), was " + value);
+        }
+        return type.cast(value);
     }
 
     @Override

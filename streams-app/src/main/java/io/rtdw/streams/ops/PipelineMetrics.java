@@ -1,5 +1,8 @@
 package io.rtdw.streams.ops;
 
+import io.micrometer.core.instrument.Counter;
+import io.rtdw.runtime.ServiceMetrics;
+
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -7,27 +10,47 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
- * The app's own counters, next to Kafka Streams' metrics: changes read per table, dead letters, replays dropped,
- * records written, customers holding orphans, and the lag from source commit to output.
+ * The app's own metrics ({@code rtdw_streams_*}), next to Kafka Streams' ({@code kafka_stream_*}): changes read per
+ * table, dead letters, replays dropped, records written, customers holding orphans, and the lag from source commit
+ * to output.
  */
 public final class PipelineMetrics {
 
-    private final Map<String, LongAdder> changes = new TreeMap<>();
-    private final LongAdder deadLetters = new LongAdder();
-    private final LongAdder tombstonesIgnored = new LongAdder();
-    private final LongAdder replaysDropped = new LongAdder();
-    private final LongAdder recordsOut = new LongAdder();
-    private final LongAdder deletesOut = new LongAdder();
+    private final Map<String, Counter> changes = new TreeMap<>();
+    private final Counter deadLetters;
+    private final Counter tombstonesIgnored;
+    private final Counter replaysDropped;
+    private final Counter recordsOut;
+    private final Counter deletesOut;
     private final LongAdder lagCount = new LongAdder();
     private final LongAdder lagSumMs = new LongAdder();
     private final AtomicLong lagLastMs = new AtomicLong();
     private final AtomicLong lagMaxMs = new AtomicLong();
     private volatile LongSupplier orphanCustomers = () -> -1;
 
+    /** On its own registry (tests, tools). */
     public PipelineMetrics() {
+        this(new ServiceMetrics("streams"));
+    }
+
+    public PipelineMetrics(final ServiceMetrics metrics) {
         for (final String table : new String[]{"customers", "flight", "vehicle"}) {
-            changes.put(table, new LongAdder());
+            changes.put(table, metrics.counter("changes", "Source changes read, per table.", "table", table));
         }
+        deadLetters = metrics.counter("dead.letters", "Records sent to the dead-letter topic.");
+        tombstonesIgnored = metrics.counter("tombstones.ignored", "Input tombstones (compaction markers) skipped.");
+        replaysDropped = metrics.counter("replays.dropped", "Changes dropped because a newer source position was applied.");
+        recordsOut = metrics.counter("output.records", "Unified records written (including delete markers).");
+        deletesOut = metrics.counter("output.deletes", "Delete markers written.");
+        metrics.gauge("orphan.customers", "Customer ids with flights or vehicles but no customer row (local state).",
+                () -> orphanCustomers.getAsLong());
+        metrics.gauge("source.to.output.lag.ms", "Source commit to output, last record (before the commit).",
+                lagLastMs::get);
+        metrics.gauge("source.to.output.lag.max.ms", "Source commit to output, maximum since start.", lagMaxMs::get);
+        metrics.gauge("source.to.output.lag.avg.ms", "Source commit to output, average since start.", () -> {
+            final long n = lagCount.sum();
+            return n == 0 ? 0 : lagSumMs.sum() / n;
+        });
     }
 
     public void change(final String table) {
@@ -64,46 +87,10 @@ public final class PipelineMetrics {
     }
 
     public long deadLetters() {
-        return deadLetters.sum();
+        return (long) deadLetters.count();
     }
 
     public long replaysDropped() {
-        return replaysDropped.sum();
-    }
-
-    /** Prometheus text exposition of these counters. */
-    public String toPrometheus() {
-        final StringBuilder out = new StringBuilder();
-        out.append("# HELP rtdw_changes_total Source changes read, per table.\n# TYPE rtdw_changes_total counter\n");
-        changes.forEach((table, n) -> out.append("rtdw_changes_total{table=\"").append(table).append("\"} ")
-                .append(n.sum()).append('\n'));
-        counter(out, "rtdw_dead_letters_total", "Records sent to the dead-letter topic.", deadLetters.sum());
-        counter(out, "rtdw_tombstones_ignored_total", "Input tombstones (compaction markers) skipped.",
-                tombstonesIgnored.sum());
-        counter(out, "rtdw_replays_dropped_total", "Changes dropped because a newer source position was applied.",
-                replaysDropped.sum());
-        counter(out, "rtdw_output_records_total", "Unified records written (including delete markers).",
-                recordsOut.sum());
-        counter(out, "rtdw_output_deletes_total", "Delete markers written.", deletesOut.sum());
-        gauge(out, "rtdw_orphan_customers", "Customer ids with flights or vehicles but no customer row (local state).",
-                orphanCustomers.getAsLong());
-        gauge(out, "rtdw_source_to_output_lag_ms", "Source commit to output, last record (before the commit).",
-                lagLastMs.get());
-        gauge(out, "rtdw_source_to_output_lag_max_ms", "Source commit to output, maximum since start.",
-                lagMaxMs.get());
-        final long n = lagCount.sum();
-        gauge(out, "rtdw_source_to_output_lag_avg_ms", "Source commit to output, average since start.",
-                n == 0 ? 0 : lagSumMs.sum() / n);
-        return out.toString();
-    }
-
-    private static void counter(final StringBuilder out, final String name, final String help, final long value) {
-        out.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name)
-                .append(" counter\n").append(name).append(' ').append(value).append('\n');
-    }
-
-    private static void gauge(final StringBuilder out, final String name, final String help, final long value) {
-        out.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name)
-                .append(" gauge\n").append(name).append(' ').append(value).append('\n');
+        return (long) replaysDropped.count();
     }
 }

@@ -45,10 +45,26 @@ class StreamsSettingsTest {
         assertEquals("streams-app-2", p.get("consumer.group.instance.id"));
         assertEquals(1000L, p.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
         assertEquals(5, p.get("producer.max.in.flight.requests.per.connection"));
-        final String logged = s.describeRedacted();
+        assertEquals("org.apache.kafka.common.security.plain.PlainLoginModule required password=\"s3cret\";",
+                p.get("sasl.jaas.config"), "pass-through reaches every client Kafka Streams creates");
+    }
+
+    @Test
+    void theStartUpLineHidesSecrets() {
+        final io.rtdw.runtime.Env env = io.rtdw.runtime.Env.of(Map.of("KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
+                "KAFKA_SASL_JAAS_CONFIG", "org.apache.kafka.common.security.plain.PlainLoginModule required password=\"s3cret\";"));
+        StreamsSettings.fromEnv(env);
+        final String logged = env.describe();
         assertFalse(logged.contains("s3cret"), logged);
-        assertTrue(logged.contains("sasl.jaas.config=[redacted]"), logged);
-        assertTrue(logged.contains("security.protocol=SASL_SSL"), logged);
+        assertTrue(logged.contains("KAFKA_SASL_JAAS_CONFIG=***"), logged);
+        assertTrue(logged.contains("KAFKA_SECURITY_PROTOCOL=SASL_SSL"), logged);
+    }
+
+    @Test
+    void aPassThroughVariableCannotTurnOffReadCommitted() {
+        final IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StreamsSettings.fromEnv(
+                Map.of("KAFKA_ISOLATION_LEVEL", "read_uncommitted")));
+        assertTrue(e.getMessage().contains("isolation.level"), e.getMessage());
     }
 
     @Test
