@@ -2,73 +2,71 @@ package io.rtdw.k8s;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import io.rtdw.runtime.Service;
+import io.rtdw.runtime.Setting;
+import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
- * Every configuration variable a manifest gives one of our programs is one that program reads: a misspelt
- * {@code RTDW_NUM_STANDBY_REPLICA} would otherwise be ignored silently and the default used. The variables a
- * program reads are the string literals in its module's sources (and in the schemas module, which reads the topic
- * catalog and registry variables for every program). {@code KAFKA_<NAME>} pass-through properties and JVM options
- * are not names the programs spell, so they are not checked.
+ * The manifests and the services agree on the environment, read from the services' own declarations: every variable
+ * a manifest gives one of our containers is one that service declares (a misspelt {@code RTDW_NUM_STANDBY_REPLICA}
+ * would otherwise be ignored and the default used), and every variable a service requires is given to it.
+ * {@code KAFKA_<NAME>} pass-through variables and variables of the JVM ({@code JAVA_*}) are not ours to check.
  */
 class EnvContractTest {
 
-    private static final Pattern LITERAL = Pattern.compile("\"((?:RTDW|PG|MONGODB|S3|KAFKA)_[A-Z0-9_]+)\"");
-    private static final Pattern CHECKED = Pattern.compile("(RTDW|PG|MONGODB|S3)_[A-Z0-9_]+|KAFKA_BOOTSTRAP_SERVERS");
+    private static final Set<String> NOT_OURS = Set.of("JAVA_TOOL_OPTIONS", "JAVA_OPTS", "JDK_JAVA_OPTIONS",
+            "POD_NAME", "POD_NAMESPACE");
 
-    @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({
-            "StatefulSet, streams-app, streams-app, streams-app",
-            "Deployment, cdc-postgres, cdc, cdc-sources",
-            "Deployment, cdc-mongodb, cdc, cdc-sources",
-            "Deployment, lake-sink, lake-sink, lake-sink"})
-    void everyVariableIsReadByTheProgram(final String kind, final String workload, final String container,
-                                         final String module) throws IOException {
-        final Path sources = Overlays.moduleDir().resolve("..").resolve(module).resolve("src/main/java");
-        assumeTrue(Files.isDirectory(sources), module + " has no sources yet");
-        final Set<String> known = literals(sources);
-        known.addAll(literals(Overlays.moduleDir().resolve("../schemas/src/main/java")));
-
+    @Test
+    void everyVariableIsDeclaredByTheServiceAndEveryRequiredOneIsGiven() {
+        final List<String> problems = new ArrayList<>();
+        int containers = 0;
         for (final String overlay : Overlays.ALL) {
-            final Overlays.Workload w = Overlays.workloads(overlay).stream()
-                    .filter(x -> x.owner().getKind().equals(kind) && x.owner().getMetadata().getName().equals(workload))
-                    .findFirst().orElseThrow();
-            final Container c = w.pod().getContainers().stream().filter(x -> x.getName().equals(container))
-                    .findFirst().orElseThrow();
-            final Set<String> unknown = new TreeSet<>();
-            for (final EnvVar env : c.getEnv()) {
-                if (CHECKED.matcher(env.getName()).matches() && !known.contains(env.getName())) {
-                    unknown.add(env.getName());
+            for (final Overlays.Workload w : Overlays.workloads(overlay)) {
+                for (final Container c : w.pod().getContainers()) {
+                    final Service service = Services.BY_CONTAINER.get(c.getName());
+                    if (service == null) {
+                        continue;
+                    }
+                    containers++;
+                    final Set<String> given = new TreeSet<>();
+                    for (final EnvVar env : c.getEnv()) {
+                        given.add(env.getName());
+                        if (!declared(service, env.getName())) {
+                            problems.add(overlay + ": " + w.id() + " sets " + env.getName() + ", which "
+                                    + service.name() + " never reads");
+                        }
+                    }
+                    for (final Setting<?> s : service.settings()) {
+                        if (s.isRequired() && !given.contains(s.name())) {
+                            problems.add(overlay + ": " + w.id() + " does not set " + s.name() + ", which "
+                                    + service.name() + " requires");
+                        }
+                    }
                 }
             }
-            assertEquals(Set.of(), unknown, overlay + ": " + w.id() + " sets variables " + module + " never reads");
         }
+        assertFalse(containers < 2 * Services.BY_CONTAINER.size(), "found only " + containers + " containers of ours");
+        assertEquals(List.of(), problems);
     }
 
-    private static Set<String> literals(final Path dir) throws IOException {
-        final Set<String> names = new TreeSet<>();
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (final Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
-                final Matcher m = LITERAL.matcher(Files.readString(file));
-                while (m.find()) {
-                    names.add(m.group(1));
-                }
+    private static boolean declared(final Service service, final String name) {
+        if (NOT_OURS.contains(name)) {
+            return true;
+        }
+        for (final Setting<?> s : service.settings()) {
+            if (s.isFamily() ? name.startsWith(s.name()) : s.name().equals(name)) {
+                return true;
             }
         }
-        return names;
+        return false;
     }
-
 }

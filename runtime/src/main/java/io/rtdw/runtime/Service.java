@@ -69,6 +69,31 @@ public record Service(String name, String metrics, String summary, List<Setting<
         return b.toString();
     }
 
+    /**
+     * The configuration reference of several services as one Markdown table: each variable once, with the services
+     * that read it, its default and its meaning. The README holds this table; a test keeps the two equal.
+     */
+    public static String markdownTable(final List<Service> services) {
+        final Map<String, Setting<?>> settings = new java.util.TreeMap<>();
+        final Map<String, List<String>> users = new LinkedHashMap<>();
+        for (final Service service : services) {
+            for (final Setting<?> s : service.settings()) {
+                settings.putIfAbsent(s.displayName(), s);
+                users.computeIfAbsent(s.displayName(), k -> new ArrayList<>()).add(service.name());
+            }
+        }
+        final StringBuilder b = new StringBuilder("| variable | used by | default | meaning |\n|---|---|---|---|\n");
+        settings.forEach((name, s) -> {
+            final List<String> by = users.get(name);
+            final String dflt = s.isRequired() ? "**required**" : s.isSecret() ? "(secret)"
+                    : s.isFamily() || s.defaultValue().isEmpty() ? "" : "`" + s.defaultValue() + "`";
+            b.append("| `").append(name).append("` | ")
+                    .append(by.size() == services.size() ? "all" : String.join(", ", by)).append(" | ")
+                    .append(dflt).append(" | ").append(s.description().replace("|", "\\|")).append(" |\n");
+        });
+        return b.toString();
+    }
+
     private static String wrap(final String text, final int indent, final int width) {
         final StringBuilder out = new StringBuilder();
         final StringBuilder line = new StringBuilder(" ".repeat(indent));
