@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
 
 /**
- * The one Kafka producer of the CDC process, with the challenge's durability settings: {@code acks=all},
+ * The one Kafka producer of the CDC process, with the required durability settings: {@code acks=all},
  * {@code enable.idempotence=true}, {@code max.in.flight.requests.per.connection} configurable (1 by default).
  * Keys go through {@link RegistrySerdes#keySerde}, values through {@link RegistrySerdes#valueSerde}; every record
  * carries the source commit time as its Kafka timestamp.
