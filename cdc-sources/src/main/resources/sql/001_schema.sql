@@ -1,4 +1,4 @@
--- The challenge's source tables, exactly as in its schema.sql: the customer's operational schema, not ours to reshape.
+-- The source tables exactly as the customer's operational database defines them: not ours to rename or reshape.
 CREATE TABLE IF NOT EXISTS public.customers (
   id serial NOT NULL,
   nome text NULL,

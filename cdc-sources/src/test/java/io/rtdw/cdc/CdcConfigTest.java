@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CdcConfigTest {
 
     @Test
-    void defaultsFollowTheChallenge() {
+    void defaultsAreTheDurableOnes() {
         final CdcConfig c = CdcConfig.fromEnv(Map.of("RTDW_CDC_SOURCES", "postgres"));
         assertEquals(1, c.maxInFlight(), "max.in.flight.requests.per.connection=1 unless configured");
         assertEquals("localhost:9092", c.bootstrapServers());

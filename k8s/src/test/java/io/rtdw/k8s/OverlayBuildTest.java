@@ -1,6 +1,9 @@
 package io.rtdw.k8s;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapKeySelector;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Service;
@@ -24,8 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every overlay builds with {@code kubectl kustomize}, every object parses strictly into its typed model
- * ({@link StrictModels}), and the objects fit together: names unique, one namespace, every ConfigMap and
- * ServiceAccount a pod uses exists, every Service and PDB selects pods, and a default-deny NetworkPolicy is there.
+ * ({@link StrictModels}), and the objects fit together: names unique, one namespace, every ConfigMap (volume or
+ * env key) and ServiceAccount a pod uses exists, every Service and PDB selects pods, and a default-deny
+ * NetworkPolicy is there.
  */
 class OverlayBuildTest {
 
@@ -65,6 +69,15 @@ class OverlayBuildTest {
             for (final Volume volume : w.pod().getVolumes() == null ? List.<Volume>of() : w.pod().getVolumes()) {
                 if (volume.getConfigMap() != null && !configMaps.contains(volume.getConfigMap().getName())) {
                     missing.add(w.id() + " -> ConfigMap " + volume.getConfigMap().getName());
+                }
+            }
+            for (final Container container : w.allContainers()) {
+                for (final EnvVar env : container.getEnv() == null ? List.<EnvVar>of() : container.getEnv()) {
+                    final ConfigMapKeySelector ref = env.getValueFrom() == null ? null : env.getValueFrom().getConfigMapKeyRef();
+                    if (ref != null && !Overlays.find(overlay, ConfigMap.class, ref.getName())
+                            .map(cm -> cm.getData() != null && cm.getData().containsKey(ref.getKey())).orElse(false)) {
+                        missing.add(w.id() + " env " + env.getName() + " -> ConfigMap " + ref.getName() + " key " + ref.getKey());
+                    }
                 }
             }
             final String account = w.pod().getServiceAccountName();

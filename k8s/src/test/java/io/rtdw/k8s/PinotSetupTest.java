@@ -20,8 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The Pinot setup Job fills in the pinot module's table-config template: every {@code ${...}} placeholder has a
- * variable in the Job (and the script substitutes it), the topic is the catalog's output topic, and the table's
- * replica count fits the overlay's Pinot servers.
+ * variable in the Job (and the script substitutes it), the topic is the catalog's output topic (read from the
+ * generated ConfigMap of topic names), and the table's replica count fits the overlay's Pinot servers.
  */
 class PinotSetupTest {
 
@@ -49,7 +49,10 @@ class PinotSetupTest {
         }
         assertTrue(script.contains("/config/" + TABLE_CONFIG), "the script reads the mounted template");
 
-        assertEquals(TopicCatalog.DEFAULT.unifiedCustomers().name(), Resources.envValue(job, "RTDW_UNIFIED_TOPIC"));
+        final var topicRef = Resources.env(job, "RTDW_UNIFIED_TOPIC").orElseThrow().getValueFrom().getConfigMapKeyRef();
+        assertEquals(TopicManifests.NAMES_CONFIG_MAP, topicRef.getName(), "the topic comes from the generated ConfigMap");
+        assertEquals(TopicCatalog.DEFAULT.unifiedCustomers().name(),
+                Overlays.get(overlay, ConfigMap.class, topicRef.getName()).getData().get(topicRef.getKey()));
         assertEquals(Resources.envValue(PolicyTest.streamsApp(overlay), "KAFKA_BOOTSTRAP_SERVERS"),
                 Resources.envValue(job, "KAFKA_BOOTSTRAP_SERVERS"));
 

@@ -82,9 +82,13 @@ class PolicyTest {
                 "transaction.state.log.replication.factor", "3",
                 "transaction.state.log.min.isr", "2");
         table.forEach((key, value) -> assertEquals(value, config.get(key), overlay + " broker " + key));
-        // "Low" flush intervals: bounded, not left to the OS.
+        // "Low" flush intervals: bounded, not left to the OS. The time bound only holds if the flusher runs at
+        // least as often (its default interval is Long.MAX_VALUE: log.flush.interval.ms alone does nothing).
         assertTrue(Long.parseLong(config.get("log.flush.interval.messages")) <= 10_000, "log.flush.interval.messages");
         assertTrue(Long.parseLong(config.get("log.flush.interval.ms")) <= 1_000, "log.flush.interval.ms");
+        assertTrue(config.containsKey("log.flush.scheduler.interval.ms")
+                && Long.parseLong(config.get("log.flush.scheduler.interval.ms"))
+                        <= Long.parseLong(config.get("log.flush.interval.ms")), "log.flush.scheduler.interval.ms");
         assertNotNull(kafka.getSpec().getKafka().getVersion(), "Kafka version pinned");
         assertNotNull(kafka.getSpec().getKafka().getMetricsConfig(), "JMX exporter configured");
         assertNotNull(kafka.getSpec().getKafkaExporter(), "Kafka Exporter (lag) configured");

@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The prod overlay equals the challenge's sizing table (shared/domain.md), row by row, with the open replacements
- * named in k8s/README.md; the dev overlay fits a single-node k3s.
+ * The prod overlay equals the production sizing table of k8s/README.md, row by row, with the open replacements
+ * named there; the dev overlay fits a single-node k3s (4 cores, 16 GiB).
  */
 class SizingTest {
 

@@ -21,12 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
- * One {@code KafkaTopic} per {@link TopicCatalog#DEFAULT} topic, with the catalog's partitions, replication factor
- * and configs: the files in {@code base/topics} are exactly the rendering of the catalog, and the built overlays
- * carry exactly those topics.
- *
- * <p>After a catalog change, regenerate with
- * {@code mvn -pl k8s test -Dtest=TopicManifestTest -Drtdw.k8s.write-topics=true}.
+ * {@code base/topics} is exactly what {@link TopicManifests} generates from {@link TopicCatalog#DEFAULT} (one
+ * {@code KafkaTopic} per catalog topic with its partitions, replication factor and configs, and the ConfigMap of
+ * topic names), and the built overlays carry exactly those topics. After a catalog change, regenerate with the
+ * command in {@link TopicManifests#COMMAND}.
  */
 class TopicManifestTest {
 
@@ -35,35 +33,25 @@ class TopicManifestTest {
     private static final Path TOPICS_DIR = Overlays.moduleDir().resolve("base/topics");
 
     @Test
-    void topicFilesAreTheRenderingOfTheCatalog() throws IOException {
-        final Map<String, String> expected = new TreeMap<>();
-        for (final Topic<?, ?> topic : TopicCatalog.DEFAULT.all()) {
-            expected.put(TopicManifests.fileName(topic), TopicManifests.render(topic));
-        }
-        expected.put("kustomization.yaml", TopicManifests.kustomization(new TreeSet<>(
-                expected.keySet().stream().filter(f -> !f.equals("kustomization.yaml")).toList())));
-
-        if (Boolean.getBoolean("rtdw.k8s.write-topics")) {
-            Files.createDirectories(TOPICS_DIR);
-            try (Stream<Path> old = Files.list(TOPICS_DIR)) {
-                for (final Path file : old.toList()) {
-                    Files.delete(file);
-                }
-            }
-            for (final Map.Entry<String, String> file : expected.entrySet()) {
-                Files.writeString(TOPICS_DIR.resolve(file.getKey()), file.getValue());
-            }
-        }
-
+    void topicFilesAreWhatTheGeneratorWrites() throws IOException {
+        final Map<String, String> expected = TopicManifests.files(TopicCatalog.DEFAULT);
         final Map<String, String> actual = new TreeMap<>();
         try (Stream<Path> files = Files.list(TOPICS_DIR)) {
             for (final Path file : files.toList()) {
                 actual.put(file.getFileName().toString(), Files.readString(file));
             }
         }
-        assertEquals(expected.keySet(), actual.keySet(), "files in base/topics (regenerate: -Drtdw.k8s.write-topics=true)");
+        final String regenerate = " (regenerate from the repository root: " + TopicManifests.COMMAND + ")";
+        assertEquals(expected.keySet(), actual.keySet(), "files in base/topics" + regenerate);
         expected.forEach((file, text) -> assertEquals(text, actual.get(file),
-                "base/topics/" + file + " differs from TopicCatalog (regenerate: -Drtdw.k8s.write-topics=true)"));
+                "base/topics/" + file + " differs from what TopicCatalog generates" + regenerate));
+    }
+
+    @Test
+    void theConfigMapOfTopicNamesHasEveryCatalogTopic() {
+        assertEquals(new TreeSet<>(TopicCatalog.DEFAULT.all().stream().map(Topic::name).toList()),
+                new TreeSet<>(TopicManifests.byKey(TopicCatalog.DEFAULT).values().stream().map(Topic::name).toList()),
+                "TopicManifests.byKey: give every catalog topic a key");
     }
 
     @ParameterizedTest(name = "{0}")

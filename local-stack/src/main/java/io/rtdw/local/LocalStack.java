@@ -336,7 +336,7 @@ public final class LocalStack {
     private void startCdc() {
         final Map<String, String> env = pgEnv();
         env.put("RTDW_CDC_SOURCES", mongoUri == null ? "postgres" : "postgres,mongodb");
-        // cdc-sources' init SQL (the challenge DDL, REPLICA IDENTITY FULL, the publication), applied idempotently.
+        // cdc-sources' init SQL (the source tables' DDL, REPLICA IDENTITY FULL, the publication), applied idempotently.
         env.put("RTDW_PG_INIT_SCHEMA", "true");
         env.put("RTDW_HTTP_PORT", String.valueOf(options.port("--cdc-http-port")));
         launch(javaChild("cdc", 384, "io.rtdw.cdc.CdcMain", List.of(), env));

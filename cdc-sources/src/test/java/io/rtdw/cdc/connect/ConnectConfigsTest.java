@@ -2,6 +2,7 @@ package io.rtdw.cdc.connect;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcConfig;
 import io.rtdw.cdc.mongodb.MongoCapture;
 import io.rtdw.cdc.postgres.PostgresCapture;
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -45,6 +47,24 @@ class ConnectConfigsTest {
         assertEquals(ChangeRecordConverter.class.getName(), connect.get("value.converter").asText());
         connect.fields().forEachRemaining(e -> assertFalse(e.getKey().contains("password")
                 && !e.getValue().asText().startsWith("${"), "no secret in the file: " + e.getKey()));
+    }
+
+    @Test
+    void convertersNameTheDefaultCatalogsTopics() throws IOException {
+        final Map<String, String> expected = Map.of("rtdw.topic.prefix", TopicCatalog.DEFAULT.prefix(),
+                "rtdw.pg.schema", TopicCatalog.DEFAULT.pgSchema(), "rtdw.mongo.database", TopicCatalog.DEFAULT.mongoDb());
+        int checked = 0;
+        for (final String file : List.of("postgres-connector.json", "mongodb-connector.json")) {
+            for (final var field : (Iterable<Map.Entry<String, JsonNode>>) config(file)::fields) {
+                for (final Map.Entry<String, String> setting : expected.entrySet()) {
+                    if (field.getKey().endsWith("." + setting.getKey())) {
+                        assertEquals(setting.getValue(), field.getValue().asText(), file + " " + field.getKey());
+                        checked++;
+                    }
+                }
+            }
+        }
+        assertEquals(8, checked, "converter settings naming the catalog");
     }
 
     @Test

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Debezium PostgreSQL envelopes, built with the schemas the connector uses for the challenge's DDL
+ * Debezium PostgreSQL envelopes, built with the schemas the connector uses for the source tables' DDL
  * ({@code time.precision.mode=adaptive}: date = int32 days, timestamp = int64 microseconds).
  */
 class PostgresChangeMapperTest {
