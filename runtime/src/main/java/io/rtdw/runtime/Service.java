@@ -54,7 +54,7 @@ public record Service(String name, String metrics, String summary, List<Setting<
         for (final Setting<?> s : settings) {
             final String dflt = s.isRequired() ? "*" : s.isSecret() || s.isFamily() ? ""
                     : "[" + s.defaultValue() + "]";
-            b.append(String.format("  %-32s %s%n", s.displayName(), dflt));
+            b.append(String.format("  %-32s %s", s.displayName(), dflt).stripTrailing()).append('\n');
             b.append(wrap(s.description() + (s.isSecret() ? " (secret: never logged)" : ""), 6, 100));
         }
         if (notes != null && !notes.isBlank()) {
