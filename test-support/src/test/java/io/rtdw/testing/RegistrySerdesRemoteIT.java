@@ -3,7 +3,6 @@ package io.rtdw.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
-import io.rtdw.serde.KnownSchemas;
 import io.rtdw.serde.RegistrySerdes;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
@@ -15,11 +14,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -42,23 +43,28 @@ class RegistrySerdesRemoteIT {
         final RegistryRest ccompat = new RegistryRest(server.ccompatUrl());
         final String run = Long.toString(System.nanoTime(), 36);
 
-        // From here on globalId and contentId differ on this server: one content stored under two artifacts makes
-        // two versions (two globalIds) but one content (one contentId). So "frame id == contentId" means something.
-        final String decoy = "{\"type\":\"record\",\"name\":\"Decoy\",\"namespace\":\"it\",\"fields\":[{\"name\":\"id\",\"type\":\"int\"}]}";
-        rest.createArtifact(RegistryRest.DEFAULT_GROUP, "decoy-a-" + run, decoy).ok();
-        rest.createArtifact(RegistryRest.DEFAULT_GROUP, "decoy-b-" + run, decoy).ok();
-
         final TopicCatalog catalog = new TopicCatalog("it-" + run, "public", "rtdw", 1, (short) 1);
         final RegistrySerdes writer = RegistrySerdes.remote(server.url(), true);
         final Set<String> covered = new TreeSet<>();
+        final Map<String, Integer> frameIds = new TreeMap<>();
+        final Map<String, Long> globalIds = new TreeMap<>();
         long seed = 1;
         for (final Topic<?, ?> topic : catalog.all()) {
             if (!SpecificRecord.class.isAssignableFrom(topic.valueType())) {
                 continue;   // the offset and heartbeat topics hold raw bytes
             }
-            roundTrip(server, rest, ccompat, writer, specific(topic), seed++);
+            final JsonNode version = roundTrip(server, rest, ccompat, writer, specific(topic), seed++);
+            frameIds.put(topic.name(), version.path("contentId").asInt());
+            globalIds.put(topic.name(), version.path("globalId").asLong());
             covered.add(topic.valueType().getSimpleName());
         }
+        // The three dead-letter topics register one content under three artifacts: three versions, so three
+        // globalIds, but one contentId, and the frames of all three carry that one id. (A fresh server otherwise
+        // hands out both ids in step, so only shared content tells them apart.)
+        final List<String> deadLetters = List.of(catalog.cdcDeadLetters().name(), catalog.streamsDeadLetters().name(),
+                catalog.lakeSinkDeadLetters().name());
+        assertEquals(1, deadLetters.stream().map(frameIds::get).distinct().count(), frameIds.toString());
+        assertEquals(3, deadLetters.stream().map(globalIds::get).distinct().count(), globalIds.toString());
         final Set<String> valueTypes = new TreeSet<>();
         for (final Topic<?, ?> topic : TopicCatalog.DEFAULT.all()) {
             if (SpecificRecord.class.isAssignableFrom(topic.valueType())) {
@@ -68,10 +74,10 @@ class RegistrySerdesRemoteIT {
         assertEquals(valueTypes, covered);
         assertTrue(covered.size() >= 5, "customers, flights, vehicles, unified, dead letters: " + covered);
         LOG.info("round-tripped {} through {}", covered, server);
-        KnownSchemas.ALL.forEach(schema -> assertTrue(schema.getType() == Schema.Type.RECORD));
     }
 
-    private static <V extends SpecificRecord> void roundTrip(final RegistryServer server, final RegistryRest rest,
+    /** Writes and reads one sample record; returns the registry's metadata of the version the writer used. */
+    private static <V extends SpecificRecord> JsonNode roundTrip(final RegistryServer server, final RegistryRest rest,
                                                              final RegistryRest ccompat, final RegistrySerdes writer,
                                                              final Topic<?, V> topic, final long seed) {
         final V record = AvroSamples.sample(topic.valueType(), seed);
@@ -80,8 +86,9 @@ class RegistrySerdesRemoteIT {
         assertEquals(0, framed[0], "magic byte");
         final int id = ByteBuffer.wrap(framed, 1, 4).getInt();
         final JsonNode version = rest.versionMetadata(RegistryRest.DEFAULT_GROUP, topic.name() + "-value", "branch=latest");
+        LOG.info("{}: frame id {}, globalId {}, contentId {}", topic, id, version.path("globalId"),
+                version.path("contentId"));
         assertEquals(version.path("contentId").asLong(), id, topic + ": the frame holds the contentId");
-        assertNotEquals(version.path("globalId").asLong(), id, topic + ": not the globalId");
 
         final Schema schema = SpecificData.get().getSchema(topic.valueType());
         assertEquals(SchemaNormalization.toParsingForm(schema),
@@ -95,6 +102,7 @@ class RegistrySerdesRemoteIT {
         final V read = RegistrySerdes.remote(server.url(), false).valueSerde(topic).deserializer()
                 .deserialize(topic.name(), framed);
         assertEquals(record, read, topic + ": decoded record equals the written one");
+        return version;
     }
 
     @SuppressWarnings("unchecked")
