@@ -229,7 +229,7 @@ public final class RegistryServer implements AutoCloseable {
                 "zip " + zip);
     }
 
-    private static Properties buildProperties() {
+    static Properties buildProperties() {
         final Properties properties = new Properties();
         try (InputStream in = RegistryServer.class.getResourceAsStream(RESOURCE)) {
             if (in != null) {
@@ -253,7 +253,7 @@ public final class RegistryServer implements AutoCloseable {
     }
 
     /** Unpacks into a fresh sibling directory and renames it into place, so concurrent JVMs never see half a server. */
-    private static synchronized Path unpack(final Path zip, final Path destination) {
+    static synchronized Path unpack(final Path zip, final Path destination) {
         if (Files.isDirectory(destination)) {
             return destination;
         }

@@ -1,6 +1,7 @@
 package io.rtdw.testing;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +20,22 @@ class RegistryServerTest {
         assertTrue(Files.isRegularFile(home.resolve("apicurio-registry-app-" + RegistryServer.DEFAULT_VERSION
                 + "-runner.jar")), home.toString());
         assertTrue(Files.isDirectory(home.resolve("lib")), home.toString());
+    }
+
+    /** Where test-support's unpacked copy is gone (test-support from ~/.m2), the zip is unpacked at run time. */
+    @Test
+    void theZipIsUnpackedWhenNoUnpackedServerIsFound(@TempDir final Path dir) {
+        final Path zip = Path.of(RegistryServer.buildProperties().getProperty("zip"));
+        assertTrue(Files.isRegularFile(zip), "the build downloaded " + zip);
+        final Path home = RegistryServer.unpack(zip, dir.resolve("apicurio-registry"));
+        assertTrue(Files.isRegularFile(home.resolve("apicurio-registry-app-" + RegistryServer.DEFAULT_VERSION
+                + "-runner.jar")));
+        assertEquals(home, RegistryServer.unpack(zip, dir.resolve("apicurio-registry")), "unpacked once");
+        try (var entries = Files.list(dir)) {
+            assertEquals(1, entries.count(), "no temporary directory left beside it");
+        } catch (final java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** The server's JVM ends when its parent goes away (the end of its stdin), even if nobody stops it. */
