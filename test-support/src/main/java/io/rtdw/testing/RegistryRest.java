@@ -17,8 +17,6 @@ import java.time.Duration;
 /**
  * The few calls of Apicurio Registry's v3 REST API that tests need (rules, versions, content by id), over the JDK
  * HTTP client. Errors are returned, not thrown: a test asserts on {@link Response#status()} and the problem body.
- *
- * @see <a href="https://www.apicur.io/registry/docs/apicurio-registry/3.0.x/assets-attachments/registry-rest-api.htm">v3 REST API</a>
  */
 public final class RegistryRest {
 
