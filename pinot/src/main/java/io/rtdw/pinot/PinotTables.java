@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  *
  * <ul>
  *   <li>{@code local}: Pinot 0.11 (the version that runs here): {@code kafka20} consumer, our
- *       {@code RegistryFramedAvroDecoder}, deletes filtered through {@code deleted} in queries (0.11 has no
+ *       {@code RegistryFramedAvroDecoder} (schemas by id from the Apicurio Registry at {@code ${APICURIO_REGISTRY_URL}},
+ *       or the bundled ones when that is empty), deletes filtered through {@code deleted} in queries (0.11 has no
  *       {@code deleteRecordColumn}).</li>
  *   <li>{@code production}: current Pinot (1.x): {@code kafka30} consumer, Pinot's Confluent-registry Avro decoder
  *       against Apicurio's ccompat API, {@code upsertConfig.deleteRecordColumn = deleted}, 3 replicas.</li>
@@ -42,9 +43,21 @@ public final class PinotTables {
         return resource(SCHEMA);
     }
 
-    /** The local table config for {@code topic} on {@code bootstrapServers}. */
+    /**
+     * The local table config for {@code topic} on {@code bootstrapServers}, decoding with the schemas bundled in the
+     * decoder jar (records written through the in-process registry).
+     */
     public static String localTable(final String topic, final String bootstrapServers) {
-        return render(resource(LOCAL_TABLE), Map.of("RTDW_UNIFIED_TOPIC", topic, "KAFKA_BOOTSTRAP_SERVERS", bootstrapServers));
+        return localTable(topic, bootstrapServers, "");
+    }
+
+    /**
+     * The local table config whose decoder resolves schema ids from the Apicurio Registry at {@code registryUrl}
+     * (the v3 API, {@code http://host:port/apis/registry/v3}; empty for the bundled schemas).
+     */
+    public static String localTable(final String topic, final String bootstrapServers, final String registryUrl) {
+        return render(resource(LOCAL_TABLE), Map.of("RTDW_UNIFIED_TOPIC", topic, "KAFKA_BOOTSTRAP_SERVERS",
+                bootstrapServers, "APICURIO_REGISTRY_URL", registryUrl));
     }
 
     /** The production table config; {@code ccompatUrl} is Apicurio's Confluent-compatible API. */

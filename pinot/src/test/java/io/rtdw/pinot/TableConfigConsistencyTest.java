@@ -25,12 +25,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TableConfigConsistencyTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** The only stream settings allowed to differ: consumer factory and decoder. */
+    /** The only stream settings allowed to differ: consumer factory, decoder and the decoder's registry property. */
     private static final List<String> PER_ENVIRONMENT_STREAM_KEYS = List.of(
             "stream.kafka.consumer.factory.class.name", "stream.kafka.decoder.class.name",
-            "stream.kafka.decoder.prop.schema.registry.rest.url");
+            "stream.kafka.decoder.prop.schema.registry.rest.url", "stream.kafka.decoder.prop.registry.url");
 
-    private final JsonNode local = read(PinotTables.localTable("t", "k:9092"));
+    private final JsonNode local = read(PinotTables.localTable("t", "k:9092", "http://apicurio/apis/registry/v3"));
     private final JsonNode production = read(PinotTables.productionTable("t", "k:9092", "http://apicurio/apis/ccompat/v7"));
     private final JsonNode schema = read(PinotTables.schema());
 
@@ -53,6 +53,11 @@ class TableConfigConsistencyTest {
                 productionStream.path("stream.kafka.decoder.class.name").asText());
         assertEquals("http://apicurio/apis/ccompat/v7",
                 productionStream.path("stream.kafka.decoder.prop.schema.registry.rest.url").asText());
+        // Our decoder takes the registry's v3 API (ids are contentIds, see RegistryFramedAvroDecoder); rendered
+        // without a registry the property is empty and the decoder uses the schemas bundled in its jar.
+        assertEquals("http://apicurio/apis/registry/v3", localStream.path("stream.kafka.decoder.prop.registry.url").asText());
+        assertEquals("", read(PinotTables.localTable("t", "k:9092")).path("tableIndexConfig").path("streamConfigs")
+                .path("stream.kafka.decoder.prop.registry.url").asText("missing"));
         // Pinot 0.11's UpsertConfig has no deleteRecordColumn: deletes are filtered with `deleted = false` there.
         assertTrue(local.path("upsertConfig").path("deleteRecordColumn").isMissingNode());
         assertEquals("deleted", production.path("upsertConfig").path("deleteRecordColumn").asText());

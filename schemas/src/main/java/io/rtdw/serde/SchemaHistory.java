@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * Every released version of every topic schema, kept in this module under
  * {@code io/rtdw/schemas/released/<Name>/v<N>.avsc}, and the rule that guards their evolution: a new version must
- * read everything written with the previous one (Avro's BACKWARD compatibility).
+ * read everything written with any earlier one (BACKWARD_TRANSITIVE, the rule the Apicurio Registry enforces in
+ * production, see {@code schemas/README.md}; {@code SchemaHistoryTest} checks it at build time).
  *
  * <p>To release a change: add the next {@code v<N>.avsc} with the new schema ({@code Schema.toString(true)}).
  */

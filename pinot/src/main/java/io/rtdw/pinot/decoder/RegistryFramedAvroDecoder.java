@@ -11,10 +11,13 @@ import org.apache.pinot.spi.stream.StreamMessageDecoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import java.net.HttpURLConnection;
+import java.net.URL;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,37 +26,91 @@ import java.util.Set;
 
 /**
  * Pinot stream decoder for the pipeline's output topic: registry-framed Avro (magic byte 0, 4-byte big-endian
- * schema id, Avro binary), the wire format of the Apicurio serdes in Confluent-compatible mode.
+ * schema id, Avro binary), the wire format of the Apicurio serdes.
  *
- * <p>It runs inside Pinot 0.11's JVM (avro 1.7.7, no registry client), so it needs no registry: the jar carries
- * every released {@code UnifiedCustomer} schema, and a schema's id is computed from its content exactly like
- * {@code io.rtdw.serde.EmbeddedRegistryClient.idOf} does (Avro parsing fingerprint folded to 31 bits). Records
- * written with any released version are resolved to the newest one. With a real Apicurio Registry in production,
- * use Pinot's {@code KafkaConfluentSchemaRegistryAvroMessageDecoder} against Apicurio's ccompat API instead (see
- * the module README).
+ * <p><b>Which id is in the frame.</b> The project's serdes ({@code io.rtdw.serde.RegistrySerdes}, Apicurio
+ * 3.1.7) write the registry's <b>contentId</b>: {@code Default4ByteIdHandler} writes
+ * {@code reference.getContentId()} unless {@code apicurio.registry.use-id=globalId}, and
+ * {@code SerdeConfig.USE_ID_DEFAULT} is {@code IdOption.contentId} (Apicurio source, tag 3.1.7,
+ * {@code serdes/generic/serde-common/.../Default4ByteIdHandler.java} and {@code .../config/SerdeConfig.java});
+ * {@code RegistrySerdes} does not change it. {@code RegistrySerdesRemoteIT} (test-support) checks it against the
+ * real server: three artifacts sharing one content get three globalIds and frames with the one contentId.
  *
- * <p>Only avro APIs that exist in 1.7.7 are used here. Empty values (tombstones) and undecodable values return
- * {@code null}, which Pinot counts as a dropped row, like Pinot's own decoders do; they are logged.
+ * <p><b>Two ways to find the writer's schema</b>, chosen by the decoder property {@code registry.url}
+ * ({@code stream.kafka.decoder.prop.registry.url} in the table config):
+ * <ul>
+ *   <li><b>set</b> (the Apicurio v3 API, e.g. {@code http://apicurio-registry:8080/apis/registry/v3}): an id seen
+ *       for the first time is fetched with {@code GET <url>/ids/contentIds/<id>} and cached for the life of the
+ *       decoder. The record is decoded with its writer's schema itself, like Pinot's own registry decoders do:
+ *       fields the Pinot schema has become columns, others are ignored, missing ones get Pinot's defaults. So a
+ *       new schema version needs no new decoder jar. Transient failures (connection errors, timeouts, HTTP 5xx
+ *       and 429) are retried up to {@code registry.max.attempts} times (default 5) with a doubling pause from
+ *       {@code registry.retry.backoff.ms} (default 200 ms, at most 5 s); each request has
+ *       {@code registry.timeout.ms} (default 5000) to connect and to read. After that the record is dropped and
+ *       logged, and the next record with that id asks again. An id the registry does not know (HTTP 404, or any
+ *       other 4xx) drops its records for {@code registry.unknown.id.retry.ms} (default 60 s) without asking.</li>
+ *   <li><b>unset or empty</b>: no registry. The jar carries every released {@code UnifiedCustomer} schema, and a
+ *       schema's id is computed from its content exactly like {@code io.rtdw.serde.EmbeddedRegistryClient.idOf}
+ *       (Avro parsing fingerprint folded to 31 bits): the ids of the in-process registry of tests and the
+ *       embedded local stack. Records written with any released version are resolved to the newest one.</li>
+ * </ul>
+ *
+ * <p>It runs inside Pinot 0.11's JVM: only avro APIs that exist in 1.7.7 and the JDK's HTTP client are used, and
+ * nothing but {@code pinot-spi}. Empty values (tombstones) and undecodable values return {@code null}, which Pinot
+ * counts as a dropped row, like Pinot's own decoders do; they are logged (the first 10, then every 1000th).
  *
  * <p>Table config: {@code "stream.kafka.decoder.class.name": "io.rtdw.pinot.decoder.RegistryFramedAvroDecoder"}.
  */
 public class RegistryFramedAvroDecoder implements StreamMessageDecoder<byte[]> {
 
+    /** Decoder property: the Apicurio Registry v3 API; empty or absent selects the bundled schemas. */
+    public static final String REGISTRY_URL = "registry.url";
+    /** Decoder property: connect and read timeout of one registry request, ms. */
+    public static final String TIMEOUT_MS = "registry.timeout.ms";
+    /** Decoder property: attempts per schema lookup before the record is dropped. */
+    public static final String MAX_ATTEMPTS = "registry.max.attempts";
+    /** Decoder property: first pause between attempts, ms (doubles, at most 5 s). */
+    public static final String RETRY_BACKOFF_MS = "registry.retry.backoff.ms";
+    /** Decoder property: how long an id the registry does not know drops its records without asking again, ms. */
+    public static final String UNKNOWN_ID_RETRY_MS = "registry.unknown.id.retry.ms";
+
     private static final Logger LOG = LoggerFactory.getLogger(RegistryFramedAvroDecoder.class);
     private static final String SCHEMA_RESOURCE = "io/rtdw/schemas/released/UnifiedCustomer/v%d.avsc";
     private static final int HEADER = 5;
     private static final byte MAGIC = 0;
+    private static final long MAX_BACKOFF_MS = 5_000;
 
     private final Map<Long, Schema> writerSchemas = new HashMap<>();
     private final Map<Long, GenericDatumReader<GenericRecord>> readers = new HashMap<>();
+    private final Map<Long, Long> unknownUntil = new HashMap<>();
     private Schema readerSchema;
     private Set<String> fieldsToRead;
     private BinaryDecoder decoder;
     private long dropped;
+    private String topic;
+
+    private String registryUrl;
+    private int timeoutMs;
+    private int maxAttempts;
+    private long backoffMs;
+    private long unknownIdRetryMs;
 
     @Override
     public void init(final Map<String, String> props, final Set<String> fieldsToRead, final String topicName)
             throws Exception {
+        this.fieldsToRead = fieldsToRead;
+        this.topic = topicName;
+        final String url = props == null ? null : props.get(REGISTRY_URL);
+        if (url != null && !url.trim().isEmpty()) {
+            registryUrl = url.trim().replaceAll("/+$", "");
+            timeoutMs = intProp(props, TIMEOUT_MS, 5_000, 1);
+            maxAttempts = intProp(props, MAX_ATTEMPTS, 5, 1);
+            backoffMs = intProp(props, RETRY_BACKOFF_MS, 200, 0);
+            unknownIdRetryMs = intProp(props, UNKNOWN_ID_RETRY_MS, 60_000, 0);
+            LOG.info("decoding {}: writer schemas by contentId from the registry at {} (timeout {} ms, {} attempts, "
+                    + "backoff from {} ms)", topicName, registryUrl, timeoutMs, maxAttempts, backoffMs);
+            return;
+        }
         for (int version = 1; ; version++) {
             final String schema = resource(String.format(SCHEMA_RESOURCE, version));
             if (schema == null) {
@@ -66,8 +123,8 @@ public class RegistryFramedAvroDecoder implements StreamMessageDecoder<byte[]> {
             throw new IllegalStateException("no UnifiedCustomer schema found at " + String.format(SCHEMA_RESOURCE, 1)
                     + ": the decoder jar is incomplete");
         }
-        this.fieldsToRead = fieldsToRead;
-        LOG.info("decoding {} with UnifiedCustomer schema ids {}", topicName, writerSchemas.keySet());
+        LOG.info("decoding {} without a registry ({} not set): bundled UnifiedCustomer schema ids {}", topicName,
+                REGISTRY_URL, writerSchemas.keySet());
     }
 
     /** Content-addressed schema id; must stay equal to {@code EmbeddedRegistryClient.idOf}. */
@@ -93,12 +150,10 @@ public class RegistryFramedAvroDecoder implements StreamMessageDecoder<byte[]> {
                 | ((payload[offset + 3] & 0xffL) << 8) | (payload[offset + 4] & 0xffL);
         GenericDatumReader<GenericRecord> reader = readers.get(id);
         if (reader == null) {
-            final Schema writer = writerSchemas.get(id);
-            if (writer == null) {
-                return drop("unknown schema id " + id + "; known " + writerSchemas.keySet()
-                        + " (deploy a decoder jar built with the new schema)", null);
+            reader = registryUrl == null ? bundledReader(id) : registryReader(id);
+            if (reader == null) {
+                return null;   // dropped and logged
             }
-            reader = new GenericDatumReader<>(writer, readerSchema);
             readers.put(id, reader);
         }
         try {
@@ -107,6 +162,102 @@ public class RegistryFramedAvroDecoder implements StreamMessageDecoder<byte[]> {
             return extract(record, destination);
         } catch (final IOException | RuntimeException e) {
             return drop("cannot decode Avro value with schema id " + id, e);
+        }
+    }
+
+    private GenericDatumReader<GenericRecord> bundledReader(final long id) {
+        final Schema writer = writerSchemas.get(id);
+        if (writer == null) {
+            drop("unknown schema id " + id + "; known " + writerSchemas.keySet()
+                    + " (deploy a decoder jar built with the new schema, or set " + REGISTRY_URL + ")", null);
+            return null;
+        }
+        return new GenericDatumReader<>(writer, readerSchema);
+    }
+
+    private GenericDatumReader<GenericRecord> registryReader(final long id) {
+        final Long retryAt = unknownUntil.get(id);
+        if (retryAt != null) {
+            if (System.currentTimeMillis() < retryAt) {
+                drop("schema id " + id + " is not in the registry at " + registryUrl, null);
+                return null;
+            }
+            unknownUntil.remove(id);
+        }
+        final String schemaText;
+        try {
+            schemaText = fetchSchema(id);
+        } catch (final UnknownId e) {
+            unknownUntil.put(id, System.currentTimeMillis() + unknownIdRetryMs);
+            drop(e.getMessage() + " (its records are dropped for the next " + unknownIdRetryMs + " ms)", null);
+            return null;
+        } catch (final IOException e) {
+            drop("registry at " + registryUrl + " unreachable for schema id " + id + " after " + maxAttempts
+                    + " attempts; the record is dropped, the next one with this id asks again", e);
+            return null;
+        }
+        final Schema writer;
+        try {
+            writer = new Schema.Parser().parse(schemaText);
+        } catch (final RuntimeException e) {
+            drop("the registry's content " + id + " is not an Avro schema", e);
+            return null;
+        }
+        LOG.info("{}: schema id {} is {} (from {})", topic, id, writer.getFullName(), registryUrl);
+        return new GenericDatumReader<>(writer);
+    }
+
+    /** The schema text of a contentId; retries transient failures; {@link UnknownId} when the registry says no. */
+    private String fetchSchema(final long id) throws IOException {
+        final URL url = new URL(registryUrl + "/ids/contentIds/" + id);
+        long pause = backoffMs;
+        IOException last = null;
+        for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+            try {
+                final HttpURLConnection connection = (HttpURLConnection) url.openConnection();
+                connection.setConnectTimeout(timeoutMs);
+                connection.setReadTimeout(timeoutMs);
+                connection.setRequestProperty("Accept", "application/json, */*");
+                try {
+                    final int status = connection.getResponseCode();
+                    if (status == HttpURLConnection.HTTP_OK) {
+                        return read(connection.getInputStream());
+                    }
+                    final String body = connection.getErrorStream() == null ? "" : read(connection.getErrorStream());
+                    if (status >= 400 && status < 500 && status != 429 && status != 408) {
+                        throw new UnknownId("schema id " + id + ": the registry at " + registryUrl + " answered HTTP "
+                                + status + " " + abbreviate(body));
+                    }
+                    last = new IOException("HTTP " + status + " " + abbreviate(body));
+                } finally {
+                    connection.disconnect();
+                }
+            } catch (final UnknownId e) {
+                throw e;
+            } catch (final IOException e) {
+                last = e;
+            }
+            if (attempt < maxAttempts) {
+                LOG.warn("{}: schema id {}: attempt {}/{} at {} failed ({}); retrying in {} ms", topic, id, attempt,
+                        maxAttempts, url, last.toString(), pause);
+                try {
+                    Thread.sleep(pause);
+                } catch (final InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for the registry", e);
+                }
+                pause = Math.min(MAX_BACKOFF_MS, Math.max(1, pause * 2));
+            }
+        }
+        throw last;
+    }
+
+    /** The registry does not have (or will not give) this id: retrying now would not help. */
+    private static final class UnknownId extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        UnknownId(final String message) {
+            super(message);
         }
     }
 
@@ -161,18 +312,34 @@ public class RegistryFramedAvroDecoder implements StreamMessageDecoder<byte[]> {
         dropped++;
         // Logged for the first few and then every 1000th: a bad producer must not flood Pinot's log.
         if (dropped <= 10 || dropped % 1000 == 0) {
-            LOG.error("dropping record #{}: {}", dropped, why, cause);
+            if (cause == null) {
+                LOG.error("{}: dropping record #{}: {}", topic, dropped, why);
+            } else {
+                LOG.error("{}: dropping record #{}: {}", topic, dropped, why, cause);
+            }
         }
         return null;
     }
 
-    private static String resource(final String name) throws IOException {
-        final ClassLoader loader = RegistryFramedAvroDecoder.class.getClassLoader();
-        try (InputStream in = loader.getResourceAsStream(name)) {
-            if (in == null) {
-                return null;
-            }
-            final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    private static int intProp(final Map<String, String> props, final String name, final int fallback, final int min) {
+        final String value = props.get(name);
+        if (value == null || value.trim().isEmpty()) {
+            return fallback;
+        }
+        final int parsed = Integer.parseInt(value.trim());
+        if (parsed < min) {
+            throw new IllegalArgumentException(name + " must be >= " + min + ", was " + parsed);
+        }
+        return parsed;
+    }
+
+    private static String abbreviate(final String text) {
+        return text.length() <= 300 ? text : text.substring(0, 300) + "...";
+    }
+
+    private static String read(final InputStream stream) throws IOException {
+        try (InputStream in = stream) {
+            final ByteArrayOutputStream out = new ByteArrayOutputStream();
             final byte[] buffer = new byte[8192];
             int n;
             while ((n = in.read(buffer)) > 0) {
@@ -180,5 +347,10 @@ public class RegistryFramedAvroDecoder implements StreamMessageDecoder<byte[]> {
             }
             return new String(out.toByteArray(), StandardCharsets.UTF_8);
         }
+    }
+
+    private static String resource(final String name) throws IOException {
+        final InputStream in = RegistryFramedAvroDecoder.class.getClassLoader().getResourceAsStream(name);
+        return in == null ? null : read(in);
     }
 }

@@ -9,7 +9,15 @@ import org.apache.pinot.spi.data.readers.GenericRow;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import com.sun.net.httpserver.HttpServer;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +68,94 @@ class RegistryFramedAvroDecoderTest {
         assertEquals(1, flights.length);
         assertEquals("TAP", ((Map<?, ?>) flights[0]).get("airline"));
         assertNull(row.getValue("name"), "not among the fields to read");
+    }
+
+    /** A stand-in for the registry's {@code /ids/contentIds/{id}}: fails the first calls, then answers. */
+    private static final class FakeRegistry implements AutoCloseable {
+        final HttpServer server;
+        final AtomicInteger calls = new AtomicInteger();
+
+        FakeRegistry(final int failures, final int failureStatus, final String schema) throws Exception {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            server.createContext("/apis/registry/v3/ids/contentIds/", exchange -> {
+                final int call = calls.incrementAndGet();
+                final boolean known = exchange.getRequestURI().getPath().endsWith("/7");
+                final int status = !known ? 404 : call <= failures ? failureStatus : 200;
+                final byte[] body = (status == 200 ? schema : "{\"status\":" + status + "}").getBytes(StandardCharsets.UTF_8);
+                exchange.sendResponseHeaders(status, body.length);
+                exchange.getResponseBody().write(body);
+                exchange.close();
+            });
+            server.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getAddress().getPort() + "/apis/registry/v3/";
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+        }
+    }
+
+    /** {@link #framed} with the schema id replaced. */
+    private byte[] withId(final int id) {
+        final byte[] copy = framed.clone();
+        ByteBuffer.wrap(copy, 1, 4).putInt(id);
+        return copy;
+    }
+
+    @Test
+    void withARegistryUrlTransientFailuresAreRetriedAndTheSchemaIsCached() throws Exception {
+        try (FakeRegistry registry = new FakeRegistry(2, 503, UnifiedCustomer.getClassSchema().toString())) {
+            final RegistryFramedAvroDecoder remote = new RegistryFramedAvroDecoder();
+            remote.init(Map.of("registry.url", registry.url(), "registry.retry.backoff.ms", "1"), Set.of(), "t");
+            final GenericRow row = remote.decode(withId(7), new GenericRow());
+            assertNotNull(row, "decoded after two 503s");
+            assertEquals(42, row.getValue("customer_id"));
+            assertEquals("pilot", row.getValue("profession"));
+            assertEquals(3, registry.calls.get());
+            assertNotNull(remote.decode(withId(7), new GenericRow()));
+            assertEquals(3, registry.calls.get(), "cached: no more requests");
+        }
+    }
+
+    @Test
+    void withARegistryUrlARecordIsDroppedAfterTheLastAttemptAndTheNextOneAsksAgain() throws Exception {
+        try (FakeRegistry registry = new FakeRegistry(3, 500, UnifiedCustomer.getClassSchema().toString())) {
+            final RegistryFramedAvroDecoder remote = new RegistryFramedAvroDecoder();
+            remote.init(Map.of("registry.url", registry.url(), "registry.max.attempts", "2",
+                    "registry.retry.backoff.ms", "1"), Set.of(), "t");
+            assertNull(remote.decode(withId(7), new GenericRow()), "two 500s: dropped");
+            assertEquals(2, registry.calls.get());
+            assertNotNull(remote.decode(withId(7), new GenericRow()), "the registry is back");
+            assertEquals(4, registry.calls.get());
+        }
+    }
+
+    @Test
+    void withARegistryUrlAnUnknownIdIsNotAskedForAgainAtOnce() throws Exception {
+        try (FakeRegistry registry = new FakeRegistry(0, 200, UnifiedCustomer.getClassSchema().toString())) {
+            final RegistryFramedAvroDecoder remote = new RegistryFramedAvroDecoder();
+            remote.init(Map.of("registry.url", registry.url()), Set.of(), "t");
+            assertNull(remote.decode(withId(8), new GenericRow()), "404: dropped");
+            assertNull(remote.decode(withId(8), new GenericRow()));
+            assertEquals(1, registry.calls.get(), "a 404 is not retried, and remembered for a while");
+        }
+    }
+
+    @Test
+    void anUnreachableRegistryDropsTheRecordAfterTheAttempts() throws Exception {
+        final RegistryFramedAvroDecoder remote = new RegistryFramedAvroDecoder();
+        final int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        remote.init(Map.of("registry.url", "http://127.0.0.1:" + closedPort + "/apis/registry/v3",
+                "registry.max.attempts", "3", "registry.retry.backoff.ms", "1", "registry.timeout.ms", "500"),
+                Set.of(), "t");
+        assertNull(remote.decode(withId(7), new GenericRow()));
     }
 
     @Test

@@ -1,0 +1,68 @@
+package io.rtdw.testing;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The parts of {@link RegistryServer} that need no server. */
+class RegistryServerTest {
+
+    @Test
+    void theBuildPutTheServerWhereTestsFindIt() {
+        final Path home = RegistryServer.distribution();
+        assertTrue(Files.isRegularFile(home.resolve("apicurio-registry-app-" + RegistryServer.DEFAULT_VERSION
+                + "-runner.jar")), home.toString());
+        assertTrue(Files.isDirectory(home.resolve("lib")), home.toString());
+    }
+
+    /** Where test-support's unpacked copy is gone (test-support from ~/.m2), the zip is unpacked at run time. */
+    @Test
+    void theZipIsUnpackedWhenNoUnpackedServerIsFound(@TempDir final Path dir) {
+        final Path zip = Path.of(RegistryServer.buildProperties().getProperty("zip"));
+        assertTrue(Files.isRegularFile(zip), "the build downloaded " + zip);
+        final Path home = RegistryServer.unpack(zip, dir.resolve("apicurio-registry"));
+        assertTrue(Files.isRegularFile(home.resolve("apicurio-registry-app-" + RegistryServer.DEFAULT_VERSION
+                + "-runner.jar")));
+        assertEquals(home, RegistryServer.unpack(zip, dir.resolve("apicurio-registry")), "unpacked once");
+        try (var entries = Files.list(dir)) {
+            assertEquals(1, entries.count(), "no temporary directory left beside it");
+        } catch (final java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The server's JVM ends when its parent goes away (the end of its stdin), even if nobody stops it. */
+    @Test
+    void theOrphanGuardEndsTheChildWhenItsStdinCloses() throws Exception {
+        final Process child = new ProcessBuilder(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx32m",
+                "-cp", System.getProperty("java.class.path"),
+                RegistryServer.OrphanGuard.class.getName(), Sleeper.class.getName()))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            assertTrue(!child.waitFor(1, TimeUnit.SECONDS), "the wrapped main keeps running");
+            child.getOutputStream().close();
+            assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child exits when its stdin closes");
+            assertEquals(0, child.exitValue());
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    /** A main that would run for ten minutes. */
+    public static final class Sleeper {
+        private Sleeper() {
+        }
+
+        public static void main(final String[] args) throws InterruptedException {
+            Thread.sleep(600_000);
+        }
+    }
+}
