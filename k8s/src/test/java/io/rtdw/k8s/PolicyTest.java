@@ -192,6 +192,17 @@ class PolicyTest {
     }
 
     @Test
+    void theRegistryEnforcesTheCompatibilityRuleTheTestsProve() {
+        for (final String overlay : Overlays.ALL) {
+            final Deployment registry = Overlays.get(overlay, Deployment.class, "apicurio-registry");
+            final String rule = registry.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                    .filter(e -> e.getName().equals("APICURIO_RULES_GLOBAL_COMPATIBILITY")).map(EnvVar::getValue)
+                    .findFirst().orElse(null);
+            assertEquals(io.rtdw.testing.RegistryServer.PRODUCTION_COMPATIBILITY, rule, overlay);
+        }
+    }
+
+    @Test
     void theImagePolicyRejectsFloatingImages() {
         for (final String image : List.of("postgres", "postgres:17", "docker.io/library/postgres",
                 "docker.io/library/postgres:latest")) {
