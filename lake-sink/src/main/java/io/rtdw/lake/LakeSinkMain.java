@@ -75,6 +75,7 @@ public final class LakeSinkMain {
             metrics = new LakeSinkMetrics(registry);
             store = new MinioObjectStore(c.s3Endpoint(), c.s3Region(), c.accessKey(), c.secretKey(), c.bucket());
             sink = new LakeSink(c, config.registry(), store, metrics);
+            sink.bindMetrics(registry);
             loop = new Thread(() -> {
                 try {
                     sink.run();
