@@ -6,7 +6,6 @@ import io.rtdw.runtime.KafkaClients;
 import io.rtdw.runtime.OpsServer;
 import io.rtdw.runtime.Setting;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
@@ -68,16 +67,10 @@ public record CdcConfig(KafkaClients kafka, Set<Source> sources,
             "Debezium poll.interval.ms: the wait when the source is idle, a bound on capture latency");
 
     /** Every variable the CDC process reads, its own and the shared parts', in {@code --help} order. */
-    public static final List<Setting<?>> SETTINGS = settings();
-
-    private static List<Setting<?>> settings() {
-        final List<Setting<?>> all = new ArrayList<>(KafkaClients.SETTINGS);
-        all.addAll(List.of(SOURCES, PG_HOST, PG_PORT, PG_DATABASE, PG_USER, PG_PASSWORD, PG_SLOT, PG_PUBLICATION,
+    public static final List<Setting<?>> SETTINGS = Setting.concat(KafkaClients.SETTINGS, List.of(SOURCES, PG_HOST, PG_PORT, PG_DATABASE, PG_USER, PG_PASSWORD, PG_SLOT, PG_PUBLICATION,
                 PG_INIT_SCHEMA, PG_HEARTBEAT_QUERY, MONGODB_URI, MONGO_PRE_IMAGES, OFFSET_FLUSH_MS, HEARTBEAT_MS,
-                MAX_RETRIES, RETRY_BACKOFF_MS, SNAPSHOT_MODE, POLL_INTERVAL_MS, OpsServer.HTTP_PORT));
-        all.addAll(TopicCatalog.SETTINGS);
-        return List.copyOf(all);
-    }
+                MAX_RETRIES, RETRY_BACKOFF_MS, SNAPSHOT_MODE, POLL_INTERVAL_MS, OpsServer.HTTP_PORT),
+            TopicCatalog.SETTINGS);
 
     public CdcConfig {
         sources = Set.copyOf(sources);
@@ -119,10 +112,7 @@ public record CdcConfig(KafkaClients kafka, Set<Source> sources,
 
     /** Reads and validates; throws a {@link io.rtdw.runtime.ConfigException} naming every problem. */
     public static CdcConfig fromEnv(final Map<String, String> environment) {
-        final Env env = Env.of(environment);
-        final CdcConfig config = fromEnv(env);
-        env.validate();
-        return config;
+        return Env.read(environment, CdcConfig::fromEnv);
     }
 
     private static Set<Source> sources(final Env env) {

@@ -7,8 +7,6 @@ import io.rtdw.runtime.ServiceMain;
 import io.rtdw.runtime.Setting;
 import io.rtdw.serde.RegistrySerdes;
 
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The CDC process: captures PostgreSQL {@code customers} and {@code flight} and the MongoDB {@code vehicle}
@@ -26,15 +24,9 @@ public final class CdcMain {
             captures PostgreSQL public.customers and public.flight (Debezium, pgoutput) and the MongoDB collection
             vehicle (Debezium, change streams) into the catalog's CDC topics. Offsets are kept in Kafka and committed
             only after Kafka acknowledged the change: a crash replays changes, it never loses one.""",
-            settings(), "");
+            Setting.concat(CdcConfig.SETTINGS, RegistrySerdes.SETTINGS), "");
 
     private CdcMain() {
-    }
-
-    private static List<Setting<?>> settings() {
-        final List<Setting<?>> all = new ArrayList<>(CdcConfig.SETTINGS);
-        all.addAll(RegistrySerdes.SETTINGS);
-        return all;
     }
 
     /** The validated configuration of the process. */

@@ -9,7 +9,6 @@ import io.rtdw.runtime.OpsServer;
 import io.rtdw.runtime.Setting;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -68,16 +67,10 @@ public record LakeSinkConfig(KafkaClients kafka, String s3Endpoint, String s3Reg
             "set by Kubernetes: the pod name, whose ordinal numbers a StatefulSet's instances");
 
     /** Every variable the lake sink reads, its own and the shared parts' (the registry's are added by the service). */
-    public static final List<Setting<?>> SETTINGS = settings();
-
-    private static List<Setting<?>> settings() {
-        final List<Setting<?>> all = new ArrayList<>(KafkaClients.SETTINGS);
-        all.addAll(List.of(S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, OpsServer.HTTP_PORT,
+    public static final List<Setting<?>> SETTINGS = Setting.concat(KafkaClients.SETTINGS, List.of(S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, OpsServer.HTTP_PORT,
                 MAX_RECORDS, FLUSH_INTERVAL_MS, SNAPSHOT_INTERVAL_MS, COMPRESSION, GROUP_ID, INSTANCES, INSTANCE,
-                HOSTNAME));
-        all.addAll(TopicCatalog.SETTINGS);
-        return List.copyOf(all);
-    }
+                HOSTNAME),
+            TopicCatalog.SETTINGS);
 
     public LakeSinkConfig {
         NoHadoopCodecs.requireSupported(compression);
@@ -111,10 +104,7 @@ public record LakeSinkConfig(KafkaClients kafka, String s3Endpoint, String s3Reg
 
     /** Reads and validates; throws a {@link io.rtdw.runtime.ConfigException} naming every problem. */
     public static LakeSinkConfig fromEnv(final Map<String, String> environment) {
-        final Env env = Env.of(environment);
-        final LakeSinkConfig config = fromEnv(env);
-        env.validate();
-        return config;
+        return Env.read(environment, LakeSinkConfig::fromEnv);
     }
 
     private static Integer instance(final Env env, final Integer instances) {

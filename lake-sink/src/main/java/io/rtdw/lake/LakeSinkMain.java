@@ -9,8 +9,6 @@ import io.rtdw.serde.RegistrySerdes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -29,7 +27,7 @@ public final class LakeSinkMain {
     /** What the process is and reads. */
     public static final Service SERVICE = new Service("lake-sink", "lake", """
             reads the unified customer topic (read_committed) and writes exactly-once Parquet files to an S3 bucket
-            (MinIO), plus a latest-state snapshot.""", settings(), """
+            (MinIO), plus a latest-state snapshot.""", Setting.concat(LakeSinkConfig.SETTINGS, RegistrySerdes.SETTINGS), """
             Layout:
               s3://<bucket>/changelog/dt=<yyyy-mm-dd>/p=<partition>/<firstOffset>-<lastOffset>.parquet
               s3://<bucket>/snapshot/latest.parquet   (one row per live customer; with N instances
@@ -39,12 +37,6 @@ public final class LakeSinkMain {
             or a StatefulSet with RTDW_LAKE_INSTANCES = replicas (never a Deployment with several replicas).""");
 
     private LakeSinkMain() {
-    }
-
-    private static List<Setting<?>> settings() {
-        final List<Setting<?>> all = new ArrayList<>(LakeSinkConfig.SETTINGS);
-        all.addAll(RegistrySerdes.SETTINGS);
-        return all;
     }
 
     /** The validated configuration of the process. */

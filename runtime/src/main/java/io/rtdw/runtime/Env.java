@@ -31,6 +31,17 @@ public final class Env {
         this.source = Map.copyOf(source);
     }
 
+    /**
+     * Reads with {@code reader} over {@code environment} and validates: the value, or a {@link ConfigException}
+     * naming every problem. For tests and tools that hold a map rather than an {@link Env}.
+     */
+    public static <T> T read(final Map<String, String> environment, final java.util.function.Function<Env, T> reader) {
+        final Env env = of(environment);
+        final T value = reader.apply(env);
+        env.validate();
+        return value;
+    }
+
     /** Over a snapshot of {@code environment} (usually {@code System.getenv()}). */
     public static Env of(final Map<String, String> environment) {
         return new Env(environment);

@@ -117,6 +117,16 @@ public final class Setting<T> {
         return new Setting<>(prefix, "", description, false, Function.identity(), true);
     }
 
+    /** The settings of several parts, in order, as one list (a service's declaration). */
+    @SafeVarargs
+    public static List<Setting<?>> concat(final List<? extends Setting<?>>... groups) {
+        final java.util.ArrayList<Setting<?>> all = new java.util.ArrayList<>();
+        for (final List<? extends Setting<?>> group : groups) {
+            all.addAll(group);
+        }
+        return List.copyOf(all);
+    }
+
     /** The same setting, with no default: it must be set. */
     public Setting<T> required() {
         return new Setting<>(name, null, description, secret, parser, family);

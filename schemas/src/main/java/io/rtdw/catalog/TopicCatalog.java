@@ -91,10 +91,7 @@ public record TopicCatalog(String prefix, String pgSchema, String mongoDb, int p
 
     /** Reads and validates the catalog from {@code environment}; throws a {@link ConfigException} naming every problem. */
     public static TopicCatalog fromEnv(final Map<String, String> environment) {
-        final Env env = Env.of(environment);
-        final TopicCatalog catalog = fromEnv(env);
-        env.validate();
-        return catalog;
+        return Env.read(environment, TopicCatalog::fromEnv);
     }
 
     /** CDC of PostgreSQL {@code public.customers}. */

@@ -73,10 +73,7 @@ public final class RegistrySerdes {
 
     /** {@link #fromEnv(Env)} over a map (a Kafka Connect converter's configuration); throws on a problem. */
     public static RegistrySerdes fromEnv(final Map<String, String> settings) {
-        final Env env = Env.of(settings);
-        final RegistrySerdes serdes = fromEnv(env);
-        env.validate();
-        return serdes;
+        return Env.read(settings, RegistrySerdes::fromEnv);
     }
 
     private static String checkUrl(final String url) {

@@ -28,7 +28,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Properties;
@@ -55,7 +54,7 @@ public final class StreamsApp implements ServiceMain.Running {
     /** What the process is and reads. */
     public static final Service SERVICE = new Service("streams-app", "streams",
             "unifies the customers, flight and vehicle CDC topics into one record per customer "
-                    + "(exactly_once_v2 by default).", settings(), "");
+                    + "(exactly_once_v2 by default).", Setting.concat(StreamsSettings.SETTINGS, RegistrySerdes.SETTINGS), "");
 
     private static final Logger LOG = LoggerFactory.getLogger(StreamsApp.class);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
@@ -72,12 +71,6 @@ public final class StreamsApp implements ServiceMain.Running {
     });
     private volatile boolean failed;
     private volatile Throwable failure;
-
-    private static List<Setting<?>> settings() {
-        final List<Setting<?>> all = new ArrayList<>(StreamsSettings.SETTINGS);
-        all.addAll(RegistrySerdes.SETTINGS);
-        return all;
-    }
 
     /** In-process (tests, benchmarks): its own metrics registry. */
     public StreamsApp(final StreamsSettings settings, final RegistrySerdes registry) {

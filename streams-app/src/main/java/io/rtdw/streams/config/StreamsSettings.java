@@ -9,7 +9,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -60,15 +59,9 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
             0, "record cache; 0 sends every update downstream");
 
     /** Every variable the streams app reads (the registry's are added by {@code StreamsApp.SERVICE}). */
-    public static final List<Setting<?>> SETTINGS = settings();
-
-    private static List<Setting<?>> settings() {
-        final List<Setting<?>> all = new ArrayList<>(KafkaClients.SETTINGS);
-        all.addAll(List.of(APPLICATION_ID, PROCESSING_GUARANTEE, COMMIT_INTERVAL_MS, STANDBY_REPLICAS, STREAM_THREADS,
-                STATE_DIR, INSTANCE_ID, OpsServer.HTTP_PORT, MAX_CHILDREN, CACHE_MAX_BYTES));
-        all.addAll(TopicCatalog.SETTINGS);
-        return List.copyOf(all);
-    }
+    public static final List<Setting<?>> SETTINGS = Setting.concat(KafkaClients.SETTINGS, List.of(APPLICATION_ID,
+            PROCESSING_GUARANTEE, COMMIT_INTERVAL_MS, STANDBY_REPLICAS, STREAM_THREADS, STATE_DIR, INSTANCE_ID,
+            OpsServer.HTTP_PORT, MAX_CHILDREN, CACHE_MAX_BYTES), TopicCatalog.SETTINGS);
 
     /** Reads {@link #SETTINGS}; problems are recorded in {@code env} ({@code null} returned then). */
     public static StreamsSettings fromEnv(final Env env) {
@@ -93,10 +86,7 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
 
     /** Reads and validates; throws a {@link io.rtdw.runtime.ConfigException} naming every problem. */
     public static StreamsSettings fromEnv(final Map<String, String> environment) {
-        final Env env = Env.of(environment);
-        final StreamsSettings settings = fromEnv(env);
-        env.validate();
-        return settings;
+        return Env.read(environment, StreamsSettings::fromEnv);
     }
 
     /** Kafka Streams properties, with every durability setting explicit rather than left to defaults. */
