@@ -67,9 +67,10 @@ public record CdcConfig(KafkaClients kafka, Set<Source> sources,
             "Debezium poll.interval.ms: the wait when the source is idle, a bound on capture latency");
 
     /** Every variable the CDC process reads, its own and the shared parts', in {@code --help} order. */
-    public static final List<Setting<?>> SETTINGS = Setting.concat(KafkaClients.SETTINGS, List.of(SOURCES, PG_HOST, PG_PORT, PG_DATABASE, PG_USER, PG_PASSWORD, PG_SLOT, PG_PUBLICATION,
-                PG_INIT_SCHEMA, PG_HEARTBEAT_QUERY, MONGODB_URI, MONGO_PRE_IMAGES, OFFSET_FLUSH_MS, HEARTBEAT_MS,
-                MAX_RETRIES, RETRY_BACKOFF_MS, SNAPSHOT_MODE, POLL_INTERVAL_MS, OpsServer.HTTP_PORT),
+    public static final List<Setting<?>> SETTINGS = Setting.concat(KafkaClients.SETTINGS, List.of(
+            SOURCES, PG_HOST, PG_PORT, PG_DATABASE, PG_USER, PG_PASSWORD, PG_SLOT, PG_PUBLICATION, PG_INIT_SCHEMA,
+            PG_HEARTBEAT_QUERY, MONGODB_URI, MONGO_PRE_IMAGES, OFFSET_FLUSH_MS, HEARTBEAT_MS, MAX_RETRIES,
+            RETRY_BACKOFF_MS, SNAPSHOT_MODE, POLL_INTERVAL_MS, OpsServer.HTTP_PORT),
             TopicCatalog.SETTINGS);
 
     public CdcConfig {

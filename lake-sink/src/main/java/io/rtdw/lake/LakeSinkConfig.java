@@ -67,9 +67,9 @@ public record LakeSinkConfig(KafkaClients kafka, String s3Endpoint, String s3Reg
             "set by Kubernetes: the pod name, whose ordinal numbers a StatefulSet's instances");
 
     /** Every variable the lake sink reads, its own and the shared parts' (the registry's are added by the service). */
-    public static final List<Setting<?>> SETTINGS = Setting.concat(KafkaClients.SETTINGS, List.of(S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, OpsServer.HTTP_PORT,
-                MAX_RECORDS, FLUSH_INTERVAL_MS, SNAPSHOT_INTERVAL_MS, COMPRESSION, GROUP_ID, INSTANCES, INSTANCE,
-                HOSTNAME),
+    public static final List<Setting<?>> SETTINGS = Setting.concat(KafkaClients.SETTINGS, List.of(
+            S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, OpsServer.HTTP_PORT, MAX_RECORDS,
+            FLUSH_INTERVAL_MS, SNAPSHOT_INTERVAL_MS, COMPRESSION, GROUP_ID, INSTANCES, INSTANCE, HOSTNAME),
             TopicCatalog.SETTINGS);
 
     public LakeSinkConfig {
