@@ -298,7 +298,7 @@ public final class LocalStack {
         env.put("RTDW_PINOT_HEAP", "768m");
         env.put("RTDW_PINOT_CLASSPATH_FILE", pinotClasspathFile().toAbsolutePath().toString());
         env.put("RTDW_PINOT_PLUGIN_JAR", pinotPluginJar().toAbsolutePath().toString());
-        launch(javaChild("pinot", 128, "io.rtdw.pinot.LocalPinot", List.of(), env));
+        launch(javaChild("pinot", 128, "io.rtdw.testing.pinot.LocalPinot", List.of(), env));
     }
 
     private void startPostgres() {
@@ -371,7 +371,7 @@ public final class LocalStack {
         final List<String> args = new ArrayList<>(List.of("--seed", String.valueOf(options.seed()),
                 "--rate", fmt(options.rate()), "--changes", "1000000000",
                 "--vehicles", mongoUri == null ? "kafka" : "mongodb"));
-        launch(javaChild("workload", 192, "io.rtdw.cdc.workload.WorkloadMain", args, env));
+        launch(javaChild("workload", 192, "io.rtdw.dev.workload.WorkloadMain", args, env));
         System.out.println("workload generator started (" + (mongoUri == null
                 ? "customers, flights -> PostgreSQL; vehicles -> Debezium MongoDB events -> Kafka"
                 : "customers, flights -> PostgreSQL; vehicles -> MongoDB") + ")");
