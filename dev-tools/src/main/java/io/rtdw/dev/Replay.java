@@ -4,6 +4,8 @@ import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.schemas.CustomerKey;
 import io.rtdw.schemas.DeadLetter;
 import io.rtdw.schemas.UnifiedCustomer;
+import io.rtdw.streams.tools.PipelineDriver;
+import io.rtdw.testing.ChangeLines;
 import org.apache.kafka.streams.KeyValue;
 
 import java.io.BufferedReader;
@@ -17,7 +19,8 @@ import java.util.List;
 
 /**
  * "What would the pipeline output for these changes?" Feeds a JSON-lines file of source changes through the real
- * topology (no broker) and prints the unified records as JSON lines.
+ * topology (no broker; streams-app's {@link PipelineDriver} test harness) and prints the unified records as JSON
+ * lines.
  */
 public final class Replay {
 

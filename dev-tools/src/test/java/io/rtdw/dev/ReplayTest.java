@@ -1,5 +1,6 @@
 package io.rtdw.dev;
 
+import io.rtdw.testing.ChangeLines;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;

@@ -15,12 +15,12 @@ import java.util.Map;
 import java.util.function.Predicate;
 
 /** Reads a whole topic from the beginning with the catalog's serdes, read_committed, without a group. */
-final class TopicReader<K, V> implements AutoCloseable {
+public final class TopicReader<K, V> implements AutoCloseable {
 
     private final KafkaConsumer<K, V> consumer;
     private final List<ConsumerRecord<K, V>> records = new ArrayList<>();
 
-    TopicReader(final String bootstrap, final Topic<K, V> topic, final Deserializer<V> values) {
+    public TopicReader(final String bootstrap, final Topic<K, V> topic, final Deserializer<V> values) {
         final Deserializer<K> keys = RegistrySerdes.keySerde(topic).deserializer();
         consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
@@ -32,7 +32,7 @@ final class TopicReader<K, V> implements AutoCloseable {
     }
 
     /** Polls until {@code done} holds for everything read so far, or the timeout passes; returns all read. */
-    List<ConsumerRecord<K, V>> readUntil(final Predicate<List<ConsumerRecord<K, V>>> done, final Duration timeout) {
+    public List<ConsumerRecord<K, V>> readUntil(final Predicate<List<ConsumerRecord<K, V>>> done, final Duration timeout) {
         final long deadline = System.nanoTime() + timeout.toNanos();
         while (!done.test(records) && System.nanoTime() < deadline) {
             consumer.poll(Duration.ofMillis(200)).forEach(records::add);
@@ -40,7 +40,8 @@ final class TopicReader<K, V> implements AutoCloseable {
         return List.copyOf(records);
     }
 
-    List<ConsumerRecord<K, V>> records() {
+    /** Everything read so far. */
+    public List<ConsumerRecord<K, V>> records() {
         return List.copyOf(records);
     }
 

@@ -1,5 +1,6 @@
 package io.rtdw.testing;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -17,8 +18,13 @@ import java.util.TreeMap;
  * customer does not exist yet, or any more). Same seed and options, same sequence of changes.
  *
  * <p>The generator only decides; {@link Applier}s write (PostgreSQL through JDBC, MongoDB through the reactive
- * driver, or Debezium-shaped vehicle events to a callback). It keeps the current state of every row, which is the
- * oracle for end-to-end checks ({@link #customers()}, {@link #flights()}, {@link #vehicles()}).
+ * driver, or Debezium-shaped vehicle events to a callback: dev-tools' {@code io.rtdw.dev.workload}; the CDC
+ * records of the source topics: {@link CdcEnvelopes}; the expected warehouse: {@link Oracle#applier()}). It keeps the
+ * current state of every row, the source truth for end-to-end checks ({@link #customers()}, {@link #flights()},
+ * {@link #vehicles()}).
+ *
+ * <p>Besides {@link #next()}, a test can script changes ({@link #upsert(CustomerRow)}, {@link #deleteCustomer(int)}
+ * ...): they go through the same state, so random and scripted changes mix.
  */
 public final class WorkloadGenerator {
 
@@ -67,12 +73,26 @@ public final class WorkloadGenerator {
      * @param initialVehicles  vehicles inserted first
      * @param orphanRatio      probability that a new or moved child points to a customer that does not exist
      * @param withVehicles     false: no vehicle changes at all
+     * @param businessTimeJitter {@code dt_update} is the generator's clock minus up to this much: the business column
+     *                         goes backwards now and then, as it does when several writers' clocks disagree
+     *                         (zero: it only grows)
      */
     public record Options(long seed, int initialCustomers, int initialFlights, int initialVehicles,
-                          double orphanRatio, boolean withVehicles) {
+                          double orphanRatio, boolean withVehicles, Duration businessTimeJitter) {
+        /** Options whose {@code dt_update} only grows. */
+        public Options(final long seed, final int initialCustomers, final int initialFlights, final int initialVehicles,
+                       final double orphanRatio, final boolean withVehicles) {
+            this(seed, initialCustomers, initialFlights, initialVehicles, orphanRatio, withVehicles, Duration.ZERO);
+        }
+
         /** Defaults: 100 customers, 150 flights, 120 vehicles, 10 % orphans, vehicles on. */
         public static Options defaults(final long seed) {
             return new Options(seed, 100, 150, 120, 0.1, true);
+        }
+
+        /** These options with {@code dt_update} going back by up to {@code jitter}. */
+        public Options withBusinessTimeJitter(final Duration jitter) {
+            return new Options(seed, initialCustomers, initialFlights, initialVehicles, orphanRatio, withVehicles, jitter);
         }
     }
 
@@ -171,8 +191,52 @@ public final class WorkloadGenerator {
         return Collections.unmodifiableMap(vehicles);
     }
 
+    /** A scripted insert or update (by whether the row exists now) of a customer. Random changes may follow. */
+    public Change upsert(final CustomerRow row) {
+        final Kind kind = customers.containsKey(row.id()) ? Kind.CUSTOMER_UPDATE : Kind.CUSTOMER_INSERT;
+        customers.put(row.id(), row);
+        deletedCustomers.remove(Integer.valueOf(row.id()));
+        nextCustomerId = Math.max(nextCustomerId, row.id() + 1); // random inserts never reuse a scripted id
+        return new Change(kind, row, null, null, null);
+    }
+
+    /** A scripted delete of an existing customer; its children stay. */
+    public Change deleteCustomer(final int id) {
+        final CustomerRow row = Objects.requireNonNull(customers.remove(id), "no customer " + id);
+        deletedCustomers.add(id);
+        return new Change(Kind.CUSTOMER_DELETE, row, null, null, null);
+    }
+
+    /** A scripted insert or update of a flight. */
+    public Change upsert(final FlightRow row) {
+        final Kind kind = flights.containsKey(row.id()) ? Kind.FLIGHT_UPDATE : Kind.FLIGHT_INSERT;
+        flights.put(row.id(), row);
+        nextFlightId = Math.max(nextFlightId, row.id() + 1);
+        return new Change(kind, null, row, null, null);
+    }
+
+    /** A scripted delete of an existing flight. */
+    public Change deleteFlight(final int id) {
+        return new Change(Kind.FLIGHT_DELETE, null, Objects.requireNonNull(flights.remove(id), "no flight " + id),
+                null, null);
+    }
+
+    /** A scripted insert or update (a {@code $set} of every field) of a vehicle. */
+    public Change upsert(final VehicleDoc doc) {
+        final VehicleDoc old = vehicles.put(doc.id(), doc);
+        nextVehicleId = Math.max(nextVehicleId, doc.id() + 1);
+        return new Change(old == null ? Kind.VEHICLE_INSERT : Kind.VEHICLE_UPDATE, null, null, doc, old);
+    }
+
+    /** A scripted delete of an existing vehicle. */
+    public Change deleteVehicle(final int id) {
+        return new Change(Kind.VEHICLE_DELETE, null, null, null,
+                Objects.requireNonNull(vehicles.remove(id), "no vehicle " + id));
+    }
+
     private LocalDateTime now() {
-        return EPOCH.plusSeconds(step);
+        final long jitter = options.businessTimeJitter().toSeconds();
+        return EPOCH.plusSeconds(step - (jitter > 0 ? random.nextInt((int) Math.min(jitter, Integer.MAX_VALUE)) : 0));
     }
 
     private <T> T pick(final T[] values) {

@@ -1,19 +1,14 @@
 package io.rtdw.testing;
 
-import io.rtdw.catalog.TopicCatalog;
-import io.rtdw.cdc.mongodb.DebeziumMongoEventMapper;
-import io.rtdw.dev.mongodb.DebeziumMongoEventWriter;
-import io.rtdw.schemas.Op;
-import io.rtdw.schemas.VehicleChange;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -67,30 +62,42 @@ class WorkloadGeneratorTest {
     }
 
     @Test
-    void withoutMongoDbVehicleChangesComeOutAsDebeziumEventsInClusterTimeOrder() throws Exception {
-        final WorkloadGenerator g = new WorkloadGenerator(new WorkloadGenerator.Options(3, 5, 5, 20, 0.1, true));
-        final DebeziumMongoEventMapper mapper = new DebeziumMongoEventMapper(TopicCatalog.DEFAULT);
-        final List<VehicleChange> changes = new ArrayList<>();
-        final AtomicLong clock = new AtomicLong(1_732_190_400_000L);
-        final DebeziumEventApplier applier = new DebeziumEventApplier(new DebeziumMongoEventWriter("rtdw", "rtdw",
-                "vehicle"), true, () -> clock.getAndAdd(300), e -> changes.add(mapper.map(e).orElseThrow().value()));
-        WorkloadRunner.run(g, 500, 0, List.of(applier));
-        assertTrue(changes.size() > 100, "vehicle changes: " + changes.size());
-        for (int i = 1; i < changes.size(); i++) {
-            assertTrue(changes.get(i).getSource().getSequence() > changes.get(i - 1).getSource().getSequence(),
-                    "cluster time grows");
-        }
-        // Replaying the events gives the generator's final state.
-        final Map<Integer, Integer> owners = new HashMap<>();
-        for (final VehicleChange c : changes) {
-            if (c.getOp() == Op.DELETE) {
-                owners.remove(c.getBefore().getId());
-            } else {
-                owners.put(c.getAfter().getId(), c.getAfter().getCustomerId());
+    void scriptedChangesGoThroughTheSameStateAndRandomOnesNeverReuseTheirIds() {
+        final WorkloadGenerator g = new WorkloadGenerator(new WorkloadGenerator.Options(5, 0, 0, 0, 0.1, true));
+        final WorkloadGenerator.CustomerRow ana = new WorkloadGenerator.CustomerRow(50, "Ana", "F", null, null, null,
+                null, null, "pilot", null);
+        assertEquals(WorkloadGenerator.Kind.CUSTOMER_INSERT, g.upsert(ana).kind());
+        assertEquals(WorkloadGenerator.Kind.CUSTOMER_UPDATE, g.upsert(ana).kind());
+        assertEquals(WorkloadGenerator.Kind.FLIGHT_INSERT,
+                g.upsert(new WorkloadGenerator.FlightRow(7, 50, "Lisboa", "TAP", "LIS", null)).kind());
+        assertEquals(WorkloadGenerator.Kind.CUSTOMER_DELETE, g.deleteCustomer(50).kind());
+        assertEquals(Map.of(), g.customers());
+        assertEquals(50, g.flights().get(7).customerId(), "a deleted customer's children stay");
+        for (int i = 0; i < 500; i++) {
+            final WorkloadGenerator.Change c = g.next();
+            if (c.kind() == WorkloadGenerator.Kind.FLIGHT_INSERT) {
+                assertTrue(c.flight().id() > 7, "random inserts use fresh ids: " + c.flight().id());
             }
         }
-        final Map<Integer, Integer> expected = new HashMap<>();
-        g.vehicles().forEach((id, v) -> expected.put(id, v.customerId()));
-        assertEquals(expected, owners);
+    }
+
+    @Test
+    void businessTimeGoesBackwardsOnlyWhenAsked() {
+        assertEquals(0, backwardSteps(WorkloadGenerator.Options.defaults(3)));
+        assertTrue(backwardSteps(WorkloadGenerator.Options.defaults(3).withBusinessTimeJitter(Duration.ofHours(1))) > 100);
+    }
+
+    private static int backwardSteps(final WorkloadGenerator.Options options) {
+        final WorkloadGenerator g = new WorkloadGenerator(options);
+        java.time.LocalDateTime last = java.time.LocalDateTime.MIN;
+        int backwards = 0;
+        for (int i = 0; i < 2000; i++) {
+            final WorkloadGenerator.Change c = g.next();
+            if (c.customer() != null && c.kind() != WorkloadGenerator.Kind.CUSTOMER_DELETE) {
+                backwards += c.customer().dtUpdate().isBefore(last) ? 1 : 0;
+                last = c.customer().dtUpdate();
+            }
+        }
+        return backwards;
     }
 }

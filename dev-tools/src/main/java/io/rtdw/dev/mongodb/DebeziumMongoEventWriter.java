@@ -2,6 +2,7 @@ package io.rtdw.dev.mongodb;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.rtdw.cdc.mongodb.DebeziumMongoEventMapper;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
 import org.bson.BsonValue;

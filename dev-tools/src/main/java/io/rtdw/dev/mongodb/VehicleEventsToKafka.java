@@ -2,6 +2,7 @@ package io.rtdw.dev.mongodb;
 
 import io.rtdw.cdc.engine.ChangeProducer;
 import io.rtdw.cdc.engine.MappedChange;
+import io.rtdw.cdc.mongodb.DebeziumMongoEventMapper;
 import io.rtdw.schemas.VehicleChange;
 import io.rtdw.schemas.VehicleKey;
 
@@ -11,7 +12,7 @@ import java.util.function.Consumer;
 
 /**
  * Where there is no MongoDB (the local stack, tests): a callback that takes Debezium MongoDB events (for instance
- * from {@code workload.DebeziumEventApplier}), maps them with {@link DebeziumMongoEventMapper} and produces them to
+ * from {@code io.rtdw.dev.workload.DebeziumEventApplier}), maps them with {@link DebeziumMongoEventMapper} and produces them to
  * the vehicle topic exactly as the capture process would (key, value serde, commit-time timestamp), waiting for the
  * acknowledgement of each.
  */

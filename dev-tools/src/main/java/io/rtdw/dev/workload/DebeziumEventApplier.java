@@ -4,6 +4,7 @@ import io.rtdw.cdc.mongodb.DebeziumMongoEventMapper;
 import io.rtdw.dev.mongodb.DebeziumMongoEventWriter;
 import io.rtdw.testing.WorkloadGenerator.Change;
 import io.rtdw.testing.WorkloadGenerator.VehicleDoc;
+import io.rtdw.testing.WorkloadGenerator;
 import org.bson.Document;
 
 import java.util.Date;

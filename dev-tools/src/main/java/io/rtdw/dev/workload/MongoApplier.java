@@ -10,6 +10,7 @@ import com.mongodb.reactivestreams.client.MongoCollection;
 import io.rtdw.cdc.mongodb.Reactive;
 import io.rtdw.testing.WorkloadGenerator.Change;
 import io.rtdw.testing.WorkloadGenerator.VehicleDoc;
+import io.rtdw.testing.WorkloadGenerator;
 import org.bson.Document;
 
 import java.time.Duration;

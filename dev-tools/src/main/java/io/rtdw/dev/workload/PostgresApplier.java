@@ -3,6 +3,7 @@ package io.rtdw.dev.workload;
 import io.rtdw.testing.WorkloadGenerator.Change;
 import io.rtdw.testing.WorkloadGenerator.CustomerRow;
 import io.rtdw.testing.WorkloadGenerator.FlightRow;
+import io.rtdw.testing.WorkloadGenerator;
 
 import java.sql.Connection;
 import java.sql.Date;

@@ -4,10 +4,12 @@ import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcConfig;
 import io.rtdw.cdc.engine.ChangeProducer;
 import io.rtdw.cdc.mongodb.DebeziumMongoEventMapper;
+import io.rtdw.cdc.postgres.PostgresPreflight;
 import io.rtdw.dev.mongodb.DebeziumMongoEventWriter;
 import io.rtdw.dev.mongodb.VehicleEventsToKafka;
-import io.rtdw.cdc.postgres.PostgresPreflight;
 import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.testing.WorkloadGenerator;
+import io.rtdw.testing.WorkloadRunner;
 
 import java.sql.Connection;
 import java.util.ArrayList;
@@ -49,7 +51,7 @@ public final class WorkloadMain {
                   --orphans P            probability a new or moved child has no customer [0.1]
                   --vehicles MODE        mongodb | kafka | none [mongodb if MONGODB_URI is set, else none]
                   --pre-images           with --vehicles kafka: events carry 'before' (collection pre-images)
-                  --init-schema          apply the module's init SQL (tables, replica identity, publication) first
+                  --init-schema          apply cdc-sources' init SQL (tables, replica identity, publication) first
                   --help                 this text
 
                 Environment: PG_HOST [localhost], PG_PORT [5432], PG_DATABASE [postgres], PG_USER [postgres],

@@ -3,6 +3,8 @@ package io.rtdw.dev.mongodb;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.cdc.mongodb.DebeziumMongoEventMapper;
+import io.rtdw.cdc.mongodb.RecordedMongoEvents;
 import io.rtdw.schemas.Op;
 import io.rtdw.schemas.VehicleChange;
 import org.bson.Document;
@@ -35,7 +37,7 @@ class DebeziumMongoEventWriterTest {
     void anInsertIsByteForByteTheRecordedOne() throws IOException {
         final DebeziumMongoEventMapper.Event written = writer.event(DebeziumMongoEventWriter.Kind.INSERT, 1001, null,
                 doc(42, "Onix", 1732190400123L), null, S, 1, S * 1000 + 123);
-        final DebeziumMongoEventMapper.Event recorded = DebeziumMongoEventMapperTest.recorded("insert");
+        final DebeziumMongoEventMapper.Event recorded = RecordedMongoEvents.load("insert");
         final JsonNode w = JSON.readTree(written.valueJson());
         final JsonNode r = JSON.readTree(recorded.valueJson());
         assertEquals(r.get("after").asText(), w.get("after").asText(), "document text as Debezium writes it");

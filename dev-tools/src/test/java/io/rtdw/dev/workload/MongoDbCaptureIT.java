@@ -4,14 +4,14 @@ import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcConfig;
 import io.rtdw.cdc.CdcProcess;
 import io.rtdw.cdc.mongodb.Reactive;
-import io.rtdw.dev.workload.MongoApplier;
-import io.rtdw.testing.WorkloadGenerator;
-import io.rtdw.testing.WorkloadRunner;
 import io.rtdw.schemas.Op;
 import io.rtdw.schemas.VehicleChange;
 import io.rtdw.schemas.VehicleKey;
 import io.rtdw.serde.RegistrySerdes;
 import io.rtdw.testing.KafkaTestCluster;
+import io.rtdw.testing.TopicReader;
+import io.rtdw.testing.WorkloadGenerator;
+import io.rtdw.testing.WorkloadRunner;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.bson.Document;
 import org.junit.jupiter.api.Assumptions;
@@ -34,8 +34,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * can run on the build machines, so it is skipped there, saying so). Snapshot of existing documents, then
  * generated inserts, updates, replaces, deletes and moves: replaying the topic gives the collection's final state.
  *
- * <p>Run: {@code MONGODB_URI='mongodb://localhost:27017/?replicaSet=rs0' mvn -pl cdc-sources verify
- * -Dit.test=MongoDbCaptureIT -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false}
+ * <p>It lives in dev-tools because it writes the collection with the workload generator's {@link MongoApplier};
+ * what it tests is cdc-sources' capture ({@code CdcProcess}, {@code MongoCapture}).
+ *
+ * <p>Run: {@code MONGODB_URI='mongodb://localhost:27017/?replicaSet=rs0' mvn -pl dev-tools -am verify
+ * -Dit.test=MongoDbCaptureIT -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -DfailIfNoTests=false}
  */
 class MongoDbCaptureIT {
 

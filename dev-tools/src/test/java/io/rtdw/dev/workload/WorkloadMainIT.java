@@ -1,17 +1,20 @@
 package io.rtdw.dev.workload;
 
 import io.rtdw.catalog.TopicCatalog;
-import io.rtdw.testing.WorkloadGenerator;
 import io.rtdw.schemas.Op;
 import io.rtdw.schemas.VehicleChange;
 import io.rtdw.schemas.VehicleKey;
 import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.testing.ChildJvm;
 import io.rtdw.testing.KafkaClusterExtension;
+import io.rtdw.testing.TopicReader;
+import io.rtdw.testing.WorkloadGenerator;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -24,9 +27,9 @@ import java.util.TreeMap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The workload command as an operator runs it, without MongoDB: customers and flights into PostgreSQL, vehicles as
- * Debezium MongoDB events produced to the vehicle topic. A generator built in this JVM with the same seed predicts
- * both results exactly.
+ * The workload command as an operator runs it, without MongoDB: customers and flights into PostgreSQL (its JDBC
+ * applier), vehicles as Debezium MongoDB events produced to the vehicle topic. A generator built in this JVM with the
+ * same seed predicts both results exactly: the database ends in the generator's state, column by column.
  */
 class WorkloadMainIT {
 
@@ -47,7 +50,9 @@ class WorkloadMainIT {
             final List<String> args = List.of("--init-schema", "--seed", "99", "--changes", "400", "--rate", "0",
                     "--initial-customers", "20", "--initial-flights", "30", "--initial-vehicles", "25",
                     "--vehicles", "kafka");
-            try (CdcChild workload = CdcChild.start("io.rtdw.dev.workload.WorkloadMain", args, env, "workload")) {
+            try (ChildJvm workload = ChildJvm.java("workload", WorkloadMain.class.getName()).heapMb(384)
+                    .jvmArgs("-XX:+UseSerialGC").env(env).args(args)
+                    .freshLog(Path.of("target", "child-logs", "workload.log")).start()) {
                 assertEquals(0, workload.awaitExit(180), workload::logText);
             }
             final WorkloadGenerator oracle = new WorkloadGenerator(new WorkloadGenerator.Options(99, 20, 30, 25, 0.1,
@@ -63,16 +68,18 @@ class WorkloadMainIT {
                         flights.put(rs.getInt(1), rs.getInt(2));
                     }
                 }
-                try (ResultSet rs = st.executeQuery("SELECT id, telefone FROM customers")) {
+                try (ResultSet rs = st.executeQuery("SELECT id, nome, endereco, telefone, profissao FROM customers")) {
                     while (rs.next()) {
-                        customers.put(rs.getInt(1), rs.getString(2));
+                        customers.put(rs.getInt(1), rs.getString(2) + "|" + rs.getString(3) + "|" + rs.getString(4)
+                                + "|" + rs.getString(5));
                     }
                 }
             }
             final Map<Integer, Integer> expectedFlights = new TreeMap<>();
             oracle.flights().forEach((id, f) -> expectedFlights.put(id, f.customerId()));
             final Map<Integer, String> expectedCustomers = new TreeMap<>();
-            oracle.customers().forEach((id, r) -> expectedCustomers.put(id, r.telefone()));
+            oracle.customers().forEach((id, r) -> expectedCustomers.put(id, r.nome() + "|" + r.endereco() + "|"
+                    + r.telefone() + "|" + r.profissao()));
             assertEquals(expectedFlights, flights);
             assertEquals(expectedCustomers, customers);
 

@@ -9,6 +9,7 @@ import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.serde.RegistrySerdes;
 import io.rtdw.streams.ops.PipelineMetrics;
 import io.rtdw.streams.topology.UnifiedCustomerTopology;
+import io.rtdw.testing.ChangeLines;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -29,9 +30,10 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * The real topology in a {@link TopologyTestDriver}: no broker, same code. Used by the replay command and by the
- * scenario tests. Input records are written as the CDC process writes them (plain Avro key, registry-framed value,
- * commit time as timestamp).
+ * The real topology in a {@link TopologyTestDriver}: no broker, same code. Used by the scenario tests and, through
+ * this module's test-jar, by dev-tools' replay command; it is test code, so {@code kafka-streams-test-utils} never
+ * reaches the app's class path. Input records are written as the CDC process writes them (plain Avro key,
+ * registry-framed value, commit time as timestamp).
  */
 public final class PipelineDriver implements AutoCloseable {
 

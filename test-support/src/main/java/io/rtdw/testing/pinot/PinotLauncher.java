@@ -1,16 +1,18 @@
 package io.rtdw.testing.pinot;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rtdw.testing.ChildJvm;
+import io.rtdw.testing.TestFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -20,9 +22,10 @@ import java.util.concurrent.TimeUnit;
  * to it over REST.
  *
  * <p>Why a child JVM: Pinot 0.11 needs avro 1.7.7, guava 20, jackson 2.12 and scala 2.12; our code and the Kafka
- * test cluster need avro 1.12 and Kafka 4.1. The class path comes from {@code target/pinot-runtime/
- * pinot-classpath.txt} (resolved at build time from {@code runtime/pom.xml}), plus our plugin jar (the decoder
- * and {@code PinotNodeMain}).
+ * test cluster need avro 1.12 and Kafka 4.1. The class path comes from {@code pinot/target/pinot-runtime/
+ * pinot-classpath.txt} (resolved at build time from {@code pinot/runtime/pom.xml}), plus rtdw-pinot's plugin jar
+ * (the decoder) and {@link PinotNodeMain}, whose class file is copied under the data directory: the test kit's
+ * jar itself must not be on Pinot's class path (its {@code log4j2-test.xml} would take over Pinot's logging).
  *
  * <pre>
  * try (PinotLauncher pinot = PinotLauncher.builder().dataDir(dir).build().start()) {
@@ -31,8 +34,8 @@ import java.util.concurrent.TimeUnit;
  *     JsonNode rows = pinot.query("SELECT COUNT(*) FROM unified_customer");
  * }
  * </pre>
- * The child is killed when {@link #close()} is called, when this JVM exits normally (shutdown hook), and when
- * this JVM dies abruptly (the child exits when its stdin, a pipe from us, closes).
+ * The child is stopped when {@link #close()} is called, killed when this JVM exits normally (shutdown hook of
+ * {@link ChildJvm}), and exits by itself when this JVM dies abruptly (its stdin, a pipe from us, closes).
  */
 public final class PinotLauncher implements AutoCloseable {
 
@@ -59,8 +62,7 @@ public final class PinotLauncher implements AutoCloseable {
     private final int serverAdminPort;
     private final int serverGrpcPort;
     private final String multistagePorts;
-    private Process process;
-    private Thread shutdownHook;
+    private ChildJvm process;
 
     private PinotLauncher(final Builder config) {
         this.config = config;
@@ -74,7 +76,7 @@ public final class PinotLauncher implements AutoCloseable {
         this.client = new PinotClient(controllerUrl(), brokerUrl());
     }
 
-    /** A builder; class path and plugin jar default to the system properties set by this module's build. */
+    /** A builder; class path file and plugin jar default to the system properties the pinot and local-stack builds set. */
     public static Builder builder() {
         return new Builder();
     }
@@ -88,31 +90,26 @@ public final class PinotLauncher implements AutoCloseable {
         final Path dataDir = Objects.requireNonNull(config.dataDir, "dataDir");
         try {
             if (!Files.isRegularFile(pluginJar)) {
-                throw new IllegalStateException("plugin jar " + pluginJar + " is missing: run mvn package in pinot/");
+                throw new IllegalStateException("plugin jar " + pluginJar
+                        + " is missing: build the pinot module (mvn -pl pinot package)");
             }
             final String pinotClasspath = Files.readString(classpathFile).trim();
             Files.createDirectories(dataDir);
-            final List<String> command = new ArrayList<>();
-            command.add(config.javaExecutable);
-            command.add("-Xmx" + config.heap);
-            command.add("-XX:+UseSerialGC");
-            command.add("-XX:ActiveProcessorCount=2");
-            command.addAll(JAVA_17_FLAGS);
-            command.add("-cp");
-            command.add(pluginJar + java.io.File.pathSeparator + pinotClasspath);
-            command.add("io.rtdw.testing.pinot.PinotNodeMain");
-            command.addAll(List.of("--data-dir", dataDir.toAbsolutePath().toString(),
-                    "--zk-port", String.valueOf(zkPort), "--controller-port", String.valueOf(controllerPort),
-                    "--broker-port", String.valueOf(brokerPort), "--server-port", String.valueOf(serverPort),
-                    "--server-admin-port", String.valueOf(serverAdminPort),
-                    "--server-grpc-port", String.valueOf(serverGrpcPort), "--multistage-ports", multistagePorts,
-                    "--exit-on-stdin-eof", "true"));
             final Path log = logFile();
             final long began = System.nanoTime();
-            process = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-            shutdownHook = new Thread(this::kill, "pinot-launcher-kill");
-            Runtime.getRuntime().addShutdownHook(shutdownHook);
+            process = ChildJvm.java("pinot", PinotNodeMain.class.getName())
+                    .javaExecutable(config.javaExecutable)
+                    .jvmArgs("-Xmx" + config.heap, "-XX:+UseSerialGC", "-XX:ActiveProcessorCount=2")
+                    .jvmArgs(JAVA_17_FLAGS)
+                    .classpath(String.join(File.pathSeparator, stageNodeMain(dataDir).toString(),
+                            pluginJar.toString(), pinotClasspath))
+                    .args("--data-dir", dataDir.toAbsolutePath().toString(),
+                            "--zk-port", String.valueOf(zkPort), "--controller-port", String.valueOf(controllerPort),
+                            "--broker-port", String.valueOf(brokerPort), "--server-port", String.valueOf(serverPort),
+                            "--server-admin-port", String.valueOf(serverAdminPort),
+                            "--server-grpc-port", String.valueOf(serverGrpcPort), "--multistage-ports", multistagePorts,
+                            "--exit-on-stdin-eof", "true")
+                    .log(log).start();
             LOG.info("Pinot 0.11 starting (pid {}), controller {}, broker {}, log {}", process.pid(), controllerUrl(),
                     brokerUrl(), log);
             awaitHealthy(began);
@@ -127,12 +124,27 @@ public final class PinotLauncher implements AutoCloseable {
         }
     }
 
+    /**
+     * Copies {@link PinotNodeMain}'s class file (it needs nothing but the JDK and, at run time, Pinot) into a
+     * directory of its own under {@code dataDir}, which goes on Pinot's class path instead of this kit's jar.
+     */
+    private static Path stageNodeMain(final Path dataDir) throws IOException {
+        final String resource = PinotNodeMain.class.getName().replace('.', '/') + ".class";
+        final Path dir = dataDir.resolve("node-main").toAbsolutePath();
+        final Path target = dir.resolve(resource);
+        Files.createDirectories(target.getParent());
+        try (InputStream in = PinotNodeMain.class.getClassLoader().getResourceAsStream(resource)) {
+            Files.copy(Objects.requireNonNull(in, resource), target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        return dir;
+    }
+
     private void awaitHealthy(final long began) {
         final long deadline = began + config.startTimeout.toNanos();
         final String server = "Server_localhost_" + serverPort;
         while (true) {
             if (!process.isAlive()) {
-                throw new IllegalStateException("Pinot exited with " + process.exitValue() + " during start; see "
+                throw new IllegalStateException("Pinot exited with " + process.exitCode() + " during start; see "
                         + logFile());
             }
             if ("OK".equals(client.getOrNull(controllerUrl() + "/health"))
@@ -145,7 +157,7 @@ public final class PinotLauncher implements AutoCloseable {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("Pinot not healthy within " + config.startTimeout + "; see " + logFile());
             }
-            sleep(500);
+            TestFiles.sleep(500);
         }
     }
 
@@ -200,57 +212,15 @@ public final class PinotLauncher implements AutoCloseable {
         if (process == null) {
             return;
         }
-        process.destroy();
-        try {
-            if (!process.waitFor(config.stopTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.info("Pinot did not stop within {}; killing it", config.stopTimeout);
-                kill();
-            }
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            kill();
+        if (process.isAlive() && process.stop(Math.max(1, config.stopTimeout.toSeconds())) == -1) {
+            LOG.info("Pinot did not stop within {}; it was killed", config.stopTimeout);
         }
-        if (shutdownHook != null) {
-            try {
-                Runtime.getRuntime().removeShutdownHook(shutdownHook);
-            } catch (final IllegalStateException e) {
-                // already shutting down: the hook runs anyway
-            }
-        }
+        process.close();
         process = null;
     }
 
-    private void kill() {
-        final Process p = process;
-        if (p != null && p.isAlive()) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            try {
-                p.waitFor(10, TimeUnit.SECONDS);
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
     private static int portOrFree(final int port) {
-        if (port > 0) {
-            return port;
-        }
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (final IOException e) {
-            throw new UncheckedIOException("no free port", e);
-        }
-    }
-
-    private static void sleep(final long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return port > 0 ? port : ChildJvm.freePort();
     }
 
     /** Settings of a {@link PinotLauncher}; ports of 0 mean "any free port". */
@@ -278,7 +248,7 @@ public final class PinotLauncher implements AutoCloseable {
             return this;
         }
 
-        /** Our plugin jar ({@code target/rtdw-pinot-*-plugin.jar}). */
+        /** rtdw-pinot's plugin jar, the decoder ({@code pinot/target/rtdw-pinot-*-plugin.jar}). */
         public Builder pluginJar(final Path value) {
             this.pluginJar = value;
             return this;
