@@ -24,6 +24,13 @@ import java.util.List;
  */
 public final class Replay {
 
+    static {
+        // Standard output is the result: logs (a dead letter's warning, for one) go to stderr.
+        if (System.getProperty("log4j2.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", "log4j2-dev-tools.xml");
+        }
+    }
+
     private static final String USAGE = """
             Usage: replay [--max-children N] [--no-cache] [--dead-letters] [FILE|-]
 
