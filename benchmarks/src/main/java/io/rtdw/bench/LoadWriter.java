@@ -1,7 +1,7 @@
 package io.rtdw.bench;
 
-import io.rtdw.cdc.workload.PostgresApplier;
-import io.rtdw.cdc.workload.WorkloadGenerator;
+import io.rtdw.dev.workload.PostgresApplier;
+import io.rtdw.testing.WorkloadGenerator;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

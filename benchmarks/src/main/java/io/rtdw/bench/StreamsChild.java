@@ -1,9 +1,9 @@
 package io.rtdw.bench;
 
 import io.rtdw.streams.StreamsApp;
+import io.rtdw.testing.ChildJvm;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -11,7 +11,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -20,21 +19,21 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The real streams app ({@link StreamsApp#main}) in its own JVM, configured only through its environment, so that its
- * memory can be read from the operating system ({@code /proc/<pid>/status}) and {@code jcmd}. Unlike
- * {@code io.rtdw.testing.ChildJvm} it exposes the pid and runs with the full JIT, as a production pod would.
+ * The real streams app ({@link StreamsApp#main}) in its own JVM ({@link ChildJvm}), configured only through its
+ * environment, so that its memory can be read from the operating system ({@code /proc/<pid>/status}) and
+ * {@code jcmd}. It runs with the full JIT, as a production pod would.
  */
 public final class StreamsChild implements AutoCloseable {
 
     private static final Pattern USED = Pattern.compile("used (\\d+)K");
     private static final Pattern TOTAL = Pattern.compile("total (\\d+)K");
 
-    private final Process process;
+    private final ChildJvm process;
     private final int httpPort;
     private final Path log;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    private StreamsChild(final Process process, final int httpPort, final Path log) {
+    private StreamsChild(final ChildJvm process, final int httpPort, final Path log) {
         this.process = process;
         this.httpPort = httpPort;
         this.log = log;
@@ -44,45 +43,16 @@ public final class StreamsChild implements AutoCloseable {
      * Starts the app with {@code env} (plus {@code RTDW_HTTP_PORT}) and a heap of {@code heapMb}; its output goes to
      * {@code log}.
      */
-    public static StreamsChild start(final Map<String, String> env, final int heapMb, final Path log) throws IOException {
-        final int port = freePort();
-        final List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + heapMb + "m", "-XX:+UseSerialGC",
-                "-cp", System.getProperty("java.class.path"), StreamsApp.class.getName()));
-        final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        builder.environment().putAll(env);
-        builder.environment().put("RTDW_HTTP_PORT", String.valueOf(port));
-        return new StreamsChild(builder.start(), port, log);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+    public static StreamsChild start(final Map<String, String> env, final int heapMb, final Path log) {
+        final int port = ChildJvm.freePort();
+        return new StreamsChild(ChildJvm.java("streams-app", StreamsApp.class.getName()).heapMb(heapMb)
+                .jvmArgs("-XX:+UseSerialGC").env(env).env("RTDW_HTTP_PORT", String.valueOf(port)).log(log).start(),
+                port, log);
     }
 
     /** Waits until {@code /health/ready} answers 200 (running, nothing restoring). */
-    public void awaitReady(final Duration timeout) throws InterruptedException {
-        final long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("streams app exited with " + process.exitValue() + "; see " + log);
-            }
-            try {
-                final HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + httpPort + "/health/ready")).timeout(Duration.ofSeconds(2))
-                        .build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    return;
-                }
-            } catch (final IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(200);
-        }
-        throw new IllegalStateException("streams app not ready after " + timeout + "; see " + log);
+    public void awaitReady(final Duration timeout) {
+        process.awaitHttp("http://127.0.0.1:" + httpPort + "/health/ready", timeout);
     }
 
     /** Lines of the app's log containing {@code text} (e.g. producer retries on CONCURRENT_TRANSACTIONS). */
@@ -125,16 +95,7 @@ public final class StreamsChild implements AutoCloseable {
 
     /** A field of {@code /proc/<pid>/status} in kB (VmRSS: resident set now, VmHWM: its peak), or -1. */
     public long procStatusKb(final String field) {
-        try {
-            for (final String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid()), "status"))) {
-                if (line.startsWith(field + ":")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (final IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
+        return ChildJvm.procStatusKb(pid(), field);
     }
 
     /**
@@ -198,13 +159,10 @@ public final class StreamsChild implements AutoCloseable {
 
     /** SIGTERM (the app closes cleanly), SIGKILL after 60 s. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         if (process.isAlive()) {
-            process.destroy();
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(10, TimeUnit.SECONDS);
-            }
+            process.stop(60);
         }
+        process.close();
     }
 }

@@ -1,28 +1,29 @@
 package io.rtdw.lake;
 
-import static io.rtdw.testing.TestFiles.freshDir;
-
-import io.rtdw.testing.UnifiedCustomerScenario;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.schemas.CustomerKey;
 import io.rtdw.schemas.DeadLetter;
+import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.testing.ChildJvm;
+import io.rtdw.testing.KafkaClusterExtension;
+import io.rtdw.testing.S3ProxyServer;
+import io.rtdw.testing.TestFiles;
+import io.rtdw.testing.UnifiedCustomerScenario;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
-import io.rtdw.schemas.UnifiedCustomer;
-import io.rtdw.testing.KafkaClusterExtension;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.common.IsolationLevel;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -60,6 +61,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
+import static io.rtdw.testing.TestFiles.freshDir;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -81,7 +83,7 @@ class LakeSinkExactlyOnceIT {
     private static final String BUCKET = "rtdw-lake";
 
     private final Path work = freshDir(Path.of("target", "it", "lake-sink"));
-    private final List<ChildProcess> children = new ArrayList<>();
+    private final List<ChildJvm> children = new ArrayList<>();
     private S3ProxyServer s3;
     private final ExecutorService producerThread = Executors.newSingleThreadExecutor();
     private int httpPort;
@@ -89,7 +91,7 @@ class LakeSinkExactlyOnceIT {
     @AfterEach
     void stopEverything() {
         producerThread.shutdownNow();
-        children.forEach(ChildProcess::close);
+        children.forEach(ChildJvm::close);
         if (s3 != null) {
             s3.close();
         }
@@ -104,7 +106,7 @@ class LakeSinkExactlyOnceIT {
         scenario.upsert(range(1, 40));
         final RecordMetadata poison = sendPoison();
 
-        ChildProcess sink = startSink(1);
+        ChildJvm sink = startSink(1);
         final AtomicBoolean keepProducing = new AtomicBoolean(true);
         final Future<?> producing = producerThread.submit(() -> produce(scenario, keepProducing));
         awaitFiles(4);
@@ -112,7 +114,7 @@ class LakeSinkExactlyOnceIT {
         sink.kill();
         sink = startSink(2);
         // Killed again before or while it rebuilds its state from the topic.
-        ChildProcess.sleep(1500);
+        TestFiles.sleep(1500);
         LOG.info("kill -9 of the restarted sink, during its recovery");
         sink.kill();
         // Then, once it writes again, at moments nobody chose: while it reads, buffers, encodes or uploads.
@@ -121,7 +123,7 @@ class LakeSinkExactlyOnceIT {
             sink = startSink(run);
             sink.awaitHttp("http://127.0.0.1:" + httpPort + "/health/ready", Duration.ofSeconds(120));
             final long delay = 100 + moments.nextInt(1500);
-            ChildProcess.sleep(delay);
+            TestFiles.sleep(delay);
             LOG.info("kill -9 of the sink {} ms after it was ready (writing new records)", delay);
             sink.kill();
         }
@@ -260,12 +262,12 @@ class LakeSinkExactlyOnceIT {
                 case 4 -> scenario.delete(ids.subList(0, 1));
                 default -> scenario.upsert(ids);
             }
-            ChildProcess.sleep(50);
+            TestFiles.sleep(50);
         }
     }
 
-    private ChildProcess startSink(final int run) {
-        httpPort = ChildProcess.freePort();
+    private ChildJvm startSink(final int run) {
+        httpPort = ChildJvm.freePort();
         final Map<String, String> env = new HashMap<>();
         env.put("KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers());
         env.put("S3_ENDPOINT", s3.endpoint());
@@ -278,11 +280,7 @@ class LakeSinkExactlyOnceIT {
         env.put("RTDW_LAKE_MAX_RECORDS", "25");
         env.put("RTDW_LAKE_FLUSH_INTERVAL_MS", "300");
         env.put("RTDW_LAKE_SNAPSHOT_INTERVAL_MS", "1000");
-        final ChildProcess sink = ChildProcess.java("lake-sink-" + run,
-                // log4j's own shutdown hook would race ours and swallow the last log lines
-                List.of("-Xmx256m", "-XX:+UseSerialGC", "-Dlog4j.shutdownHookEnabled=false",
-                        "-cp", ChildProcess.classPathWithoutHadoop()),
-                List.of(LakeSinkMain.class.getName()), env, work.resolve("lake-sink.log"));
+        final ChildJvm sink = SinkJvm.start("lake-sink-" + run, env, work.resolve("lake-sink.log"));
         children.add(sink);
         sink.awaitHttp("http://127.0.0.1:" + httpPort + "/health/live", Duration.ofSeconds(60));
         return sink;
@@ -294,7 +292,7 @@ class LakeSinkExactlyOnceIT {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("the sink wrote fewer than " + atLeast + " files; see " + work.resolve("lake-sink.log"));
             }
-            ChildProcess.sleep(100);
+            TestFiles.sleep(100);
         }
     }
 
@@ -311,7 +309,7 @@ class LakeSinkExactlyOnceIT {
     }
 
     /** Waits until the snapshot's footer says it reflects every committed record (the log-stable offsets). */
-    private void awaitSnapshotAtEndOfTopic(final ChildProcess sink) throws Exception {
+    private void awaitSnapshotAtEndOfTopic(final ChildJvm sink) throws Exception {
         final Map<TopicPartition, OffsetSpec> request = IntStream.range(0, TOPIC.partitions()).boxed()
                 .collect(Collectors.toMap(p -> new TopicPartition(TOPIC.name(), p), p -> OffsetSpec.latest()));
         final String expected = KAFKA.cluster().admin().listOffsets(request,
@@ -323,7 +321,7 @@ class LakeSinkExactlyOnceIT {
         String seen = null;
         while (System.nanoTime() < deadline) {
             if (!sink.isAlive()) {
-                throw new AssertionError("the sink died with " + sink.exitValue() + "; see " + work.resolve("lake-sink.log"));
+                throw new AssertionError("the sink died with " + sink.exitCode() + "; see " + work.resolve("lake-sink.log"));
             }
             if (Files.isRegularFile(snapshot)) {
                 try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement st = duck.createStatement();
@@ -337,7 +335,7 @@ class LakeSinkExactlyOnceIT {
                     return;
                 }
             }
-            ChildProcess.sleep(250);
+            TestFiles.sleep(250);
         }
         throw new AssertionError("snapshot at " + seen + ", topic at " + expected);
     }

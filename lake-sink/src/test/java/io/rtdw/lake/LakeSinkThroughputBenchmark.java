@@ -7,7 +7,9 @@ import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.schemas.UnifiedFlight;
 import io.rtdw.schemas.UnifiedVehicle;
 import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.testing.ChildJvm;
 import io.rtdw.testing.KafkaClusterExtension;
+import io.rtdw.testing.S3ProxyServer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -58,7 +60,7 @@ class LakeSinkThroughputBenchmark {
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.cluster().bootstrapServers());
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "bench");
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        final List<ChildProcess> children = new ArrayList<>();
+        final List<ChildJvm> children = new ArrayList<>();
         try (S3ProxyServer s3 = S3ProxyServer.start(work);
              KafkaProducer<CustomerKey, UnifiedCustomer> producer = new KafkaProducer<>(props,
                      RegistrySerdes.keySerde(TOPIC).serializer(), RegistrySerdes.embedded().valueSerde(TOPIC).serializer())) {
@@ -80,12 +82,10 @@ class LakeSinkThroughputBenchmark {
             env.put("S3_ENDPOINT", s3.endpoint());
             env.put("S3_ACCESS_KEY", S3ProxyServer.ACCESS);
             env.put("S3_SECRET_KEY", S3ProxyServer.SECRET);
-            env.put("RTDW_HTTP_PORT", String.valueOf(ChildProcess.freePort()));
+            env.put("RTDW_HTTP_PORT", String.valueOf(ChildJvm.freePort()));
             env.put("RTDW_LAKE_FLUSH_INTERVAL_MS", "1000");
             final long sinkStart = System.nanoTime();
-            final ChildProcess sink = ChildProcess.java("lake-sink", List.of("-Xmx256m", "-XX:+UseSerialGC",
-                    "-Dlog4j.shutdownHookEnabled=false", "-cp", ChildProcess.classPathWithoutHadoop()),
-                    List.of(LakeSinkMain.class.getName()), env, work.resolve("lake-sink.log"));
+            final ChildJvm sink = SinkJvm.start("lake-sink", env, work.resolve("lake-sink.log"));
             children.add(sink);
             final Path bucket = s3.bucketDir("rtdw-lake");
             awaitRows(bucket, records);
@@ -114,7 +114,7 @@ class LakeSinkThroughputBenchmark {
                 assertEquals(records + 5, rs.getLong(2));
             }
         } finally {
-            children.forEach(ChildProcess::close);
+            children.forEach(ChildJvm::close);
         }
     }
 

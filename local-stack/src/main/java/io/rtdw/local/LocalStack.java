@@ -2,7 +2,10 @@ package io.rtdw.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.testing.ChildJvm;
 import io.rtdw.testing.KafkaTestCluster;
+import io.rtdw.testing.S3ProxyServer;
+import io.rtdw.testing.pinot.PinotClient;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
@@ -61,7 +64,8 @@ public final class LocalStack {
     private final TopicCatalog catalog = TopicCatalog.DEFAULT;
     private final String mongoUri = blankToNull(System.getenv("MONGODB_URI"));
     private final long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
-    private final Map<String, ChildProcess> children = new LinkedHashMap<>();
+    private final Map<String, ChildJvm> children = new LinkedHashMap<>();
+    private final PinotClient pinot;
     private final List<String> stoppedCleanly = new ArrayList<>();
     private KafkaTestCluster kafka;
     private EmbeddedPostgres postgres;
@@ -77,6 +81,9 @@ public final class LocalStack {
         this.options = options;
         this.dataDir = options.dataDir().toAbsolutePath().normalize();
         this.logs = dataDir.resolve("logs");
+        // Short timeouts: a progress line must not hang on a Pinot that is still starting.
+        this.pinot = new PinotClient("http://localhost:" + options.port("--pinot-controller-port"),
+                "http://localhost:" + options.port("--pinot-broker-port"), Duration.ofSeconds(15));
     }
 
     public static void main(final String[] args) {
@@ -256,8 +263,7 @@ public final class LocalStack {
         awaitReady("CDC", () -> ok(url("--cdc-http-port", "/health/ready")));
         awaitReady("streams app", () -> ok(url("--streams-http-port", "/health/ready")));
         awaitReady("lake sink", () -> ok(url("--lake-http-port", "/health/ready")));
-        awaitReady("Pinot", () -> Scrape.pinotCount(options.port("--pinot-broker-port"),
-                "SELECT COUNT(*) FROM unified_customer") >= 0);
+        awaitReady("Pinot", () -> pinot.countOrMinusOne("SELECT COUNT(*) FROM unified_customer") >= 0);
         startWorkload();
         readyAtMs = System.currentTimeMillis();
         System.out.printf("stack up %.1f s after launch. Pinot UI http://localhost:%d, SQL on the broker "
@@ -268,23 +274,10 @@ public final class LocalStack {
     }
 
     private void startS3() {
-        final Path base = dataDir.resolve("s3");
-        final Path conf = dataDir.resolve("s3proxy.conf");
-        try {
-            // With the filesystem backend a bucket is a directory: creating it here creates the bucket.
-            Files.createDirectories(base.resolve(BUCKET));
-            Files.writeString(conf, String.join("\n",
-                    "s3proxy.endpoint=http://0.0.0.0:" + options.port("--s3-port"),
-                    "s3proxy.authorization=aws-v2-or-v4",
-                    "s3proxy.identity=" + S3_ACCESS,
-                    "s3proxy.credential=" + S3_SECRET,
-                    "jclouds.provider=filesystem-nio2",
-                    "jclouds.filesystem.basedir=" + base) + "\n");
-        } catch (final IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        launch(ChildProcess.jar("s3proxy", List.of("-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
-                s3proxyJar().toAbsolutePath(), List.of("--properties", conf.toString()), baseEnv(), log("s3proxy")));
+        // Launched now, awaited with the others: with the filesystem backend the bucket is a directory made here.
+        launch(S3ProxyServer.builder(dataDir).jar(s3proxyJar().toAbsolutePath()).port(options.port("--s3-port"))
+                .allInterfaces().credentials(S3_ACCESS, S3_SECRET).buckets(BUCKET).heapMb(192)
+                .log(log("s3proxy")).ownSession().launch().process());
     }
 
     private void startPinot() {
@@ -298,7 +291,7 @@ public final class LocalStack {
         env.put("RTDW_PINOT_HEAP", "768m");
         env.put("RTDW_PINOT_CLASSPATH_FILE", pinotClasspathFile().toAbsolutePath().toString());
         env.put("RTDW_PINOT_PLUGIN_JAR", pinotPluginJar().toAbsolutePath().toString());
-        launch(javaChild("pinot", 128, "io.rtdw.pinot.LocalPinot", List.of(), env));
+        launch(javaChild("pinot", 128, "io.rtdw.testing.pinot.LocalPinot", List.of(), env));
     }
 
     private void startPostgres() {
@@ -371,14 +364,14 @@ public final class LocalStack {
         final List<String> args = new ArrayList<>(List.of("--seed", String.valueOf(options.seed()),
                 "--rate", fmt(options.rate()), "--changes", "1000000000",
                 "--vehicles", mongoUri == null ? "kafka" : "mongodb"));
-        launch(javaChild("workload", 192, "io.rtdw.cdc.workload.WorkloadMain", args, env));
+        launch(javaChild("workload", 192, "io.rtdw.dev.workload.WorkloadMain", args, env));
         System.out.println("workload generator started (" + (mongoUri == null
                 ? "customers, flights -> PostgreSQL; vehicles -> Debezium MongoDB events -> Kafka"
                 : "customers, flights -> PostgreSQL; vehicles -> MongoDB") + ")");
     }
 
-    private ChildProcess javaChild(final String name, final int heapMb, final String mainClass, final List<String> args,
-                                   final Map<String, String> env) {
+    private ChildJvm javaChild(final String name, final int heapMb, final String mainClass, final List<String> args,
+                               final Map<String, String> env) {
         final String classpath = System.getProperty("rtdw.local.classpath", System.getProperty("java.class.path"));
         final List<String> jvm = new ArrayList<>(List.of("-Xmx" + heapMb + "m", "-Xss512k", "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1", "-XX:MaxMetaspaceSize=192m"));
@@ -388,8 +381,11 @@ public final class LocalStack {
             jvm.add("-Dlog4j2.configurationFile=log4j2-local-child.xml");
         }
         // Each child works in the data directory: whatever it writes relative to its working directory (Pinot's
-        // logs/pinot-all.log) stays with the run instead of landing in the user's current directory.
-        return ChildProcess.java(name, jvm, classpath, mainClass, args, env, log(name), dataDir);
+        // logs/pinot-all.log) stays with the run instead of landing in the user's current directory. It sees only the
+        // environment the launcher gives it (a stray KAFKA_* or PG_* of the user's shell cannot reconfigure it), and
+        // runs in its own session: Ctrl-C reaches only the launcher, which stops the children in pipeline order.
+        return ChildJvm.java(name, mainClass).classpath(classpath).jvmArgs(jvm).args(args).onlyGivenEnv().env(env)
+                .log(log(name)).workDir(dataDir).ownSession().start();
     }
 
     /** The environment of a child: only what the launcher sets (plus PATH/HOME/JAVA), never the user's RTDW_*. */
@@ -404,7 +400,7 @@ public final class LocalStack {
         return env;
     }
 
-    private void launch(final ChildProcess child) {
+    private void launch(final ChildJvm child) {
         children.put(child.name(), child);
         System.out.printf("  started %-9s pid %d, log %s%n", child.name(), child.pid(), child.log());
         writePids();
@@ -442,7 +438,7 @@ public final class LocalStack {
         System.out.print("waiting for " + what + " ... ");
         System.out.flush();
         while (!ready.getAsBoolean()) {
-            for (final ChildProcess child : children.values()) {
+            for (final ChildJvm child : children.values()) {
                 if (!child.isAlive()) {
                     throw new IllegalStateException(child.name() + " exited with " + child.exitCode()
                             + " during start-up; last lines of " + child.log() + ":\n" + child.tail(15));
@@ -509,7 +505,7 @@ public final class LocalStack {
             }
             last = progress();
             System.out.println(last.line((System.currentTimeMillis() - readyAtMs) / 1000));
-            for (final ChildProcess child : children.values()) {
+            for (final ChildJvm child : children.values()) {
                 if (!child.isAlive()) {
                     throw new IllegalStateException(child.name() + " exited with " + child.exitCode()
                             + "; last lines of " + child.log() + ":\n" + child.tail(15));
@@ -564,16 +560,15 @@ public final class LocalStack {
         // Without MongoDB the vehicle events bypass the CDC process: count what reached their topic.
         captured.put(mongoUri == null ? "vehicle (events)" : "vehicle",
                 vehicles.isPresent() ? (long) vehicles.getAsDouble() : endOffsets(catalog.vehicles().name()));
-        final int broker = options.port("--pinot-broker-port");
-        final long pinotRows = Scrape.pinotCount(broker, "SELECT COUNT(*) FROM unified_customer");
-        final long pinotLive = Scrape.pinotCount(broker, "SELECT COUNT(*) FROM unified_customer WHERE deleted = false");
+        final long pinotRows = pinot.countOrMinusOne("SELECT COUNT(*) FROM unified_customer");
+        final long pinotLive = pinot.countOrMinusOne("SELECT COUNT(*) FROM unified_customer WHERE deleted = false");
         if (pinotRows > 0 && firstPinotRowAtMs < 0) {
             firstPinotRowAtMs = System.currentTimeMillis();
         }
         final long deadLetters = (long) (Scrape.sum(cdc, "rtdw_cdc_dead_letters_total").orElse(0)
                 + Scrape.sum(streams, "rtdw_dead_letters_total").orElse(0)
                 + Scrape.sum(lake, "rtdw_lake_dead_letters_total").orElse(0));
-        final long newestInPinot = Scrape.pinotCount(broker, "SELECT MAX(source_ts_ms) FROM unified_customer");
+        final long newestInPinot = pinot.countOrMinusOne("SELECT MAX(source_ts_ms) FROM unified_customer");
         return new Progress(captured, (long) Scrape.sum(streams, "rtdw_output_records_total").orElse(0),
                 Scrape.sum(streams, "rtdw_source_to_output_lag_ms").orElse(Double.NaN),
                 Scrape.sum(streams, "rtdw_source_to_output_lag_max_ms").orElse(Double.NaN),
@@ -598,7 +593,7 @@ public final class LocalStack {
     private long measureRss() {
         final Map<String, Long> parts = new LinkedHashMap<>();
         parts.put("launcher (Kafka, PostgreSQL client)", Scrape.rssBytes(ProcessHandle.current().pid()));
-        for (final ChildProcess child : children.values()) {
+        for (final ChildJvm child : children.values()) {
             parts.put(child.name(), child.tree().stream().mapToLong(h -> Scrape.rssBytes(h.pid())).sum());
         }
         final long pg = postmasterPid();
@@ -633,7 +628,7 @@ public final class LocalStack {
         shutDown = true;
         System.out.println("\nstopping (" + why + ") ...");
         final boolean wasUp = readyAtMs > 0;
-        final ChildProcess workload = children.get("workload");
+        final ChildJvm workload = children.get("workload");
         if (workload != null) {
             stop(workload, 10);
         }
@@ -648,7 +643,7 @@ public final class LocalStack {
         }
         // The lake sink flushes its open files on SIGTERM; stop it before what feeds it is gone.
         for (final String name : List.of("lake-sink", "streams", "cdc", "pinot", "s3proxy")) {
-            final ChildProcess child = children.get(name);
+            final ChildJvm child = children.get(name);
             if (child != null) {
                 stop(child, "pinot".equals(name) ? 40 : 30);
             }
@@ -673,7 +668,7 @@ public final class LocalStack {
         summary(wasUp, bi, pgCustomers);
     }
 
-    private void stop(final ChildProcess child, final long seconds) {
+    private void stop(final ChildJvm child, final long seconds) {
         if (!child.isAlive()) {
             System.out.printf("  %-9s had already exited (%d)%n", child.name(), child.exitCode());
             return;
@@ -704,7 +699,6 @@ public final class LocalStack {
     }
 
     private List<String> biQueries() {
-        final int broker = options.port("--pinot-broker-port");
         final Map<String, String> queries = new LinkedHashMap<>();
         queries.put("live customers per profession (top 5)", "SELECT profession, COUNT(*) FROM unified_customer "
                 + "WHERE deleted = false GROUP BY profession ORDER BY COUNT(*) DESC LIMIT 5");
@@ -717,16 +711,16 @@ public final class LocalStack {
         queries.put("live / deleted customers", "SELECT deleted, COUNT(*) FROM unified_customer GROUP BY deleted");
         final List<String> out = new ArrayList<>();
         for (final Map.Entry<String, String> q : queries.entrySet()) {
-            final JsonNode result = Scrape.pinot(broker, q.getValue());
             out.add("  " + q.getKey() + "\n    " + q.getValue());
-            if (result == null) {
+            final List<List<JsonNode>> rows;
+            try {
+                rows = pinot.rows(q.getValue());
+            } catch (final RuntimeException e) {
                 out.add("    (Pinot did not answer)");
                 continue;
             }
-            for (final JsonNode row : result.path("rows")) {
-                final List<String> cells = new ArrayList<>();
-                row.forEach(c -> cells.add(c.asText()));
-                out.add("    -> " + String.join(" | ", cells));
+            for (final List<JsonNode> row : rows) {
+                out.add("    -> " + row.stream().map(JsonNode::asText).collect(Collectors.joining(" | ")));
             }
         }
         return out;

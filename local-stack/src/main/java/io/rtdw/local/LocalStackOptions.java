@@ -66,7 +66,7 @@ public record LocalStackOptions(double rate, Duration duration, long seed, Path 
               CDC          io.rtdw.cdc.CdcMain (Debezium embedded, PostgreSQL; MongoDB only with MONGODB_URI)
               streams app  io.rtdw.streams.StreamsApp (exactly-once)
               lake sink    io.rtdw.lake.LakeSinkMain (Parquet in the bucket)
-              workload     io.rtdw.cdc.workload.WorkloadMain (customers and flights into PostgreSQL; vehicles
+              workload     io.rtdw.dev.workload.WorkloadMain (customers and flights into PostgreSQL; vehicles
                            into MongoDB with MONGODB_URI, else as Debezium MongoDB events straight to Kafka)
             Every few seconds it prints the changes captured per table, unified records out, end-to-end lag, Pinot
             rows, Parquet files and dead letters. At the end (--duration, or Ctrl-C) it stops everything, prints BI

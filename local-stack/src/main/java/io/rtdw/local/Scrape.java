@@ -1,7 +1,6 @@
 package io.rtdw.local;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rtdw.testing.ChildJvm;
 
 import java.io.IOException;
 import java.net.URI;
@@ -18,12 +17,10 @@ import java.util.stream.Stream;
 
 /**
  * Reads the running stack from the outside, the way an operator would: the components' Prometheus
- * {@code /metrics}, Pinot's SQL API, the bucket, and {@code /proc} for memory.
+ * {@code /metrics}, the bucket, and {@code /proc} for memory (Pinot's SQL API: the test kit's {@code PinotClient}).
  */
 final class Scrape {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    /** HTTP/1.1: Pinot 0.11's Grizzly hangs on the JDK client's h2c upgrade of a POST. */
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(3)).build();
 
@@ -95,37 +92,6 @@ final class Scrape {
         return found ? OptionalDouble.of(total) : OptionalDouble.empty();
     }
 
-    /** Runs SQL on the Pinot broker; the response's resultTable, or null (Pinot down, table not there yet). */
-    static JsonNode pinot(final int brokerPort, final String sql) {
-        try {
-            final HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
-                            URI.create("http://localhost:" + brokerPort + "/query/sql"))
-                    .timeout(Duration.ofSeconds(15)).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().put("sql", sql).toString()))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() != 200) {
-                return null;
-            }
-            final JsonNode body = JSON.readTree(response.body());
-            if (body.path("exceptions").size() > 0 || !body.has("resultTable")) {
-                return null;
-            }
-            return body.path("resultTable");
-        } catch (final IOException e) {
-            return null;
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
-    }
-
-    /** A single-number Pinot query, -1 when Pinot cannot answer. */
-    static long pinotCount(final int brokerPort, final String sql) {
-        final JsonNode result = pinot(brokerPort, sql);
-        final JsonNode cell = result == null ? null : result.path("rows").path(0).path(0);
-        return cell == null || cell.isMissingNode() ? -1 : cell.asLong();
-    }
-
     /** Parquet objects under a prefix of the bucket (s3proxy's filesystem backend keeps objects as plain files). */
     static long parquetFiles(final Path bucketDir, final String prefix) {
         final Path dir = bucketDir.resolve(prefix);
@@ -142,15 +108,6 @@ final class Scrape {
 
     /** Resident set size of a process in bytes (Linux {@code /proc/<pid>/status} VmRSS), 0 if it is gone. */
     static long rssBytes(final long pid) {
-        try {
-            for (final String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (final IOException | RuntimeException e) {
-            // gone, or not Linux
-        }
-        return 0;
+        return Math.max(0, ChildJvm.procStatusKb(pid, "VmRSS")) * 1024;
     }
 }

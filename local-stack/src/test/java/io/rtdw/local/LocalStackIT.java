@@ -1,6 +1,8 @@
 package io.rtdw.local;
 
 import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.testing.ChildJvm;
+import io.rtdw.testing.pinot.PinotClient;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -55,35 +57,36 @@ class LocalStackIT {
         Files.createDirectories(work);
         final Map<String, Integer> ports = new LinkedHashMap<>();
         for (final String option : LocalStackOptions.DEFAULT_PORTS.keySet()) {
-            ports.put(option, freePort());
+            ports.put(option, ChildJvm.freePort());
         }
-        final List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx768m", "-XX:+UseSerialGC",
-                "-Drtdw.s3proxy.jar=" + System.getProperty("rtdw.s3proxy.jar"),
-                "-Drtdw.pinot.classpathFile=" + System.getProperty("rtdw.pinot.classpathFile"),
-                "-Drtdw.pinot.pluginJar=" + System.getProperty("rtdw.pinot.pluginJar"),
-                "-cp", System.getProperty("java.class.path"), LocalStack.class.getName(),
+        final List<String> args = new ArrayList<>(List.of(
                 // --duration only bounds a test that lost its way: the test stops the stack itself.
                 "--duration", "15m", "--rate", "25", "--seed", "7", "--progress", "3",
                 "--data-dir", dataDir.toString()));
-        ports.forEach((option, port) -> command.addAll(List.of(option, String.valueOf(port))));
+        ports.forEach((option, port) -> args.addAll(List.of(option, String.valueOf(port))));
         final Path console = work.resolve("console-" + dataDir.getFileName() + ".txt");
-        final Process launcher = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(console.toFile()).start();
+        final ChildJvm launcher = ChildJvm.java("local-stack", LocalStack.class.getName()).heapMb(768)
+                .jvmArgs("-XX:+UseSerialGC",
+                        "-Drtdw.s3proxy.jar=" + System.getProperty("rtdw.s3proxy.jar"),
+                        "-Drtdw.pinot.classpathFile=" + System.getProperty("rtdw.pinot.classpathFile"),
+                        "-Drtdw.pinot.pluginJar=" + System.getProperty("rtdw.pinot.pluginJar"))
+                .args(args).freshLog(console).start();
+        final PinotClient pinot = new PinotClient("http://localhost:" + ports.get("--pinot-controller-port"),
+                "http://localhost:" + ports.get("--pinot-broker-port"), Duration.ofSeconds(15));
         final Set<ProcessHandle> started = new HashSet<>();
         try {
             final String bootstrap = awaitConsole(launcher, console, Pattern.compile("bootstrap servers (\\S+)"),
                     START_LIMIT).group(1);
             awaitConsole(launcher, console, Pattern.compile("stack up ([0-9.]+) s after launch"), START_LIMIT);
-            launcher.descendants().forEach(started::add);
+            started.addAll(launcher.tree());
             final long postmaster = postmasterPid(dataDir);
             ProcessHandle.of(postmaster).ifPresent(started::add);
 
             // 1. the output topic: committed unified records, read as any consumer would.
             final Set<String> committed = readOutputTopic(bootstrap, 50);
             // 2. Pinot: rows queryable on the broker.
-            final long pinotRows = await("rows in Pinot", launcher, () -> Scrape.pinotCount(
-                    ports.get("--pinot-broker-port"), "SELECT COUNT(*) FROM unified_customer"));
+            final long pinotRows = await("rows in Pinot", launcher,
+                    () -> pinot.countOrMinusOne("SELECT COUNT(*) FROM unified_customer"));
             // 3. the bucket: every record read above becomes a Parquet row (files close every 5 s while running).
             final Path bucket = dataDir.resolve("s3").resolve(LocalStack.BUCKET);
             await("the records read from the topic as Parquet rows", launcher, () -> {
@@ -96,9 +99,10 @@ class LocalStackIT {
             System.out.printf("while running: %d committed records read from the output topic, %d rows in Pinot%n",
                     committed.size(), pinotRows);
 
-            launcher.descendants().forEach(started::add);
-            launcher.destroy();
-            assertTrue(launcher.waitFor(4, TimeUnit.MINUTES), "the launcher did not stop within 4 minutes");
+            started.addAll(launcher.tree());
+            launcher.terminate();
+            assertTrue(launcher.awaitExit(TimeUnit.MINUTES.toSeconds(4)) != null,
+                    "the launcher did not stop within 4 minutes");
             final String out = Files.readString(console);
             System.out.println(out.substring(Math.max(0, out.indexOf("stopping ("))));
 
@@ -120,11 +124,9 @@ class LocalStackIT {
             missing.removeAll(rows);
             assertEquals(Set.of(), missing, "committed records missing from the Parquet files");
         } finally {
-            if (launcher.isAlive()) {
-                launcher.destroyForcibly();
-            }
-            launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+            launcher.tree().forEach(ProcessHandle::destroyForcibly);
             started.forEach(ProcessHandle::destroyForcibly);
+            launcher.close();
         }
     }
 
@@ -173,7 +175,7 @@ class LocalStackIT {
         return positions;
     }
 
-    private static Matcher awaitConsole(final Process launcher, final Path console, final Pattern pattern,
+    private static Matcher awaitConsole(final ChildJvm launcher, final Path console, final Pattern pattern,
                                         final Duration limit) throws Exception {
         final long deadline = System.nanoTime() + limit.toNanos();
         while (true) {
@@ -183,7 +185,7 @@ class LocalStackIT {
                 return m;
             }
             if (!launcher.isAlive()) {
-                fail("the launcher exited with " + launcher.exitValue() + ":\n" + text);
+                fail("the launcher exited with " + launcher.exitCode() + ":\n" + text);
             }
             if (System.nanoTime() > deadline) {
                 fail("no '" + pattern + "' after " + limit + ":\n" + text);
@@ -192,7 +194,7 @@ class LocalStackIT {
         }
     }
 
-    private static long await(final String what, final Process launcher, final LongSupplier count)
+    private static long await(final String what, final ChildJvm launcher, final LongSupplier count)
             throws InterruptedException {
         final long deadline = System.nanoTime() + DATA_LIMIT.toNanos();
         while (true) {
@@ -210,12 +212,6 @@ class LocalStackIT {
 
     private static long postmasterPid(final Path dataDir) throws IOException {
         return Long.parseLong(Files.readAllLines(dataDir.resolve("postgres").resolve("postmaster.pid")).get(0).trim());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 
     private static boolean isFree(final int port) {

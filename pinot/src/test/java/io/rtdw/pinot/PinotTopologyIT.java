@@ -1,44 +1,54 @@
 package io.rtdw.pinot;
 
-import static io.rtdw.testing.TestFiles.freshDir;
-import static io.rtdw.testing.TestFiles.sleep;
-
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rtdw.catalog.SourceChange;
 import io.rtdw.catalog.TopicCatalog;
-import io.rtdw.schemas.Flight;
-import io.rtdw.schemas.Vehicle;
+import io.rtdw.schemas.UnifiedCustomer;
+import io.rtdw.schemas.UnifiedFlight;
+import io.rtdw.schemas.UnifiedVehicle;
+import io.rtdw.streams.StreamsApp;
+import io.rtdw.testing.CdcEnvelopes;
+import io.rtdw.testing.ChildJvm;
 import io.rtdw.testing.KafkaClusterExtension;
+import io.rtdw.testing.Oracle;
+import io.rtdw.testing.SourceChangeWriter;
+import io.rtdw.testing.WorkloadGenerator;
+import io.rtdw.testing.WorkloadGenerator.Change;
+import io.rtdw.testing.pinot.LocalPinot;
+import io.rtdw.testing.pinot.PinotClient;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
+import static io.rtdw.testing.TestFiles.freshDir;
+import static io.rtdw.testing.TestFiles.sleep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * End to end from the source tables to BI, run the way the local stack runs it: CDC-shaped changes of customers,
- * flights and vehicles go through the streams app's real topology (exactly-once, on the 3-broker cluster) into
- * the output topic, which a real Pinot 0.11 ingests, started by the {@code LocalPinot} command as its own process
- * (configured only by environment). The BI queries return the answers of the SQL LEFT join over the final source
- * state. The command is started before the topics exist (it must wait for them, not fail), and SIGTERM must leave
- * no Pinot JVM behind.
+ * End to end from the source tables to BI, run the way the local stack runs it: CDC records of customers, flights
+ * and vehicles (the test kit's generator, scripted, encoded as the capture writes them, tombstones after deletes)
+ * go through the real streams app ({@link StreamsApp} in its own JVM, exactly-once, configured only by environment,
+ * on the 3-broker cluster) into the output topic, which a real Pinot 0.11 ingests, started by the
+ * {@link LocalPinot} command as its own process (configured only by environment). The BI queries return the
+ * answers of the {@link Oracle}'s SQL LEFT join over the final source state. The command is started before the
+ * topics exist (it must wait for them, not fail), and SIGTERM must leave no Pinot JVM behind.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PinotTopologyIT {
@@ -54,75 +64,75 @@ class PinotTopologyIT {
 
     private static final Path WORK = Path.of("target", "it", "pinot-topology");
 
-    private static SourceChanges source;
-    private static RealTopology topology;
-    private static Process localPinot;
+    private static final WorkloadGenerator SOURCES = new WorkloadGenerator(new WorkloadGenerator.Options(1, 0, 0, 0,
+            0, true));
+    private static final CdcEnvelopes CDC = new CdcEnvelopes(1, Instant.parse("2026-11-21T08:00:00Z").toEpochMilli(),
+            false);
+    private static final Oracle ORACLE = new Oracle();
+    private static SourceChangeWriter writer;
+    private static ChildJvm streams;
+    private static ChildJvm localPinot;
     private static PinotClient pinot;
 
     @BeforeAll
-    static void run() throws Exception {
-        if (!RealTopology.available()) {
-            LoggerFactory.getLogger(PinotTopologyIT.class).warn("SKIPPED: the streams-app classes are not on the "
-                    + "class path; install streams-app or add -Dmaven.test.additionalClasspath=<streams-app/target/classes>");
-        }
-        Assumptions.assumeTrue(RealTopology.available(), "the streams-app jar in the local repository has no "
-                + "topology yet: run `mvn -pl streams-app install` (a full reactor build always has it)");
+    static void run() {
         freshDir(WORK);
-        final int controllerPort = freePort();
-        final int brokerPort = freePort();
-        final ProcessBuilder command = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
-                "-Xmx128m", "-cp", System.getProperty("java.class.path"), LocalPinot.class.getName())
-                .redirectErrorStream(true).redirectOutput(WORK.resolve("local-pinot.out").toFile());
-        command.environment().putAll(Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers(),
-                "RTDW_TOPIC_PARTITIONS", "3",
-                "RTDW_PINOT_DATA_DIR", WORK.resolve("pinot").toAbsolutePath().toString(),
-                "RTDW_PINOT_CONTROLLER_PORT", String.valueOf(controllerPort),
-                "RTDW_PINOT_BROKER_PORT", String.valueOf(brokerPort),
-                "RTDW_PINOT_ZK_PORT", String.valueOf(freePort()),
-                "RTDW_PINOT_SERVER_PORT", String.valueOf(freePort()),
-                "RTDW_PINOT_CLASSPATH_FILE", System.getProperty("rtdw.pinot.classpathFile"),
-                "RTDW_PINOT_PLUGIN_JAR", System.getProperty("rtdw.pinot.pluginJar")));
-        localPinot = command.start();
+        final int controllerPort = ChildJvm.freePort();
+        final int brokerPort = ChildJvm.freePort();
+        localPinot = ChildJvm.java("local-pinot", LocalPinot.class.getName()).heapMb(128)
+                .env(Map.of(
+                        "KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers(),
+                        "RTDW_TOPIC_PARTITIONS", "3",
+                        "RTDW_PINOT_DATA_DIR", WORK.resolve("pinot").toAbsolutePath().toString(),
+                        "RTDW_PINOT_CONTROLLER_PORT", String.valueOf(controllerPort),
+                        "RTDW_PINOT_BROKER_PORT", String.valueOf(brokerPort),
+                        "RTDW_PINOT_ZK_PORT", String.valueOf(ChildJvm.freePort()),
+                        "RTDW_PINOT_SERVER_PORT", String.valueOf(ChildJvm.freePort()),
+                        "RTDW_PINOT_CLASSPATH_FILE", System.getProperty("rtdw.pinot.classpathFile"),
+                        "RTDW_PINOT_PLUGIN_JAR", System.getProperty("rtdw.pinot.pluginJar")))
+                .log(WORK.resolve("local-pinot.out")).start();
         pinot = new PinotClient("http://localhost:" + controllerPort, "http://localhost:" + brokerPort);
         // No topic yet: Pinot refuses the table, the command must keep trying rather than exit.
         awaitOutput("table not created yet");
         KAFKA.cluster().createTopics(CATALOG.all());
 
-        source = new SourceChanges(KAFKA.cluster().bootstrapServers(), CATALOG);
+        writer = new SourceChangeWriter(KAFKA.cluster().bootstrapServers(), CATALOG);
         for (int id = 1; id <= 25; id++) {
-            source.customer(id, PROFESSIONS.get(id % PROFESSIONS.size()));
+            customer(id, PROFESSIONS.get(id % PROFESSIONS.size()));
         }
         // customer ids up to 30: flights and vehicles of customers that do not exist yet (orphans)
         for (int id = 1; id <= 40; id++) {
-            source.flight(id, 1 + (id * 7) % 30, AIRLINES.get(id % AIRLINES.size()), "A" + id % 3);
+            flight(id, 1 + (id * 7) % 30, AIRLINES.get(id % AIRLINES.size()), "A" + id % 3);
         }
         for (int id = 1; id <= 25; id++) {
-            source.vehicle(id, 1 + (id * 11) % 30, MAKERS.get(id % MAKERS.size()), id % 2 == 0 ? "SUV" : "sedan");
+            vehicle(id, 1 + (id * 11) % 30, MAKERS.get(id % MAKERS.size()), id % 2 == 0 ? "SUV" : "sedan");
         }
+        writer.flush();
 
-        final Map<String, String> env = Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers(),
-                "RTDW_APPLICATION_ID", "rtdw-pinot-it",
-                "RTDW_STATE_DIR", WORK.resolve("streams-state").toAbsolutePath().toString(),
-                "RTDW_HTTP_PORT", "-1",
-                "RTDW_NUM_STANDBY_REPLICAS", "0",
-                "RTDW_TOPIC_PARTITIONS", "3");
-        topology = RealTopology.start(CATALOG, env);
+        streams = ChildJvm.java("streams", StreamsApp.class.getName()).heapMb(384).jvmArgs("-XX:+UseSerialGC")
+                .env(Map.of(
+                        "KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers(),
+                        "RTDW_APPLICATION_ID", "rtdw-pinot-it",
+                        "RTDW_STATE_DIR", WORK.resolve("streams-state").toAbsolutePath().toString(),
+                        "RTDW_HTTP_PORT", "-1",
+                        "RTDW_NUM_STANDBY_REPLICAS", "0",
+                        "RTDW_TOPIC_PARTITIONS", "3"))
+                .log(WORK.resolve("streams.log")).start();
         awaitOutput("Pinot is up");
 
         // While everything runs: parents of orphans appear, updates, moves, deletes, a re-creation.
-        source.customer(26, "lawyer");
-        source.customer(27, "pilot");
-        source.customer(5, "astronaut");
-        source.deleteCustomer(3);
-        source.flight(2, 1, "TAP", "LIS");
-        source.deleteFlight(4);
-        source.flight(6, 9, "GOL", "GRU");
-        source.vehicle(3, 12, "Honda", "hatch");
-        source.deleteVehicle(5);
-        source.deleteCustomer(8);
-        source.customer(8, "nurse");
+        customer(26, "lawyer");
+        customer(27, "pilot");
+        customer(5, "astronaut");
+        delete(SOURCES.deleteCustomer(3));
+        flight(2, 1, "TAP", "LIS");
+        delete(SOURCES.deleteFlight(4));
+        flight(6, 9, "GOL", "GRU");
+        vehicle(3, 12, "Honda", "hatch");
+        delete(SOURCES.deleteVehicle(5));
+        delete(SOURCES.deleteCustomer(8));
+        customer(8, "nurse");
+        writer.flush();
 
         awaitConvergence();
     }
@@ -130,22 +140,49 @@ class PinotTopologyIT {
     @AfterAll
     static void stop() {
         if (localPinot != null) {
-            localPinot.descendants().forEach(ProcessHandle::destroyForcibly);
-            localPinot.destroyForcibly();
+            localPinot.close();
         }
-        if (topology != null) {
-            topology.close();
+        if (streams != null) {
+            streams.close();
         }
-        if (source != null) {
-            source.close();
+        if (writer != null) {
+            writer.close();
         }
+    }
+
+    private static void customer(final int id, final String profession) {
+        send(SOURCES.upsert(new WorkloadGenerator.CustomerRow(id, "customer " + id, "F", null, null,
+                "c" + id + "@example.com", null, null, profession,
+                LocalDateTime.ofEpochSecond(CDC.clockMs() / 1000, 0, ZoneOffset.UTC))));
+    }
+
+    private static void flight(final int id, final int customerId, final String airline, final String airport) {
+        send(SOURCES.upsert(new WorkloadGenerator.FlightRow(id, customerId, airport, airline, "X" + id % 10, null)));
+    }
+
+    private static void vehicle(final int id, final int customerId, final String maker, final String category) {
+        send(SOURCES.upsert(new WorkloadGenerator.VehicleDoc(id, customerId, "2021", "m" + id % 4, maker, 2020,
+                category, Instant.ofEpochMilli(CDC.clockMs()))));
+    }
+
+    private static SourceChange send(final Change change) {
+        final SourceChange record = CDC.encode(change);
+        writer.send(record);
+        ORACLE.apply(record);
+        return record;
+    }
+
+    /** A delete followed by a tombstone for its key, as Debezium writes with {@code tombstones.on.delete=true}. */
+    private static void delete(final Change change) {
+        final SourceChange delete = send(change);
+        writer.send(new SourceChange(delete.table(), delete.key(), null, delete.timestampMs()));
     }
 
     /** Waits until the default view equals the oracle (the topology emits intermediate states on the way). */
     private static void awaitConvergence() {
         final Map<Integer, String> expected = new TreeMap<>();
-        source.joined().forEach((id, j) -> expected.put(id,
-                j.customer().getProfissao() + "|" + j.flights().size() + "|" + j.vehicles().size()));
+        ORACLE.expected().forEach((id, c) -> expected.put(id,
+                c.getProfession() + "|" + c.getFlightCount() + "|" + c.getVehicleCount()));
         final long deadline = System.nanoTime() + 180_000_000_000L;
         Map<Integer, String> actual = Map.of();
         while (System.nanoTime() < deadline) {
@@ -164,36 +201,30 @@ class PinotTopologyIT {
             sleep(500);
         }
         throw new AssertionError("Pinot did not converge to the join of the sources.\nexpected " + expected
-                + "\nactual   " + actual + "\nsee " + WORK.resolve("pinot").resolve("pinot.log"));
+                + "\nactual   " + actual + "\nsee " + WORK.resolve("pinot").resolve("pinot.log") + " and "
+                + streams.log());
     }
 
-    private static void awaitOutput(final String text) throws IOException, InterruptedException {
-        final Path out = WORK.resolve("local-pinot.out");
+    private static void awaitOutput(final String text) {
         final long deadline = System.nanoTime() + 240_000_000_000L;
         while (System.nanoTime() < deadline) {
-            if (Files.exists(out) && Files.readString(out).contains(text)) {
+            if (localPinot.logText().contains(text)) {
                 return;
             }
             if (!localPinot.isAlive()) {
-                throw new AssertionError("LocalPinot exited with " + localPinot.exitValue() + ":\n" + Files.readString(out));
+                throw new AssertionError("LocalPinot exited with " + localPinot.exitCode() + ":\n" + localPinot.logText());
             }
-            Thread.sleep(250);
+            sleep(250);
         }
-        throw new AssertionError("LocalPinot never printed '" + text + "'; see " + out);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        throw new AssertionError("LocalPinot never printed '" + text + "'; see " + localPinot.log());
     }
 
     @Test
     @Order(1)
     void deletedCustomersAreGoneButTheirChildrenStayInTheSource() {
         assertEquals(0, pinot.count("SELECT COUNT(*)" + LIVE + " AND customer_id = 3"));
-        assertTrue(source.flights.values().stream().anyMatch(f -> f.getCustomerId() == 3)
-                || source.vehicles.values().stream().anyMatch(v -> v.getCustomerId() == 3),
+        assertTrue(SOURCES.flights().values().stream().anyMatch(f -> f.customerId() == 3)
+                || SOURCES.vehicles().values().stream().anyMatch(v -> v.customerId() == 3),
                 "the scenario deletes a customer that still has children");
         assertEquals(1, pinot.count("SELECT COUNT(*)" + LIVE + " AND customer_id = 8"), "re-created");
         assertEquals("astronaut", pinot.rows("SELECT profession" + LIVE + " AND customer_id = 5").get(0).get(0).asText());
@@ -202,21 +233,22 @@ class PinotTopologyIT {
     @Test
     @Order(2)
     void biQueriesEqualTheJoinOfTheSources() {
-        final Map<Integer, SourceChanges.Joined> joined = source.joined();
-        assertEquals(joined.values().stream().collect(Collectors.groupingBy(j -> j.customer().getProfissao(),
+        final Map<Integer, UnifiedCustomer> joined = ORACLE.expected();
+        assertEquals(joined.values().stream().collect(Collectors.groupingBy(UnifiedCustomer::getProfession,
                         TreeMap::new, Collectors.counting())),
                 pinot.groupCounts("SELECT profession, COUNT(*)" + LIVE + " GROUP BY profession LIMIT 1000"));
-        assertEquals(joined.values().stream().flatMap(j -> j.flights().stream()).collect(
-                        Collectors.groupingBy(Flight::getLinhaAerea, TreeMap::new, Collectors.counting())),
+        assertEquals(joined.values().stream().flatMap(c -> c.getFlights().stream()).collect(
+                        Collectors.groupingBy(UnifiedFlight::getAirline, TreeMap::new, Collectors.counting())),
                 pinot.groupCounts("SELECT flight_airlines, COUNT(*)" + LIVE + " AND flight_count > 0 GROUP BY flight_airlines LIMIT 1000"));
-        assertEquals(joined.values().stream().flatMap(j -> j.vehicles().stream()).collect(
-                        Collectors.groupingBy(Vehicle::getFabricante, TreeMap::new, Collectors.counting())),
+        assertEquals(joined.values().stream().flatMap(c -> c.getVehicles().stream()).collect(
+                        Collectors.groupingBy(UnifiedVehicle::getMaker, TreeMap::new, Collectors.counting())),
                 pinot.groupCounts("SELECT vehicle_makers, COUNT(*)" + LIVE + " AND vehicle_count > 0 GROUP BY vehicle_makers LIMIT 1000"));
-        final long both = joined.values().stream().filter(j -> !j.flights().isEmpty() && !j.vehicles().isEmpty()).count();
+        final long both = joined.values().stream().filter(c -> !c.getFlights().isEmpty() && !c.getVehicles().isEmpty())
+                .count();
         assertTrue(both > 0);
         assertEquals(both, pinot.count("SELECT COUNT(*)" + LIVE + " AND flight_count > 0 AND vehicle_count > 0"));
-        final long tapFromLis = joined.values().stream().filter(j -> j.flights().stream()
-                .anyMatch(f -> f.getLinhaAerea().equals("TAP") && f.getAeroporto().equals("LIS"))).count();
+        final long tapFromLis = joined.values().stream().filter(c -> c.getFlights().stream()
+                .anyMatch(f -> f.getAirline().equals("TAP") && f.getAirport().equals("LIS"))).count();
         assertEquals(tapFromLis, pinot.count("SELECT COUNT(*)" + LIVE
                 + " AND JSON_MATCH(flights_json, '\"$[*].airline\" = ''TAP'' AND \"$[*].airport\" = ''LIS''')"));
     }
@@ -224,10 +256,10 @@ class PinotTopologyIT {
     @Test
     @Order(3)
     void sigtermStopsTheCommandAndLeavesNoPinotJvm() throws Exception {
-        final List<ProcessHandle> pinotJvms = localPinot.descendants().toList();
+        final List<ProcessHandle> pinotJvms = localPinot.tree().stream().skip(1).toList();
         assertFalse(pinotJvms.isEmpty(), "Pinot runs in a child JVM of the command");
-        localPinot.destroy();
-        assertTrue(localPinot.waitFor(60, TimeUnit.SECONDS), "SIGTERM stops the command");
+        localPinot.terminate();
+        assertNotNull(localPinot.awaitExit(60), "SIGTERM stops the command");
         for (final ProcessHandle jvm : pinotJvms) {
             jvm.onExit().get(30, TimeUnit.SECONDS);
             assertFalse(jvm.isAlive(), "no Pinot JVM left behind");

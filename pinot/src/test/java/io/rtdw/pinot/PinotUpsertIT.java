@@ -1,9 +1,5 @@
 package io.rtdw.pinot;
 
-import static io.rtdw.testing.TestFiles.freshDir;
-import static io.rtdw.testing.TestFiles.sleep;
-
-import io.rtdw.testing.UnifiedCustomerScenario;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
@@ -12,6 +8,9 @@ import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.schemas.UnifiedFlight;
 import io.rtdw.schemas.UnifiedVehicle;
 import io.rtdw.testing.KafkaClusterExtension;
+import io.rtdw.testing.UnifiedCustomerScenario;
+import io.rtdw.testing.pinot.PinotLauncher;
+import io.rtdw.testing.pinot.PinotTables;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,6 +24,8 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
+import static io.rtdw.testing.TestFiles.freshDir;
+import static io.rtdw.testing.TestFiles.sleep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.schemas.UnifiedFlight;
 import io.rtdw.schemas.UnifiedVehicle;
+import io.rtdw.testing.pinot.PinotTables;
 import org.apache.avro.Schema;
 import org.junit.jupiter.api.Test;
 

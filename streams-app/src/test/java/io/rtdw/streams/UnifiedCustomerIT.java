@@ -11,16 +11,12 @@ import io.rtdw.testing.KafkaClusterExtension;
 import io.rtdw.testing.KafkaTestCluster;
 import io.rtdw.testing.Oracle;
 import io.rtdw.testing.RandomChanges;
-import org.apache.avro.specific.SpecificRecord;
+import io.rtdw.testing.SourceChangeWriter;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -90,10 +86,10 @@ class UnifiedCustomerIT {
         final RandomChanges generator = new RandomChanges(7, 400, 1_700_000_000_000L);
         final Oracle oracle = new Oracle();
         final OutputReader output = new OutputReader(cluster.bootstrapServers());
-        try (KafkaProducer<byte[], byte[]> producer = producer(cluster.bootstrapServers())) {
+        try (SourceChangeWriter producer = new SourceChangeWriter(cluster.bootstrapServers(), catalog)) {
             // A key that is not a CustomerKey and a value that is not Avro: both become dead letters.
-            producer.send(new ProducerRecord<>(catalog.customers().name(), new byte[]{(byte) 0xff, 1, 2}, new byte[]{9}));
-            producer.send(new ProducerRecord<>(catalog.flights().name(), new byte[]{2}, "not avro".getBytes()));
+            producer.sendBytes(catalog.customers().name(), new byte[]{(byte) 0xff, 1, 2}, new byte[]{9}, null);
+            producer.sendBytes(catalog.flights().name(), new byte[]{2}, "not avro".getBytes(), null);
             produce(producer, generator.next(4_000), oracle);
             output.awaitConvergence(oracle, Duration.ofSeconds(180));
             final List<String> reasons = deadLetterReasons(cluster.bootstrapServers(), 2);
@@ -123,7 +119,7 @@ class UnifiedCustomerIT {
 
         for (int i = 0; i < instances.size(); i++) {
             // 143 = 128 + SIGTERM: the JVM's status after its shutdown hooks ran.
-            assertEquals(143, instances.get(i).terminate(90), instances.get(i).name() + " stops on SIGTERM");
+            assertEquals(143, instances.get(i).stop(90), instances.get(i).name() + " stops on SIGTERM");
             final String log = Files.readString(logs.resolve("app-" + i + ".log"));
             // The state listener may log NOT_RUNNING after the close returns: look for the close's own line.
             assertTrue(log.lastIndexOf("closed cleanly") > log.lastIndexOf("closing (timeout"),
@@ -194,28 +190,10 @@ class UnifiedCustomerIT {
         return reasons;
     }
 
-    private static KafkaProducer<byte[], byte[]> producer(final String bootstrap) {
-        final Map<String, Object> props = new HashMap<>();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-        return new KafkaProducer<>(props);
-    }
-
-    @SuppressWarnings("unchecked")
-    private void produce(final KafkaProducer<byte[], byte[]> producer, final List<SourceChange> changes,
-                         final Oracle oracle) {
-        final RegistrySerdes registry = RegistrySerdes.embedded();
+    private static void produce(final SourceChangeWriter producer, final List<SourceChange> changes,
+                                final Oracle oracle) {
         for (final SourceChange change : changes) {
-            final Topic<SpecificRecord, SpecificRecord> topic = (Topic<SpecificRecord, SpecificRecord>) change.table().topic(catalog);
-            final Serde<SpecificRecord> keySerde = RegistrySerdes.keySerde(topic);
-            producer.send(new ProducerRecord<>(topic.name(), null, change.timestampMs(),
-                    keySerde.serializer().serialize(topic.name(), change.key()),
-                    registry.valueSerde(topic).serializer().serialize(topic.name(), change.value())));
+            producer.send(change);
             oracle.apply(change);
         }
         producer.flush();

@@ -1,48 +1,80 @@
 package io.rtdw.testing;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
+import java.util.stream.Collectors;
 
 /**
- * A main class run in its own JVM with the test's classpath, so a test can kill it the way {@code kill -9} does
- * ({@link #kill()}) or stop it the way Kubernetes does ({@link #terminate()}, SIGTERM).
+ * The one way the project runs a program in its own JVM: the integration tests (a service to kill the way
+ * {@code kill -9} does, or to stop the way Kubernetes does), the local stack (every component), the benchmarks (the
+ * streams app, measured from the outside) and the Pinot launcher.
+ *
+ * <pre>
+ * try (ChildJvm app = ChildJvm.java("app-0", StreamsApp.class.getName()).heapMb(384).env(env)
+ *         .log(logs.resolve("app-0.log")).start()) {
+ *     app.awaitHttp("http://127.0.0.1:" + port + "/health/ready", Duration.ofSeconds(60));
+ *     app.kill();                  // SIGKILL: no shutdown hook, nothing flushed
+ *     int status = app.stop(60);   // SIGTERM, then SIGKILL of the whole tree after 60 s (-1 then)
+ * }
+ * </pre>
+ *
+ * A child never outlives this JVM: {@link #close()} stops it, and a shutdown hook kills it and whatever it started
+ * when this JVM exits first.
  */
 public final class ChildJvm implements AutoCloseable {
 
-    private final Process process;
-    private final String name;
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
 
-    private ChildJvm(final Process process, final String name) {
-        this.process = process;
+    private final String name;
+    private final Process process;
+    private final Path log;
+    private final Thread hook;
+
+    private ChildJvm(final String name, final Process process, final Path log) {
         this.name = name;
+        this.process = process;
+        this.log = log;
+        this.hook = new Thread(this::killTree, "kill-" + name);
+        Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /** A child that runs {@code mainClass}, by default with this JVM's class path. */
+    public static Builder java(final String name, final String mainClass) {
+        return new Builder(name, Objects.requireNonNull(mainClass), null);
+    }
+
+    /** A child that runs {@code java -jar jar}. */
+    public static Builder jar(final String name, final Path jar) {
+        return new Builder(name, null, Objects.requireNonNull(jar));
     }
 
     /**
-     * Starts {@code mainClass} with extra environment variables; output goes to {@code log}.
-     *
-     * @param heapMb maximum heap of the child
+     * {@code mainClass} with this JVM's class path (Surefire's and Failsafe's manifest-only jar included), the
+     * environment of this JVM plus {@code env}, a heap of {@code heapMb}, SerialGC and the quick-starting C1 compiler;
+     * output appended to {@code log}.
      */
     public static ChildJvm start(final String name, final String mainClass, final Map<String, String> env,
                                  final Path log, final int heapMb, final String... args) {
-        final List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + heapMb + "m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                // Surefire/Failsafe put the classpath in a manifest-only jar; its Class-Path is honoured here too.
-                "-cp", System.getProperty("java.class.path"), mainClass));
-        command.addAll(List.of(args));
-        final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        builder.environment().putAll(env);
-        try {
-            return new ChildJvm(builder.start(), name);
-        } catch (final IOException e) {
-            throw new IllegalStateException("cannot start " + name, e);
-        }
+        return java(name, mainClass).heapMb(heapMb).quickStart().env(env).log(log).args(args).start();
     }
 
     /** A TCP port that was free a moment ago. */
@@ -50,32 +82,167 @@ public final class ChildJvm implements AutoCloseable {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         } catch (final IOException e) {
-            throw new IllegalStateException(e);
+            throw new UncheckedIOException(e);
         }
+    }
+
+    /** This JVM's class path without the entries whose path contains {@code fragment} (e.g. provided-scope jars). */
+    public static String classPathWithout(final String fragment) {
+        return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(entry -> !entry.contains(fragment)).collect(Collectors.joining(File.pathSeparator));
+    }
+
+    /** A field of Linux's {@code /proc/<pid>/status} in kB ({@code VmRSS}: resident now, {@code VmHWM}: peak), or -1. */
+    public static long procStatusKb(final long pid, final String field) {
+        try {
+            for (final String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+                if (line.startsWith(field + ":")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (final IOException | RuntimeException e) {
+            // gone, or not Linux
+        }
+        return -1;
     }
 
     public String name() {
         return name;
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
+    public Path log() {
+        return log;
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
 
-    /** SIGKILL: no shutdown hook, no close, nothing flushed. */
+    /** The exit code, or -1 while running. */
+    public int exitCode() {
+        return process.isAlive() ? -1 : process.exitValue();
+    }
+
+    /** This process and every process it started (Pinot's JVM under the LocalPinot command, for one). */
+    public List<ProcessHandle> tree() {
+        final List<ProcessHandle> all = new ArrayList<>();
+        all.add(process.toHandle());
+        process.descendants().forEach(all::add);
+        return all;
+    }
+
+    /** SIGKILL, like {@code kill -9}: no shutdown hook, no close, nothing flushed. Waits until it is gone. */
     public void kill() {
         process.destroyForcibly();
         waitFor(30);
     }
 
-    /** SIGTERM, then wait up to {@code seconds} for the exit code; SIGKILL if it does not exit. */
-    public int terminate(final long seconds) {
+    /**
+     * SIGTERM (the program's shutdown hooks run: the lake sink flushes its files, the streams app commits), then
+     * SIGKILL of the whole tree if it has not exited after {@code seconds}. Processes it started get 15 s more to
+     * follow it.
+     *
+     * @return the exit code (143 = 128 + SIGTERM for a JVM whose hooks ran), or -1 if it had to be killed
+     */
+    public int stop(final long seconds) {
+        final List<ProcessHandle> tree = tree();
         process.destroy();
-        if (!waitFor(seconds)) {
-            process.destroyForcibly();
-            waitFor(30);
+        final int code;
+        if (waitFor(seconds)) {
+            tree.stream().filter(ProcessHandle::isAlive).forEach(ChildJvm::awaitOrKill);
+            code = process.exitValue();
+        } else {
+            killTree();
+            code = -1;
         }
-        return process.exitValue();
+        removeHook();
+        return code;
+    }
+
+    /** Only sends SIGTERM; {@link #awaitExit} waits for the result. Nothing it started is touched. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** The exit code once it exits within {@code seconds}, else null (still running). */
+    public Integer awaitExit(final long seconds) {
+        return waitFor(seconds) ? process.exitValue() : null;
+    }
+
+    /** Waits until {@code url} answers 2xx, failing early when the process exits. */
+    public void awaitHttp(final String url, final Duration timeout) {
+        awaitHttp(url, timeout, status -> status / 100 == 2);
+    }
+
+    /** Waits until {@code url} answers with a status {@code accepted} takes, failing early when the process exits. */
+    public void awaitHttp(final String url, final Duration timeout, final IntPredicate accepted) {
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException(name + " exited with " + process.exitValue() + " while starting; last "
+                        + "lines of " + log + ":\n" + tail(15));
+            }
+            try {
+                final HttpResponse<Void> response = HTTP.send(HttpRequest.newBuilder(URI.create(url)).GET()
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+                if (accepted.test(response.statusCode())) {
+                    return;
+                }
+            } catch (final IOException e) {
+                // not listening yet
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(name + " did not answer " + url + " within " + timeout + "; see " + log);
+            }
+            TestFiles.sleep(200);
+        }
+    }
+
+    /** Everything in the log so far. */
+    public String logText() {
+        try {
+            return Files.readString(log);
+        } catch (final IOException | UncheckedIOException e) {
+            return "(cannot read " + log + ": " + e.getMessage() + ")";
+        }
+    }
+
+    /** The last {@code n} lines of the log, for error messages. */
+    public String tail(final int n) {
+        final List<String> lines = logText().lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+    }
+
+    /** Stops it if it still runs: SIGTERM, SIGKILL of the whole tree after 20 s. */
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            stop(20);
+        } else {
+            killTree(); // nothing it started may stay behind
+            removeHook();
+        }
+    }
+
+    private void killTree() {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        waitFor(30);
+    }
+
+    private void removeHook() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (final IllegalStateException e) {
+            // this JVM is exiting: the hook runs anyway
+        }
     }
 
     private boolean waitFor(final long seconds) {
@@ -87,11 +254,168 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
-    @Override
-    public void close() {
-        if (process.isAlive()) {
-            process.destroyForcibly();
-            waitFor(30);
+    private static void awaitOrKill(final ProcessHandle handle) {
+        try {
+            handle.onExit().get(15, TimeUnit.SECONDS);
+        } catch (final Exception e) {
+            handle.destroyForcibly();
+        }
+    }
+
+    /** How to start a child; {@link #start()} starts it. */
+    public static final class Builder {
+        private final String name;
+        private final String mainClass;
+        private final Path jar;
+        private final List<String> jvmArgs = new ArrayList<>();
+        private final List<String> args = new ArrayList<>();
+        private final Map<String, String> env = new HashMap<>();
+        private String classpath = System.getProperty("java.class.path");
+        private String javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        private boolean inheritEnv = true;
+        private Path log;
+        private boolean appendLog = true;
+        private Path workDir;
+        private boolean ownSession;
+
+        private Builder(final String name, final String mainClass, final Path jar) {
+            this.name = Objects.requireNonNull(name);
+            this.mainClass = mainClass;
+            this.jar = jar;
+        }
+
+        /** {@code -Xmx<heapMb>m}. */
+        public Builder heapMb(final int heapMb) {
+            jvmArgs.add("-Xmx" + heapMb + "m");
+            return this;
+        }
+
+        /** SerialGC and the C1 compiler only: a small, quickly started JVM (not for measuring throughput). */
+        public Builder quickStart() {
+            return jvmArgs("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+        }
+
+        /** More JVM options, in order. */
+        public Builder jvmArgs(final String... values) {
+            return jvmArgs(List.of(values));
+        }
+
+        public Builder jvmArgs(final List<String> values) {
+            jvmArgs.addAll(values);
+            return this;
+        }
+
+        /** Program arguments, in order. */
+        public Builder args(final String... values) {
+            return args(List.of(values));
+        }
+
+        public Builder args(final List<String> values) {
+            args.addAll(values);
+            return this;
+        }
+
+        /** The class path (default: this JVM's); entries are made absolute, so a work directory does not break them. */
+        public Builder classpath(final String value) {
+            this.classpath = value;
+            return this;
+        }
+
+        /** Environment variables on top of this JVM's environment (or, after {@link #onlyGivenEnv()}, instead of it). */
+        public Builder env(final Map<String, String> values) {
+            env.putAll(values);
+            return this;
+        }
+
+        public Builder env(final String key, final String value) {
+            env.put(key, value);
+            return this;
+        }
+
+        /** The child sees only the variables given with {@link #env}: nothing of this JVM's environment leaks in. */
+        public Builder onlyGivenEnv() {
+            this.inheritEnv = false;
+            return this;
+        }
+
+        /** stdout and stderr, appended to {@code file} (its directory is created). */
+        public Builder log(final Path file) {
+            this.log = file;
+            this.appendLog = true;
+            return this;
+        }
+
+        /** stdout and stderr to {@code file}, emptied first: the log holds this run only. */
+        public Builder freshLog(final Path file) {
+            this.log = file;
+            this.appendLog = false;
+            return this;
+        }
+
+        /** The child's working directory (default: this JVM's). */
+        public Builder workDir(final Path dir) {
+            this.workDir = dir;
+            return this;
+        }
+
+        /**
+         * Runs the child in its own session ({@code setsid}, where it exists) with stdin from {@code /dev/null}, so
+         * that Ctrl-C in a terminal reaches only this JVM, which then stops its children in its own order.
+         * Otherwise the child's stdin is a pipe from this JVM: it reaches end of file when this JVM dies.
+         */
+        public Builder ownSession() {
+            this.ownSession = true;
+            return this;
+        }
+
+        /** The {@code java} to run (default: the one running this JVM). */
+        public Builder javaExecutable(final String value) {
+            this.javaExecutable = value;
+            return this;
+        }
+
+        /** Starts the child. */
+        public ChildJvm start() {
+            Objects.requireNonNull(log, "log file of " + name);
+            final List<String> command = new ArrayList<>();
+            if (ownSession && Files.isExecutable(SETSID)) {
+                // A child of a JVM is never a process-group leader, so setsid execs in place: the pid stays java's.
+                command.add(SETSID.toString());
+            }
+            command.add(javaExecutable);
+            command.addAll(jvmArgs);
+            if (jar != null) {
+                command.add("-jar");
+                command.add(jar.toAbsolutePath().toString());
+            } else {
+                command.add("-cp");
+                command.add(Arrays.stream(classpath.split(File.pathSeparator)).filter(e -> !e.isEmpty())
+                        .map(e -> Path.of(e).toAbsolutePath().toString()).collect(Collectors.joining(File.pathSeparator)));
+                command.add(mainClass);
+            }
+            command.addAll(args);
+            final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(appendLog ? ProcessBuilder.Redirect.appendTo(log.toFile())
+                            : ProcessBuilder.Redirect.to(log.toFile()));
+            if (ownSession) {
+                builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            }
+            if (workDir != null) {
+                builder.directory(workDir.toFile());
+            }
+            if (!inheritEnv) {
+                builder.environment().clear();
+            }
+            builder.environment().putAll(env);
+            try {
+                final Path dir = log.toAbsolutePath().getParent();
+                if (dir != null) {
+                    Files.createDirectories(dir);
+                }
+                return new ChildJvm(name, builder.start(), log);
+            } catch (final IOException e) {
+                throw new UncheckedIOException("cannot start " + name + ": " + String.join(" ", command), e);
+            }
         }
     }
 }

@@ -1,7 +1,6 @@
 package io.rtdw.testing;
 
 import io.rtdw.catalog.SourceChange;
-
 import io.rtdw.schemas.Customer;
 import io.rtdw.schemas.CustomerChange;
 import io.rtdw.schemas.Flight;
@@ -27,7 +26,9 @@ import java.util.TreeMap;
  * {@code shared/domain.md}: the current source state is what the last change per row says (by source sequence),
  * and the unified set is {@code customers LEFT JOIN flight LEFT JOIN vehicle} grouped per customer.
  *
- * <p>Independent of the topology's code on purpose: it never looks at Kafka Streams, only at rows.
+ * <p>Independent of the topology's code on purpose: it never looks at Kafka Streams, only at rows. Fed with the
+ * records read from the source topics, with generated records ({@link RandomChanges}), or with what a
+ * {@link WorkloadGenerator} writes to the sources ({@link #applier()}).
  */
 public final class Oracle {
 
@@ -66,6 +67,15 @@ public final class Oracle {
 
     public void applyAll(final Iterable<SourceChange> changes) {
         changes.forEach(this::apply);
+    }
+
+    /**
+     * An applier for {@link WorkloadRunner} beside the ones that write the sources: every generated change, as the
+     * capture would record it ({@link CdcEnvelopes}), goes into this oracle.
+     */
+    public WorkloadGenerator.Applier applier() {
+        final CdcEnvelopes envelopes = new CdcEnvelopes(0, 0, false);
+        return change -> apply(envelopes.encode(change));
     }
 
     private <T> void apply(final Map<Integer, Row<T>> rows, final String positionKey, final int id, final Op op,

@@ -9,7 +9,9 @@ import io.rtdw.schemas.FlightChange;
 import io.rtdw.schemas.FlightKey;
 import io.rtdw.schemas.Op;
 import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.testing.ChildJvm;
 import io.rtdw.testing.KafkaClusterExtension;
+import io.rtdw.testing.TopicReader;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -20,11 +22,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -58,7 +60,7 @@ class PostgresCaptureIT {
 
     private static EmbeddedPostgres pg;
     private static Connection db;
-    private static CdcChild child;
+    private static ChildJvm child;
     private static int httpPort;
     private static TopicReader<CustomerKey, CustomerChange> customers;
     private static TopicReader<FlightKey, FlightChange> flights;
@@ -79,10 +81,8 @@ class PostgresCaptureIT {
         }
         KAFKA.cluster().createTopics(List.of(CATALOG.customers(), CATALOG.flights(), CATALOG.cdcDeadLetters(),
                 CATALOG.cdcOffsets()));
-        try (ServerSocket socket = new ServerSocket(0)) {
-            httpPort = socket.getLocalPort();
-        }
-        child = CdcChild.start(env(), "capture-1");
+        httpPort = ChildJvm.freePort();
+        child = startCapture("capture-1");
         customers = new TopicReader<>(KAFKA.cluster().bootstrapServers(), CATALOG.customers(),
                 SERDES.valueSerde(CATALOG.customers()).deserializer());
         flights = new TopicReader<>(KAFKA.cluster().bootstrapServers(), CATALOG.flights(),
@@ -124,6 +124,12 @@ class PostgresCaptureIT {
         env.put("RTDW_CDC_OFFSET_FLUSH_MS", "2000");
         env.put("RTDW_CDC_HEARTBEAT_MS", "1000");
         return env;
+    }
+
+    /** CdcMain in a child JVM with the test's class path, so it can be killed like kill -9; a log of its own. */
+    private static ChildJvm startCapture(final String name) {
+        return ChildJvm.java(name, "io.rtdw.cdc.CdcMain").heapMb(384).jvmArgs("-XX:+UseSerialGC").env(env())
+                .freshLog(Path.of("target", "child-logs", name + ".log")).start();
     }
 
     private static void exec(final String sql) throws SQLException {
@@ -272,7 +278,7 @@ class PostgresCaptureIT {
         child.kill(); // SIGKILL mid-stream: no shutdown hook, no offset flush
         final int atKill = done.get();
         Thread.sleep(1000);
-        child = CdcChild.start(env(), "capture-2");
+        child = startCapture("capture-2");
         writer.join(120_000);
         assertEquals(changes, done.get(), "writer finished");
 
@@ -310,7 +316,7 @@ class PostgresCaptureIT {
     @Test
     @Order(5)
     void lostDatabaseIsRetriedThenTheProcessExitsNonZero() throws Exception {
-        assertTrue(child.alive(), "capture runs before the database goes away");
+        assertTrue(child.isAlive(), "capture runs before the database goes away");
         pg.close();
         pg = null;
         final Integer status = child.awaitExit(150);

@@ -1,7 +1,5 @@
 package io.rtdw.cdc.mongodb;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.engine.MappedChange;
 import io.rtdw.cdc.engine.UnmappableChangeException;
@@ -11,7 +9,6 @@ import io.rtdw.schemas.VehicleKey;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -24,18 +21,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Recorded Debezium 3.4 MongoDB events (src/test/resources/mongodb-events) mapped to VehicleChange. */
 class DebeziumMongoEventMapperTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final long S = 1732190400L;
     private final DebeziumMongoEventMapper mapper = new DebeziumMongoEventMapper(TopicCatalog.DEFAULT);
 
-    /** Loads a recorded event: key and value as the JSON text the connector emits, plus the offset's token. */
-    static DebeziumMongoEventMapper.Event recorded(final String name) throws IOException {
-        try (InputStream in = DebeziumMongoEventMapperTest.class.getResourceAsStream("/mongodb-events/" + name + ".json")) {
-            final JsonNode node = JSON.readTree(in);
-            return new DebeziumMongoEventMapper.Event(JSON.writeValueAsString(node.get("key")),
-                    JSON.writeValueAsString(node.get("value")),
-                    node.get("resumeToken").isNull() ? null : node.get("resumeToken").asText());
-        }
+    private static DebeziumMongoEventMapper.Event recorded(final String name) throws IOException {
+        return RecordedMongoEvents.load(name);
     }
 
     private MappedChange<VehicleKey, VehicleChange> map(final String name) throws IOException {

@@ -8,7 +8,7 @@ import io.rtdw.schemas.DeadLetter;
 import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.schemas.UnifiedFlight;
 import io.rtdw.schemas.UnifiedVehicle;
-import io.rtdw.streams.tools.ChangeLines;
+import io.rtdw.testing.ChangeLines;
 import io.rtdw.streams.tools.PipelineDriver;
 import io.rtdw.testing.Oracle;
 import org.junit.jupiter.params.ParameterizedTest;
