@@ -1,9 +1,9 @@
 package io.rtdw.bench;
 
+import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcConfig;
 import io.rtdw.cdc.CdcProcess;
-import io.rtdw.serde.RegistrySerdes;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -41,7 +41,7 @@ public final class Capture {
         env.put("RTDW_TOPIC_PARTITIONS", String.valueOf(catalog.partitions()));
         env.put("RTDW_PG_SCHEMA", catalog.pgSchema());
         env.put("RTDW_MONGO_DATABASE", catalog.mongoDb());
-        final CdcProcess process = CdcProcess.start(CdcConfig.fromEnv(env), RegistrySerdes.embedded(),
+        final CdcProcess process = CdcProcess.start(CdcConfig.fromEnv(env), RegistryServer.shared().serdes(),
                 (message, error) -> System.err.println("capture failed: " + message + (error == null ? "" : ": " + error)));
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (!process.ready()) {

@@ -1,5 +1,6 @@
 package io.rtdw.bench;
 
+import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.schemas.Customer;
@@ -51,7 +52,7 @@ public final class MemoryLoad {
         props.put(ProducerConfig.LINGER_MS_CONFIG, 20);
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        final RegistrySerdes registry = RegistrySerdes.embedded();
+        final RegistrySerdes registry = RegistryServer.shared().serdes();
         long n = 0;
         long sequence = 1_000_000L * from;
         final long now = System.currentTimeMillis();

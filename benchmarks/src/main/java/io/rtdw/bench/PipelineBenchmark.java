@@ -1,5 +1,6 @@
 package io.rtdw.bench;
 
+import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.testing.KafkaTestCluster;
@@ -289,6 +290,7 @@ public final class PipelineBenchmark {
         final Path state = Files.createTempDirectory("rtdw-bench-mem");
         final Map<String, String> env = new HashMap<>();
         env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+        env.put("RTDW_REGISTRY_URL", RegistryServer.shared().url());
         env.put("RTDW_APPLICATION_ID", "bench-mem");
         env.put("RTDW_COMMIT_INTERVAL_MS", "1000");
         env.put("RTDW_NUM_STANDBY_REPLICAS", "0");

@@ -1,10 +1,10 @@
 package io.rtdw.bench;
 
+import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcProcess;
 import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.schemas.UnifiedFlight;
-import io.rtdw.serde.RegistrySerdes;
 import io.rtdw.testing.KafkaTestCluster;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
@@ -60,7 +60,7 @@ final class Stack implements AutoCloseable {
         kafka.createTopics(catalog.all());
         writer = new LoadWriter(pg.connect(database), 42, mode.perTransaction());
         writer.initialRows();
-        output = new OutputWatcher(kafka.bootstrapServers(), catalog.unifiedCustomers(), RegistrySerdes.embedded(), false);
+        output = new OutputWatcher(kafka.bootstrapServers(), catalog.unifiedCustomers(), RegistryServer.shared().serdes(), false);
     }
 
     /** Serialized size of a typical output record (customer with two flights), bytes. */
@@ -76,7 +76,7 @@ final class Stack implements AutoCloseable {
                 .setUpdatedAt(LocalDateTime.of(2024, 1, 1, 9, 0)).setFlightCount(2)
                 .setFlights(List.of(flight, UnifiedFlight.newBuilder(flight).setFlightId(1235).build()))
                 .setVehicleCount(0).setVehicles(List.of()).build();
-        return RegistrySerdes.embedded().valueSerde(catalog.unifiedCustomers()).serializer()
+        return RegistryServer.shared().serdes().valueSerde(catalog.unifiedCustomers()).serializer()
                 .serialize(catalog.unifiedCustomers().name(), record);
     }
 
@@ -203,6 +203,7 @@ final class Stack implements AutoCloseable {
         final String appId = replay.prefix() + "-app-" + (++apps);
         final Map<String, String> env = new HashMap<>();
         env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+        env.put("RTDW_REGISTRY_URL", RegistryServer.shared().url());
         env.put("RTDW_APPLICATION_ID", appId);
         env.put("RTDW_PROCESSING_GUARANTEE", exactlyOnce ? "exactly_once_v2" : "at_least_once");
         env.put("RTDW_COMMIT_INTERVAL_MS", String.valueOf(commitMs));
@@ -253,6 +254,7 @@ final class Stack implements AutoCloseable {
         final Path state = Files.createTempDirectory("rtdw-bench-state");
         final Map<String, String> env = new HashMap<>();
         env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+        env.put("RTDW_REGISTRY_URL", RegistryServer.shared().url());
         env.put("RTDW_APPLICATION_ID", catalog.prefix() + "-app-" + (++apps));
         env.put("RTDW_PROCESSING_GUARANTEE", exactlyOnce ? "exactly_once_v2" : "at_least_once");
         env.put("RTDW_COMMIT_INTERVAL_MS", String.valueOf(commitMs));

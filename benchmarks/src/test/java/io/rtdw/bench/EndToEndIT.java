@@ -1,5 +1,6 @@
 package io.rtdw.bench;
 
+import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.SourceChange;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcProcess;
@@ -97,10 +98,10 @@ class EndToEndIT {
                      final int initial, final int streamed, final Map<String, String> env) throws Exception {
         try (PgSource pg = PgSource.start();
              ChangeProducer vehicleProducer = new ChangeProducer(cluster.bootstrapServers(), 1, "e2e-vehicles",
-                     RegistrySerdes.embedded(), catalog);
-             StreamsApp app = new StreamsApp(StreamsSettings.fromEnv(env));
+                     RegistryServer.shared().serdes(), catalog);
+             StreamsApp app = new StreamsApp(StreamsSettings.fromEnv(env), RegistryServer.shared().serdes());
              OutputWatcher output = new OutputWatcher(cluster.bootstrapServers(), catalog.unifiedCustomers(),
-                     RegistrySerdes.embedded(), true)) {
+                     RegistryServer.shared().serdes(), true)) {
             final Oracle written = new Oracle();
             final List<WorkloadGenerator.Applier> appliers = List.of(new PostgresApplier(pg.connect("postgres")),
                     new DebeziumEventApplier(new DebeziumMongoEventWriter(catalog.prefix(), catalog.mongoDb(), "vehicle"),
@@ -157,7 +158,7 @@ class EndToEndIT {
 
     /** Every committed record of the three CDC topics, as source changes, in partition order. */
     private static List<SourceChange> readCdcTopics(final String bootstrap, final TopicCatalog catalog) {
-        final RegistrySerdes registry = RegistrySerdes.embedded();
+        final RegistrySerdes registry = RegistryServer.shared().serdes();
         final List<SourceChange> changes = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,

@@ -6,6 +6,7 @@ import io.rtdw.schemas.CustomerKey;
 import io.rtdw.schemas.DeadLetter;
 import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.testing.RegistryServer;
 import io.rtdw.testing.ChildJvm;
 import io.rtdw.testing.KafkaClusterExtension;
 import io.rtdw.testing.S3ProxyServer;
@@ -102,7 +103,7 @@ class LakeSinkExactlyOnceIT {
         KAFKA.cluster().createTopics(List.of(TOPIC, CATALOG.lakeSinkDeadLetters()));
         s3 = S3ProxyServer.start(work);
         final UnifiedCustomerScenario scenario = new UnifiedCustomerScenario(KAFKA.cluster().bootstrapServers(), TOPIC,
-                "lake-it");
+                "lake-it", RegistryServer.shared().serdes());
         scenario.upsert(range(1, 40));
         final RecordMetadata poison = sendPoison();
 
@@ -214,7 +215,7 @@ class LakeSinkExactlyOnceIT {
 
     private static List<DeadLetter> deadLetters() {
         final String topic = CATALOG.lakeSinkDeadLetters().name();
-        final Deserializer<DeadLetter> values = RegistrySerdes.embedded().valueSerde(CATALOG.lakeSinkDeadLetters())
+        final Deserializer<DeadLetter> values = RegistryServer.shared().serdes().valueSerde(CATALOG.lakeSinkDeadLetters())
                 .deserializer();
         final List<DeadLetter> out = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
@@ -275,7 +276,7 @@ class LakeSinkExactlyOnceIT {
         env.put("S3_ACCESS_KEY", S3ProxyServer.ACCESS);
         env.put("S3_SECRET_KEY", S3ProxyServer.SECRET);
         env.put("RTDW_HTTP_PORT", String.valueOf(httpPort));
-        env.put("RTDW_REGISTRY_URL", "embedded");
+        env.put("RTDW_REGISTRY_URL", RegistryServer.shared().url());
         // Small files and frequent flushes: many file boundaries for the kills to fall between.
         env.put("RTDW_LAKE_MAX_RECORDS", "25");
         env.put("RTDW_LAKE_FLUSH_INTERVAL_MS", "300");

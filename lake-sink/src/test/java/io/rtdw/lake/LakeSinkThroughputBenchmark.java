@@ -7,6 +7,7 @@ import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.schemas.UnifiedFlight;
 import io.rtdw.schemas.UnifiedVehicle;
 import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.testing.RegistryServer;
 import io.rtdw.testing.ChildJvm;
 import io.rtdw.testing.KafkaClusterExtension;
 import io.rtdw.testing.S3ProxyServer;
@@ -63,7 +64,7 @@ class LakeSinkThroughputBenchmark {
         final List<ChildJvm> children = new ArrayList<>();
         try (S3ProxyServer s3 = S3ProxyServer.start(work);
              KafkaProducer<CustomerKey, UnifiedCustomer> producer = new KafkaProducer<>(props,
-                     RegistrySerdes.keySerde(TOPIC).serializer(), RegistrySerdes.embedded().valueSerde(TOPIC).serializer())) {
+                     RegistrySerdes.keySerde(TOPIC).serializer(), RegistryServer.shared().serdes().valueSerde(TOPIC).serializer())) {
             producer.initTransactions();
             final long produceStart = System.nanoTime();
             for (int batch = 0; batch < records / 1000; batch++) {
@@ -84,6 +85,7 @@ class LakeSinkThroughputBenchmark {
             env.put("S3_SECRET_KEY", S3ProxyServer.SECRET);
             env.put("RTDW_HTTP_PORT", String.valueOf(ChildJvm.freePort()));
             env.put("RTDW_LAKE_FLUSH_INTERVAL_MS", "1000");
+            env.put("RTDW_REGISTRY_URL", RegistryServer.shared().url());
             final long sinkStart = System.nanoTime();
             final ChildJvm sink = SinkJvm.start("lake-sink", env, work.resolve("lake-sink.log"));
             children.add(sink);

@@ -14,8 +14,7 @@ final class SinkJvm {
     /** Starts the sink with {@code env} (plus this JVM's environment), output appended to {@code log}. */
     static ChildJvm start(final String name, final Map<String, String> env, final Path log) {
         return ChildJvm.java(name, LakeSinkMain.class.getName()).heapMb(256)
-                // log4j's own shutdown hook would race ours and swallow the last log lines
-                .jvmArgs("-XX:+UseSerialGC", "-Dlog4j.shutdownHookEnabled=false")
+                .jvmArgs("-XX:+UseSerialGC")
                 // provided-scope Hadoop is on test class paths only: the sink must run without it
                 .classpath(ChildJvm.classPathWithout("/org/apache/hadoop/"))
                 .env(env).log(log).start();

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.testing.ChildJvm;
 import io.rtdw.testing.KafkaTestCluster;
+import io.rtdw.runtime.KafkaClients;
+import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.testing.RegistryServer;
 import io.rtdw.testing.S3ProxyServer;
 import io.rtdw.testing.pinot.PinotClient;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -68,6 +71,7 @@ public final class LocalStack {
     private final PinotClient pinot;
     private final List<String> stoppedCleanly = new ArrayList<>();
     private KafkaTestCluster kafka;
+    private volatile RegistryServer registry;
     private EmbeddedPostgres postgres;
     private volatile boolean stopRequested;
     private volatile boolean shutDown;
@@ -158,6 +162,10 @@ public final class LocalStack {
             return;
         }
         children.values().forEach(c -> c.tree().forEach(ProcessHandle::destroyForcibly));
+        final RegistryServer schemas = registry;
+        if (schemas != null) {
+            ProcessHandle.of(schemas.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        }
         if (postgres != null) {
             try {
                 postgres.close();
@@ -238,6 +246,11 @@ public final class LocalStack {
         // once (Kafka and zonky below) print "substitute logger" warnings to the console.
         org.slf4j.LoggerFactory.getILoggerFactory();
         startS3();
+        // The registry starts in its own JVM beside everything else; the services need it, Kafka does not.
+        final long registryBegan = System.nanoTime();
+        final java.util.concurrent.CompletableFuture<Void> schemaRegistry = java.util.concurrent.CompletableFuture
+                .runAsync(() -> registry = RegistryServer.builder().name("registry").port(options.port("--registry-port"))
+                        .logFile(log("registry")).start());
         // PostgreSQL needs nothing else: it starts beside Kafka (a few seconds saved on 2 cores).
         final long pgBegan = System.nanoTime();
         final java.util.concurrent.CompletableFuture<Void> pg = java.util.concurrent.CompletableFuture.runAsync(
@@ -255,6 +268,14 @@ public final class LocalStack {
         }
         System.out.printf("PostgreSQL 17 (embedded, wal_level=logical) on port %d: up in %.1f s (started beside Kafka)%n",
                 options.port("--pg-port"), (System.nanoTime() - pgBegan) / 1e9);
+        try {
+            schemaRegistry.join();
+        } catch (final java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+        System.out.printf("Apicurio Registry %s (in-memory, %s) at %s: up in %.1f s%n", RegistryServer.DEFAULT_VERSION,
+                RegistryServer.PRODUCTION_COMPATIBILITY, registry.url(), (System.nanoTime() - registryBegan) / 1e9);
+        writePids();
         startCdc();
         startStreams();
         startLakeSink();
@@ -281,8 +302,7 @@ public final class LocalStack {
     }
 
     private void startPinot() {
-        final Map<String, String> env = baseEnv();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+        final Map<String, String> env = serviceEnv();
         env.put("RTDW_PINOT_DATA_DIR", dataDir.resolve("pinot").toString());
         env.put("RTDW_PINOT_CONTROLLER_PORT", String.valueOf(options.port("--pinot-controller-port")));
         env.put("RTDW_PINOT_BROKER_PORT", String.valueOf(options.port("--pinot-broker-port")));
@@ -314,8 +334,7 @@ public final class LocalStack {
     }
 
     private Map<String, String> pgEnv() {
-        final Map<String, String> env = baseEnv();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+        final Map<String, String> env = serviceEnv();
         env.put("PG_HOST", "localhost");
         env.put("PG_PORT", String.valueOf(options.port("--pg-port")));
         env.put("PG_DATABASE", "postgres");
@@ -336,8 +355,7 @@ public final class LocalStack {
     }
 
     private void startStreams() {
-        final Map<String, String> env = baseEnv();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+        final Map<String, String> env = serviceEnv();
         env.put("RTDW_STATE_DIR", dataDir.resolve("streams-state").toString());
         // One instance: a standby replica would have nowhere to live.
         env.put("RTDW_NUM_STANDBY_REPLICAS", "0");
@@ -346,8 +364,7 @@ public final class LocalStack {
     }
 
     private void startLakeSink() {
-        final Map<String, String> env = baseEnv();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+        final Map<String, String> env = serviceEnv();
         env.put("S3_ENDPOINT", "http://localhost:" + options.port("--s3-port"));
         env.put("S3_BUCKET", BUCKET);
         env.put("S3_ACCESS_KEY", S3_ACCESS);
@@ -375,9 +392,9 @@ public final class LocalStack {
         final String classpath = System.getProperty("rtdw.local.classpath", System.getProperty("java.class.path"));
         final List<String> jvm = new ArrayList<>(List.of("-Xmx" + heapMb + "m", "-Xss512k", "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1", "-XX:MaxMetaspaceSize=192m"));
-        if (!"cdc".equals(name) && !"workload".equals(name)) {
-            // CdcMain and WorkloadMain pick cdc-sources' own config; the others would find test-support's
-            // log4j2-test.xml on this class path, so they get ours (stdout, no log4j shutdown hook).
+        if ("pinot".equals(name)) {
+            // The services and the workload choose the runtime's logging themselves; LocalPinot would find the test
+            // kit's log4j2-test.xml on this class path, so it gets ours (stdout, no log4j shutdown hook).
             jvm.add("-Dlog4j2.configurationFile=log4j2-local-child.xml");
         }
         // Each child works in the data directory: whatever it writes relative to its working directory (Pinot's
@@ -386,6 +403,18 @@ public final class LocalStack {
         // runs in its own session: Ctrl-C reaches only the launcher, which stops the children in pipeline order.
         return ChildJvm.java(name, mainClass).classpath(classpath).jvmArgs(jvm).args(args).onlyGivenEnv().env(env)
                 .log(log(name)).workDir(dataDir).ownSession().start();
+    }
+
+    /** What every child that talks to Kafka gets: the brokers and the registry (its fixed port gives the URL). */
+    private Map<String, String> serviceEnv() {
+        final Map<String, String> env = baseEnv();
+        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
+        env.put(RegistrySerdes.URL.name(), registryUrl());
+        return env;
+    }
+
+    private String registryUrl() {
+        return "http://127.0.0.1:" + options.port("--registry-port") + RegistryServer.V3_PATH;
     }
 
     /** The environment of a child: only what the launcher sets (plus PATH/HOME/JAVA), never the user's RTDW_*. */
@@ -480,6 +509,10 @@ public final class LocalStack {
     private void writePids() {
         final StringBuilder pids = new StringBuilder("launcher " + ProcessHandle.current().pid() + "\n");
         children.values().forEach(c -> pids.append(c.name()).append(' ').append(c.pid()).append('\n'));
+        final RegistryServer schemas = registry;
+        if (schemas != null) {
+            pids.append("registry ").append(schemas.pid()).append('\n');
+        }
         final long pg = postmasterPid();
         if (pg > 0) {
             pids.append("postgres ").append(pg).append('\n');
@@ -566,12 +599,12 @@ public final class LocalStack {
             firstPinotRowAtMs = System.currentTimeMillis();
         }
         final long deadLetters = (long) (Scrape.sum(cdc, "rtdw_cdc_dead_letters_total").orElse(0)
-                + Scrape.sum(streams, "rtdw_dead_letters_total").orElse(0)
+                + Scrape.sum(streams, "rtdw_streams_dead_letters_total").orElse(0)
                 + Scrape.sum(lake, "rtdw_lake_dead_letters_total").orElse(0));
         final long newestInPinot = pinot.countOrMinusOne("SELECT MAX(source_ts_ms) FROM unified_customer");
-        return new Progress(captured, (long) Scrape.sum(streams, "rtdw_output_records_total").orElse(0),
-                Scrape.sum(streams, "rtdw_source_to_output_lag_ms").orElse(Double.NaN),
-                Scrape.sum(streams, "rtdw_source_to_output_lag_max_ms").orElse(Double.NaN),
+        return new Progress(captured, (long) Scrape.sum(streams, "rtdw_streams_output_records_total").orElse(0),
+                Scrape.sum(streams, "rtdw_streams_source_to_output_lag_ms").orElse(Double.NaN),
+                Scrape.sum(streams, "rtdw_streams_source_to_output_lag_max_ms").orElse(Double.NaN),
                 newestInPinot > 0 ? System.currentTimeMillis() - newestInPinot : Double.NaN,
                 Scrape.sum(lake, "rtdw_lake_last_file_source_latency_ms").orElse(Double.NaN),
                 pinotRows, pinotLive, Scrape.parquetFiles(dataDir.resolve("s3").resolve(BUCKET), "changelog"),
@@ -648,6 +681,10 @@ public final class LocalStack {
                 stop(child, "pinot".equals(name) ? 40 : 30);
             }
         }
+        if (registry != null) {
+            registry.close();
+            stoppedCleanly.add("registry");
+        }
         if (postgres != null) {
             try {
                 postgres.close();
@@ -689,7 +726,7 @@ public final class LocalStack {
         int stable = 0;
         while (System.currentTimeMillis() < deadline && stable < 3) {
             final long out = (long) Scrape.sum(Scrape.prometheus(Scrape.get(url("--streams-http-port", "/metrics"))),
-                    "rtdw_output_records_total").orElse(-1);
+                    "rtdw_streams_output_records_total").orElse(-1);
             stable = out == previous ? stable + 1 : 0;
             previous = out;
             sleep(1000);

@@ -32,6 +32,7 @@ public record LocalStackOptions(double rate, Duration duration, long seed, Path 
         final Map<String, Integer> p = new LinkedHashMap<>();
         p.put("--pg-port", 55432);
         p.put("--s3-port", 9010);
+        p.put("--registry-port", 8090);
         p.put("--pinot-controller-port", 9000);
         p.put("--pinot-broker-port", 8099);
         p.put("--pinot-zk-port", 2123);
@@ -46,6 +47,7 @@ public record LocalStackOptions(double rate, Duration duration, long seed, Path 
     static final Map<String, String> PORT_ROLES = Map.of(
             "--pg-port", "PostgreSQL",
             "--s3-port", "S3 (s3proxy)",
+            "--registry-port", "Apicurio Registry",
             "--pinot-controller-port", "Pinot controller (UI and REST)",
             "--pinot-broker-port", "Pinot broker (SQL queries)",
             "--pinot-zk-port", "Pinot's ZooKeeper",
@@ -83,6 +85,7 @@ public record LocalStackOptions(double rate, Duration duration, long seed, Path 
               --progress S             seconds between progress lines [5]
               --pg-port P              PostgreSQL [55432]
               --s3-port P              S3 endpoint (s3proxy) [9010]
+              --registry-port P        Apicurio Registry (real server, schemas of every topic) [8090]
               --pinot-controller-port P  Pinot controller, UI [9000]
               --pinot-broker-port P    Pinot broker, SQL [8099]
               --pinot-zk-port P        Pinot's ZooKeeper [2123]

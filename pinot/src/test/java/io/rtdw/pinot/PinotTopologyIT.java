@@ -9,6 +9,7 @@ import io.rtdw.schemas.UnifiedVehicle;
 import io.rtdw.streams.StreamsApp;
 import io.rtdw.testing.CdcEnvelopes;
 import io.rtdw.testing.ChildJvm;
+import io.rtdw.testing.RegistryServer;
 import io.rtdw.testing.KafkaClusterExtension;
 import io.rtdw.testing.Oracle;
 import io.rtdw.testing.SourceChangeWriter;
@@ -83,6 +84,7 @@ class PinotTopologyIT {
                 .env(Map.of(
                         "KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers(),
                         "RTDW_TOPIC_PARTITIONS", "3",
+                        "RTDW_REGISTRY_URL", RegistryServer.shared().url(),
                         "RTDW_PINOT_DATA_DIR", WORK.resolve("pinot").toAbsolutePath().toString(),
                         "RTDW_PINOT_CONTROLLER_PORT", String.valueOf(controllerPort),
                         "RTDW_PINOT_BROKER_PORT", String.valueOf(brokerPort),
@@ -96,7 +98,7 @@ class PinotTopologyIT {
         awaitOutput("table not created yet");
         KAFKA.cluster().createTopics(CATALOG.all());
 
-        writer = new SourceChangeWriter(KAFKA.cluster().bootstrapServers(), CATALOG);
+        writer = new SourceChangeWriter(KAFKA.cluster().bootstrapServers(), CATALOG, RegistryServer.shared().serdes());
         for (int id = 1; id <= 25; id++) {
             customer(id, PROFESSIONS.get(id % PROFESSIONS.size()));
         }
@@ -116,7 +118,8 @@ class PinotTopologyIT {
                         "RTDW_STATE_DIR", WORK.resolve("streams-state").toAbsolutePath().toString(),
                         "RTDW_HTTP_PORT", "-1",
                         "RTDW_NUM_STANDBY_REPLICAS", "0",
-                        "RTDW_TOPIC_PARTITIONS", "3"))
+                        "RTDW_TOPIC_PARTITIONS", "3",
+                        "RTDW_REGISTRY_URL", RegistryServer.shared().url()))
                 .log(WORK.resolve("streams.log")).start();
         awaitOutput("Pinot is up");
 

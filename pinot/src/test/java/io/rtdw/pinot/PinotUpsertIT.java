@@ -8,6 +8,7 @@ import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.schemas.UnifiedFlight;
 import io.rtdw.schemas.UnifiedVehicle;
 import io.rtdw.testing.KafkaClusterExtension;
+import io.rtdw.testing.RegistryServer;
 import io.rtdw.testing.UnifiedCustomerScenario;
 import io.rtdw.testing.pinot.PinotLauncher;
 import io.rtdw.testing.pinot.PinotTables;
@@ -51,7 +52,8 @@ class PinotUpsertIT {
     @BeforeAll
     static void ingest() {
         KAFKA.cluster().createTopics(List.of(TOPIC));
-        scenario = new UnifiedCustomerScenario(KAFKA.cluster().bootstrapServers(), TOPIC, "pinot-it");
+        scenario = new UnifiedCustomerScenario(KAFKA.cluster().bootstrapServers(), TOPIC, "pinot-it",
+                RegistryServer.shared().serdes());
         // Before the table exists: Pinot must read them from the start of the topic.
         scenario.upsert(range(1, 30));
         scenario.abortedUpsert(range(20, 25));
@@ -59,7 +61,8 @@ class PinotUpsertIT {
         // Under target/ rather than a temp dir: Pinot's log stays for a look after a failure.
         pinot = PinotLauncher.builder().dataDir(freshDir(Path.of("target", "it", "pinot-upsert"))).build().start();
         pinot.createSchema(PinotTables.schema());
-        pinot.createTable(PinotTables.localTable(TOPIC.name(), KAFKA.cluster().bootstrapServers()));
+        pinot.createTable(PinotTables.localTable(TOPIC.name(), KAFKA.cluster().bootstrapServers(),
+                RegistryServer.shared().url()));
 
         // While Pinot consumes: updates, deletes (one re-created later), more aborted writes, new customers.
         scenario.upsert(range(1, 10));

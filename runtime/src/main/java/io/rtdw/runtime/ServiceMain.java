@@ -65,13 +65,16 @@ public final class ServiceMain {
     }
 
     /**
-     * Selects the services' logging configuration ({@code log4j2-rtdw.xml}) unless the operator chose one. Call it
+     * Selects the services' logging configuration ({@code log4j2-rtdw.xml}) unless the operator chose one, and turns
+     * log4j's own shutdown hook off whatever configuration is used: it would race the service's SIGTERM hook and
+     * could stop logging before the close is logged. The SIGTERM hook stops logging itself when it is done. Call it
      * from a static initializer of the main class, before any logger exists.
      */
     public static void useServiceLogging() {
         if (System.getProperty("log4j2.configurationFile") == null) {
             System.setProperty("log4j2.configurationFile", "log4j2-rtdw.xml");
         }
+        System.setProperty("log4j.shutdownHookEnabled", "false");
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.rtdw.runtime;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,11 +14,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A real JVM and a real SIGTERM: the lines written while closing reach the log, and the status is 143. */
 class SigtermTest {
 
-    @Test
-    void aSigtermDuringStartUpClosesCleanlyAndKeepsTheLastLogLines() throws Exception {
+    /**
+     * With the services' own logging configuration, and with one that leaves log4j's shutdown hook on (as the test
+     * kit's does): the runtime turns that hook off, so it cannot stop logging before the close is logged.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "log4j2-hook-enabled.xml"})
+    void aSigtermDuringStartUpClosesCleanlyAndKeepsTheLastLogLines(final String logConfig) throws Exception {
         final Path log = Files.createTempFile("sleepy", ".log");
-        final Process process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx64m", "-cp", System.getProperty("java.class.path"), SleepyService.class.getName()))
+        final List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin",
+                "java").toString(), "-Xmx64m", "-cp", System.getProperty("java.class.path")));
+        if (!logConfig.isEmpty()) {
+            command.add("-Dlog4j2.configurationFile=" + logConfig);
+        }
+        command.add(SleepyService.class.getName());
+        final Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         process.getOutputStream().close();
         try {

@@ -5,7 +5,11 @@ import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.schemas.CustomerKey;
 import io.rtdw.schemas.UnifiedCustomer;
+import io.rtdw.runtime.KafkaClients;
+import io.rtdw.runtime.OpsServer;
 import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.streams.config.StreamsSettings;
+import io.rtdw.testing.RegistryServer;
 import io.rtdw.testing.ChildJvm;
 import io.rtdw.testing.KafkaClusterExtension;
 import io.rtdw.testing.KafkaTestCluster;
@@ -86,7 +90,8 @@ class UnifiedCustomerIT {
         final RandomChanges generator = new RandomChanges(7, 400, 1_700_000_000_000L);
         final Oracle oracle = new Oracle();
         final OutputReader output = new OutputReader(cluster.bootstrapServers());
-        try (SourceChangeWriter producer = new SourceChangeWriter(cluster.bootstrapServers(), catalog)) {
+        try (SourceChangeWriter producer = new SourceChangeWriter(cluster.bootstrapServers(), catalog,
+                RegistryServer.shared().serdes())) {
             // A key that is not a CustomerKey and a value that is not Avro: both become dead letters.
             producer.sendBytes(catalog.customers().name(), new byte[]{(byte) 0xff, 1, 2}, new byte[]{9}, null);
             producer.sendBytes(catalog.flights().name(), new byte[]{2}, "not avro".getBytes(), null);
@@ -129,14 +134,15 @@ class UnifiedCustomerIT {
 
     private ChildJvm startInstance(final int i, final int port, final Path state, final Path logs) {
         final Map<String, String> env = new HashMap<>();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers());
-        env.put("RTDW_APPLICATION_ID", "rtdw-it");
-        env.put("RTDW_STATE_DIR", state.resolve("app-" + i).toString());
-        env.put("RTDW_INSTANCE_ID", "app-" + i);
-        env.put("RTDW_HTTP_PORT", String.valueOf(port));
-        env.put("RTDW_COMMIT_INTERVAL_MS", "200");
-        env.put("RTDW_NUM_STANDBY_REPLICAS", "1");
-        env.put("RTDW_MAX_CHILDREN", "10000");
+        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), KAFKA.cluster().bootstrapServers());
+        env.put(StreamsSettings.APPLICATION_ID.name(), "rtdw-it");
+        env.put(StreamsSettings.STATE_DIR.name(), state.resolve("app-" + i).toString());
+        env.put(StreamsSettings.INSTANCE_ID.name(), "app-" + i);
+        env.put(OpsServer.HTTP_PORT.name(), String.valueOf(port));
+        env.put(StreamsSettings.COMMIT_INTERVAL_MS.name(), "200");
+        env.put(StreamsSettings.STANDBY_REPLICAS.name(), "1");
+        env.put(StreamsSettings.MAX_CHILDREN.name(), "10000");
+        env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
         // A restarted static member within the session timeout takes its tasks back without a rebalance.
         env.put("KAFKA_SESSION_TIMEOUT_MS", "20000");
         return ChildJvm.start("app-" + i, StreamsApp.class.getName(), env, logs.resolve("app-" + i + ".log"), 384);
@@ -175,7 +181,7 @@ class UnifiedCustomerIT {
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         final Topic<byte[], io.rtdw.schemas.DeadLetter> dlq = catalog.streamsDeadLetters();
-        final Serde<io.rtdw.schemas.DeadLetter> serde = RegistrySerdes.embedded().valueSerde(dlq);
+        final Serde<io.rtdw.schemas.DeadLetter> serde = RegistryServer.shared().serdes().valueSerde(dlq);
         final List<String> reasons = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
             final List<TopicPartition> partitions = List.of(new TopicPartition(dlq.name(), 0));
@@ -206,7 +212,7 @@ class UnifiedCustomerIT {
         private final Set<String> seen = new HashSet<>();
         private final List<String> duplicates = new ArrayList<>();
         private final Serde<CustomerKey> keySerde = RegistrySerdes.keySerde(catalog.unifiedCustomers());
-        private final Serde<UnifiedCustomer> valueSerde = RegistrySerdes.embedded().valueSerde(catalog.unifiedCustomers());
+        private final Serde<UnifiedCustomer> valueSerde = RegistryServer.shared().serdes().valueSerde(catalog.unifiedCustomers());
         private long count;
 
         OutputReader(final String bootstrap) {

@@ -125,6 +125,11 @@ public final class RegistryServer implements AutoCloseable {
     }
 
     /** The Confluent-compatible API (Pinot's Confluent decoder, Kafka UI, ksqlDB). */
+    /** Serdes on this server, as a service configured with {@code RTDW_REGISTRY_URL=}{@link #url()} has them. */
+    public io.rtdw.serde.RegistrySerdes serdes() {
+        return io.rtdw.serde.RegistrySerdes.remote(url(), true);
+    }
+
     public String ccompatUrl() {
         return baseUrl() + CCOMPAT_PATH;
     }

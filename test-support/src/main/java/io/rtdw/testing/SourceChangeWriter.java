@@ -17,18 +17,19 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Writes {@link SourceChange}s to their source topics the way the CDC process does: plain Avro key, registry-framed
- * value (the in-process registry), the source commit time as record timestamp, an idempotent producer with
+ * value (on the registry the test gives, usually {@link RegistryServer#serdes()}), the source commit time as record timestamp, an idempotent producer with
  * {@code acks=all} and one request in flight (order per partition holds across retries).
  */
 public final class SourceChangeWriter implements AutoCloseable {
 
     private final TopicCatalog catalog;
-    private final RegistrySerdes registry = RegistrySerdes.embedded();
+    private final RegistrySerdes registry;
     private final KafkaProducer<byte[], byte[]> producer;
     private final AtomicReference<Exception> failure = new AtomicReference<>();
 
-    public SourceChangeWriter(final String bootstrapServers, final TopicCatalog catalog) {
+    public SourceChangeWriter(final String bootstrapServers, final TopicCatalog catalog, final RegistrySerdes registry) {
         this.catalog = catalog;
+        this.registry = registry;
         final Map<String, Object> props = new HashMap<>();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.ACKS_CONFIG, "all");

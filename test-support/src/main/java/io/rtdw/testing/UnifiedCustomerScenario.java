@@ -59,14 +59,13 @@ public final class UnifiedCustomerScenario implements AutoCloseable {
     private final Map<String, UnifiedCustomer> pendingRows = new HashMap<>();
 
     public UnifiedCustomerScenario(final String bootstrapServers, final Topic<CustomerKey, UnifiedCustomer> topic,
-                            final String transactionalId) {
+                            final String transactionalId, final RegistrySerdes serdes) {
         this.topic = topic;
         final Map<String, Object> props = new HashMap<>();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        final RegistrySerdes serdes = RegistrySerdes.embedded();
         this.producer = new KafkaProducer<>(props, RegistrySerdes.keySerde(topic).serializer(),
                 serdes.valueSerde(topic).serializer());
         producer.initTransactions();

@@ -1,5 +1,6 @@
 package io.rtdw.cdc.bench;
 
+import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcConfig;
 import io.rtdw.cdc.CdcProcess;
@@ -99,7 +100,7 @@ public final class CaptureBenchmark {
                 final CdcConfig config = CdcConfig.fromEnv(env);
                 try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka.bootstrapServers(), catalog)) {
                     final long started = System.nanoTime();
-                    try (CdcProcess cdc = CdcProcess.start(config, RegistrySerdes.embedded(), (m, e) -> {
+                    try (CdcProcess cdc = CdcProcess.start(config, RegistryServer.shared().serdes(), (m, e) -> {
                         System.err.println("capture failed: " + m);
                     })) {
                         drain(consumer, 2L * rows, null);

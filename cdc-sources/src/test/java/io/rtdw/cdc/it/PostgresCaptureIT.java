@@ -1,5 +1,6 @@
 package io.rtdw.cdc.it;
 
+import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.postgres.PostgresPreflight;
 import io.rtdw.schemas.CustomerChange;
@@ -54,7 +55,7 @@ class PostgresCaptureIT {
     static final KafkaClusterExtension KAFKA = new KafkaClusterExtension();
 
     private static final TopicCatalog CATALOG = new TopicCatalog("it", "public", "rtdw", 3, (short) 3);
-    private static final RegistrySerdes SERDES = RegistrySerdes.embedded();
+    private static final RegistrySerdes SERDES = RegistryServer.shared().serdes();
     private static final int PRE_EXISTING_CUSTOMERS = 20;
     private static final int PRE_EXISTING_FLIGHTS = 30;
 
@@ -115,6 +116,7 @@ class PostgresCaptureIT {
         env.put("PG_USER", "postgres");
         env.put("PG_PASSWORD", "postgres");
         env.put("RTDW_CDC_SOURCES", "postgres");
+        env.put("RTDW_REGISTRY_URL", RegistryServer.shared().url());
         env.put("RTDW_HTTP_PORT", String.valueOf(httpPort));
         env.put("RTDW_TOPIC_PREFIX", CATALOG.prefix());
         env.put("RTDW_TOPIC_PARTITIONS", String.valueOf(CATALOG.partitions()));

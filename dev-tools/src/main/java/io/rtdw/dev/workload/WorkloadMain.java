@@ -24,9 +24,7 @@ import java.util.Map;
 public final class WorkloadMain {
 
     static {
-        if (System.getProperty("log4j2.configurationFile") == null) {
-            System.setProperty("log4j2.configurationFile", "log4j2-cdc.xml");
-        }
+        io.rtdw.runtime.ServiceMain.useServiceLogging();
     }
 
     private WorkloadMain() {
@@ -122,8 +120,8 @@ public final class WorkloadMain {
                 }
                 appliers.add(new MongoApplier(env.get("MONGODB_URI"), catalog.mongoDb()));
             } else if ("kafka".equals(vehicleMode)) {
-                final ChangeProducer p = new ChangeProducer(env.getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"),
-                        1, "rtdw-workload", RegistrySerdes.fromEnv(env), catalog);
+                final ChangeProducer p = new ChangeProducer(pg.kafka(), "rtdw-workload", RegistrySerdes.fromEnv(env),
+                        catalog);
                 producer = p;
                 appliers.add(new DebeziumEventApplier(new DebeziumMongoEventWriter(catalog.prefix(), catalog.mongoDb(),
                         "vehicle"), preImages, System::currentTimeMillis,

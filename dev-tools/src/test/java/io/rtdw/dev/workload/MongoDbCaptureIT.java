@@ -1,5 +1,6 @@
 package io.rtdw.dev.workload;
 
+import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcConfig;
 import io.rtdw.cdc.CdcProcess;
@@ -71,10 +72,10 @@ class MongoDbCaptureIT {
             env.put("RTDW_MONGO_DATABASE", database);
             env.put("RTDW_TOPIC_PARTITIONS", "3");
             final AtomicReference<String> failure = new AtomicReference<>();
-            try (CdcProcess cdc = CdcProcess.start(CdcConfig.fromEnv(env), RegistrySerdes.embedded(),
+            try (CdcProcess cdc = CdcProcess.start(CdcConfig.fromEnv(env), RegistryServer.shared().serdes(),
                     (message, error) -> failure.set(message));
                  TopicReader<VehicleKey, VehicleChange> reader = new TopicReader<>(kafka.bootstrapServers(),
-                         catalog.vehicles(), RegistrySerdes.embedded().valueSerde(catalog.vehicles()).deserializer())) {
+                         catalog.vehicles(), RegistryServer.shared().serdes().valueSerde(catalog.vehicles()).deserializer())) {
                 final List<ConsumerRecord<VehicleKey, VehicleChange>> snapshot = reader.readUntil(
                         rs -> rs.size() >= 10 || failure.get() != null, Duration.ofSeconds(120));
                 assertNull(failure.get());

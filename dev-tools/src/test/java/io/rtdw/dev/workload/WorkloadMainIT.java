@@ -3,7 +3,7 @@ package io.rtdw.dev.workload;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.schemas.VehicleChange;
 import io.rtdw.schemas.VehicleKey;
-import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.testing.RegistryServer;
 import io.rtdw.testing.ChildJvm;
 import io.rtdw.testing.KafkaClusterExtension;
 import io.rtdw.testing.TopicReader;
@@ -46,6 +46,7 @@ class WorkloadMainIT {
             env.put("KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers());
             env.put("RTDW_TOPIC_PREFIX", catalog.prefix());
             env.put("RTDW_TOPIC_PARTITIONS", "3");
+            env.put("RTDW_REGISTRY_URL", RegistryServer.shared().url());
             final List<String> args = List.of("--init-schema", "--seed", "99", "--changes", "400", "--rate", "0",
                     "--initial-customers", "20", "--initial-flights", "30", "--initial-vehicles", "25",
                     "--vehicles", "kafka");
@@ -85,7 +86,7 @@ class WorkloadMainIT {
             final Map<Integer, Integer> expectedVehicles = new TreeMap<>();
             oracle.vehicles().forEach((id, v) -> expectedVehicles.put(id, v.customerId()));
             try (TopicReader<VehicleKey, VehicleChange> reader = new TopicReader<>(KAFKA.cluster().bootstrapServers(),
-                    catalog.vehicles(), RegistrySerdes.embedded().valueSerde(catalog.vehicles()).deserializer())) {
+                    catalog.vehicles(), RegistryServer.shared().serdes().valueSerde(catalog.vehicles()).deserializer())) {
                 final List<ConsumerRecord<VehicleKey, VehicleChange>> records = reader.readUntil(
                         rs -> VehicleTopic.owners(rs).equals(expectedVehicles), Duration.ofSeconds(60));
                 assertEquals(expectedVehicles, VehicleTopic.owners(records), "replaying the vehicle topic gives the oracle");

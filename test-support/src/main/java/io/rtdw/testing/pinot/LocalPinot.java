@@ -1,6 +1,7 @@
 package io.rtdw.testing.pinot;
 
 import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.serde.RegistrySerdes;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,8 @@ public final class LocalPinot {
             Environment:
               KAFKA_BOOTSTRAP_SERVERS        required
               RTDW_TOPIC_PREFIX ...          topic names (TopicCatalog, default prefix rtdw)
+              RTDW_REGISTRY_URL              Apicurio Registry v3 API the writers use: the decoder fetches
+                                             writer schemas from it (empty: the schemas bundled in the plugin)
               RTDW_PINOT_DATA_DIR            default .rtdw/pinot (log: <dir>/pinot.log)
               RTDW_PINOT_CONTROLLER_PORT     default 9000
               RTDW_PINOT_BROKER_PORT         default 8099
@@ -67,7 +70,7 @@ public final class LocalPinot {
         pinot.start();
         pinot.createSchema(PinotTables.schema());
         createTableWhenTopicExists(pinot, PinotTables.localTable(TopicCatalog.fromEnv(env).unifiedCustomers().name(),
-                bootstrap));
+                bootstrap, env.getOrDefault(RegistrySerdes.URL.name(), "")));
         System.out.println("Pinot is up: controller " + pinot.controllerUrl() + " (UI), broker " + pinot.brokerUrl()
                 + " (POST /query/sql); table unified_customer. Ctrl-C stops it.");
         stopped.await();
