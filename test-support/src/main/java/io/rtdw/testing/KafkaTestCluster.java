@@ -23,15 +23,15 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real Kafka cluster in this JVM: 3 brokers and 1 dedicated KRaft controller, with the durability settings of
- * the challenge (default RF 3, min ISR 2, no auto-creation, no unclean election, offsets and transaction state at
- * RF 3 / min ISR 2). Brokers can be stopped and restarted to test failures.
+ * A real Kafka cluster in this JVM: 3 brokers and 1 dedicated KRaft controller, with the pipeline's durability
+ * settings (default RF 3, min ISR 2, no auto-creation, no unclean election, offsets and transaction state at RF 3 /
+ * min ISR 2). Brokers can be stopped and restarted to test failures.
  */
 public final class KafkaTestCluster implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaTestCluster.class);
 
-    /** Broker settings of the durability table in {@code shared/domain.md}. */
+    /** Broker settings of the durability table (root README, "Durability"). */
     public static final Map<String, String> DURABLE_BROKER_CONFIG = Map.ofEntries(
             Map.entry("default.replication.factor", "3"),
             Map.entry("min.insync.replicas", "2"),

@@ -22,9 +22,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The expected warehouse state, computed directly from source changes with the SQL-join semantics of
- * {@code shared/domain.md}: the current source state is what the last change per row says (by source sequence),
- * and the unified set is {@code customers LEFT JOIN flight LEFT JOIN vehicle} grouped per customer.
+ * The expected warehouse state, computed directly from source changes with the SQL-join semantics of the unified
+ * record's contract: the current source state is what the last change per row says (by source sequence), and the
+ * unified set is {@code customers LEFT JOIN flight LEFT JOIN vehicle} grouped per customer.
  *
  * <p>Independent of the topology's code on purpose: it never looks at Kafka Streams, only at rows. Fed with the
  * records read from the source topics, with generated records ({@link RandomChanges}), or with what a
