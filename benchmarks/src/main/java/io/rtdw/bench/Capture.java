@@ -1,5 +1,7 @@
 package io.rtdw.bench;
 
+import io.rtdw.runtime.OpsServer;
+import io.rtdw.runtime.KafkaClients;
 import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcConfig;
@@ -28,19 +30,19 @@ public final class Capture {
                                            final String database, final String slot, final int maxInFlight,
                                            final long pollMs) throws Exception {
         final Map<String, String> env = new HashMap<>();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
-        env.put("RTDW_CDC_SOURCES", "postgres");
-        env.put("PG_PORT", String.valueOf(pgPort));
-        env.put("PG_DATABASE", database);
-        env.put("PG_PASSWORD", "postgres");
-        env.put("RTDW_PG_SLOT", slot);
-        env.put("RTDW_HTTP_PORT", "-1");
-        env.put("RTDW_MAX_IN_FLIGHT", String.valueOf(maxInFlight));
-        env.put("RTDW_CDC_POLL_INTERVAL_MS", String.valueOf(pollMs));
-        env.put("RTDW_TOPIC_PREFIX", catalog.prefix());
-        env.put("RTDW_TOPIC_PARTITIONS", String.valueOf(catalog.partitions()));
-        env.put("RTDW_PG_SCHEMA", catalog.pgSchema());
-        env.put("RTDW_MONGO_DATABASE", catalog.mongoDb());
+        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), bootstrap);
+        env.put(CdcConfig.SOURCES.name(), "postgres");
+        env.put(CdcConfig.PG_PORT.name(), String.valueOf(pgPort));
+        env.put(CdcConfig.PG_DATABASE.name(), database);
+        env.put(CdcConfig.PG_PASSWORD.name(), "postgres");
+        env.put(CdcConfig.PG_SLOT.name(), slot);
+        env.put(OpsServer.HTTP_PORT.name(), "-1");
+        env.put(KafkaClients.MAX_IN_FLIGHT.name(), String.valueOf(maxInFlight));
+        env.put(CdcConfig.POLL_INTERVAL_MS.name(), String.valueOf(pollMs));
+        env.put(TopicCatalog.PREFIX.name(), catalog.prefix());
+        env.put(TopicCatalog.PARTITIONS.name(), String.valueOf(catalog.partitions()));
+        env.put(TopicCatalog.PG_SCHEMA.name(), catalog.pgSchema());
+        env.put(TopicCatalog.MONGO_DATABASE.name(), catalog.mongoDb());
         final CdcProcess process = CdcProcess.start(CdcConfig.fromEnv(env), RegistryServer.shared().serdes(),
                 (message, error) -> System.err.println("capture failed: " + message + (error == null ? "" : ": " + error)));
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);

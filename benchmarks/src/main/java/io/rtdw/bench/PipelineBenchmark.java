@@ -1,5 +1,8 @@
 package io.rtdw.bench;
 
+import io.rtdw.streams.config.StreamsSettings;
+import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.runtime.KafkaClients;
 import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
@@ -289,14 +292,14 @@ public final class PipelineBenchmark {
         kafka.createTopics(catalog.all());
         final Path state = Files.createTempDirectory("rtdw-bench-mem");
         final Map<String, String> env = new HashMap<>();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-        env.put("RTDW_REGISTRY_URL", RegistryServer.shared().url());
-        env.put("RTDW_APPLICATION_ID", "bench-mem");
-        env.put("RTDW_COMMIT_INTERVAL_MS", "1000");
-        env.put("RTDW_NUM_STANDBY_REPLICAS", "0");
-        env.put("RTDW_STATE_DIR", state.toString());
-        env.put("RTDW_TOPIC_PREFIX", catalog.prefix());
-        env.put("RTDW_TOPIC_PARTITIONS", String.valueOf(catalog.partitions()));
+        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
+        env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
+        env.put(StreamsSettings.APPLICATION_ID.name(), "bench-mem");
+        env.put(StreamsSettings.COMMIT_INTERVAL_MS.name(), "1000");
+        env.put(StreamsSettings.STANDBY_REPLICAS.name(), "0");
+        env.put(StreamsSettings.STATE_DIR.name(), state.toString());
+        env.put(TopicCatalog.PREFIX.name(), catalog.prefix());
+        env.put(TopicCatalog.PARTITIONS.name(), String.valueOf(catalog.partitions()));
         final String config = String.format(Locale.ROOT, "exactly_once_v2, commit 1 s, -Xmx%dm, SerialGC, 6 partitions",
                 mode.memoryHeapMb());
         System.out.println("== memory " + config);

@@ -1,5 +1,8 @@
 package io.rtdw.bench;
 
+import io.rtdw.streams.config.StreamsSettings;
+import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.runtime.KafkaClients;
 import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcProcess;
@@ -202,15 +205,15 @@ final class Stack implements AutoCloseable {
         final Path state = Files.createTempDirectory("rtdw-bench-state");
         final String appId = replay.prefix() + "-app-" + (++apps);
         final Map<String, String> env = new HashMap<>();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-        env.put("RTDW_REGISTRY_URL", RegistryServer.shared().url());
-        env.put("RTDW_APPLICATION_ID", appId);
-        env.put("RTDW_PROCESSING_GUARANTEE", exactlyOnce ? "exactly_once_v2" : "at_least_once");
-        env.put("RTDW_COMMIT_INTERVAL_MS", String.valueOf(commitMs));
-        env.put("RTDW_NUM_STANDBY_REPLICAS", "0");
-        env.put("RTDW_STATE_DIR", state.toString());
-        env.put("RTDW_TOPIC_PREFIX", replay.prefix());
-        env.put("RTDW_TOPIC_PARTITIONS", String.valueOf(replay.partitions()));
+        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
+        env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
+        env.put(StreamsSettings.APPLICATION_ID.name(), appId);
+        env.put(StreamsSettings.PROCESSING_GUARANTEE.name(), exactlyOnce ? "exactly_once_v2" : "at_least_once");
+        env.put(StreamsSettings.COMMIT_INTERVAL_MS.name(), String.valueOf(commitMs));
+        env.put(StreamsSettings.STANDBY_REPLICAS.name(), "0");
+        env.put(StreamsSettings.STATE_DIR.name(), state.toString());
+        env.put(TopicCatalog.PREFIX.name(), replay.prefix());
+        env.put(TopicCatalog.PARTITIONS.name(), String.valueOf(replay.partitions()));
         env.putAll(extraEnv);
         try (StreamsChild app = StreamsChild.start(env, mode.appHeapMb(), logs.resolve("app-" + appId + ".log"))) {
             app.awaitReady(Duration.ofMinutes(3));
@@ -253,16 +256,16 @@ final class Stack implements AutoCloseable {
         System.out.println("== pipeline " + config);
         final Path state = Files.createTempDirectory("rtdw-bench-state");
         final Map<String, String> env = new HashMap<>();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-        env.put("RTDW_REGISTRY_URL", RegistryServer.shared().url());
-        env.put("RTDW_APPLICATION_ID", catalog.prefix() + "-app-" + (++apps));
-        env.put("RTDW_PROCESSING_GUARANTEE", exactlyOnce ? "exactly_once_v2" : "at_least_once");
-        env.put("RTDW_COMMIT_INTERVAL_MS", String.valueOf(commitMs));
-        env.put("RTDW_MAX_IN_FLIGHT", String.valueOf(maxInFlight));
-        env.put("RTDW_NUM_STANDBY_REPLICAS", "0");
-        env.put("RTDW_STATE_DIR", state.toString());
-        env.put("RTDW_TOPIC_PREFIX", catalog.prefix());
-        env.put("RTDW_TOPIC_PARTITIONS", String.valueOf(catalog.partitions()));
+        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
+        env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
+        env.put(StreamsSettings.APPLICATION_ID.name(), catalog.prefix() + "-app-" + (++apps));
+        env.put(StreamsSettings.PROCESSING_GUARANTEE.name(), exactlyOnce ? "exactly_once_v2" : "at_least_once");
+        env.put(StreamsSettings.COMMIT_INTERVAL_MS.name(), String.valueOf(commitMs));
+        env.put(KafkaClients.MAX_IN_FLIGHT.name(), String.valueOf(maxInFlight));
+        env.put(StreamsSettings.STANDBY_REPLICAS.name(), "0");
+        env.put(StreamsSettings.STATE_DIR.name(), state.toString());
+        env.put(TopicCatalog.PREFIX.name(), catalog.prefix());
+        env.put(TopicCatalog.PARTITIONS.name(), String.valueOf(catalog.partitions()));
         // Each configuration starts at the end of the CDC topics: replaying the earlier runs' history would
         // cost minutes per configuration. Updates carry the whole row, so customers enter the state as they change.
         env.put("KAFKA_CONSUMER_AUTO_OFFSET_RESET", "latest");

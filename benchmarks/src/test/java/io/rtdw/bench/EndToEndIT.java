@@ -1,5 +1,7 @@
 package io.rtdw.bench;
 
+import io.rtdw.runtime.OpsServer;
+import io.rtdw.runtime.KafkaClients;
 import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.SourceChange;
 import io.rtdw.catalog.TopicCatalog;
@@ -76,16 +78,16 @@ class EndToEndIT {
         final int streamed = 900;
 
         final Map<String, String> env = new HashMap<>();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", cluster.bootstrapServers());
-        env.put("RTDW_APPLICATION_ID", "rtdw-e2e");
+        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), cluster.bootstrapServers());
+        env.put(StreamsSettings.APPLICATION_ID.name(), "rtdw-e2e");
         final java.nio.file.Path state = Files.createTempDirectory("rtdw-e2e-state");
-        env.put("RTDW_STATE_DIR", state.toString());
-        env.put("RTDW_HTTP_PORT", "-1");
-        env.put("RTDW_COMMIT_INTERVAL_MS", "100");
-        env.put("RTDW_NUM_STANDBY_REPLICAS", "0");
-        env.put("RTDW_MAX_CHILDREN", "10000"); // no cap: the oracle keeps every child
-        env.put("RTDW_TOPIC_PREFIX", catalog.prefix());
-        env.put("RTDW_TOPIC_PARTITIONS", String.valueOf(catalog.partitions()));
+        env.put(StreamsSettings.STATE_DIR.name(), state.toString());
+        env.put(OpsServer.HTTP_PORT.name(), "-1");
+        env.put(StreamsSettings.COMMIT_INTERVAL_MS.name(), "100");
+        env.put(StreamsSettings.STANDBY_REPLICAS.name(), "0");
+        env.put(StreamsSettings.MAX_CHILDREN.name(), "10000"); // no cap: the oracle keeps every child
+        env.put(TopicCatalog.PREFIX.name(), catalog.prefix());
+        env.put(TopicCatalog.PARTITIONS.name(), String.valueOf(catalog.partitions()));
 
         try {
             run(cluster, catalog, generator, initial, streamed, env);

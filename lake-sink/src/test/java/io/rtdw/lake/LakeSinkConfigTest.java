@@ -1,5 +1,6 @@
 package io.rtdw.lake;
 
+import io.rtdw.runtime.KafkaClients;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.junit.jupiter.api.Test;
 
@@ -16,10 +17,10 @@ class LakeSinkConfigTest {
 
     private static Map<String, String> minimal() {
         final Map<String, String> env = new HashMap<>();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092");
-        env.put("S3_ENDPOINT", "http://minio:9000");
-        env.put("S3_ACCESS_KEY", "ak");
-        env.put("S3_SECRET_KEY", "very-secret");
+        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), "kafka:9092");
+        env.put(LakeSinkConfig.S3_ENDPOINT.name(), "http://minio:9000");
+        env.put(LakeSinkConfig.S3_ACCESS_KEY.name(), "ak");
+        env.put(LakeSinkConfig.S3_SECRET_KEY.name(), "very-secret");
         return env;
     }
 
@@ -85,7 +86,7 @@ class LakeSinkConfigTest {
     @Test
     void instancesSharePartitionsByStatefulSetOrdinal() {
         final Map<String, String> env = minimal();
-        env.put("RTDW_LAKE_INSTANCES", "3");
+        env.put(LakeSinkConfig.INSTANCES.name(), "3");
         env.put("HOSTNAME", "lake-sink-2");
         final LakeSinkConfig config = LakeSinkConfig.fromEnv(env);
         assertEquals(2, config.instance());
@@ -97,7 +98,7 @@ class LakeSinkConfigTest {
         env.put("HOSTNAME", "lake-sink-7f9c4d-x2kqz");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> LakeSinkConfig.fromEnv(env))
                 .getMessage().contains("StatefulSet"), "a Deployment pod name has no stable ordinal");
-        env.put("RTDW_LAKE_INSTANCE", "3");
+        env.put(LakeSinkConfig.INSTANCE.name(), "3");
         assertThrows(IllegalArgumentException.class, () -> LakeSinkConfig.fromEnv(env));
     }
 }

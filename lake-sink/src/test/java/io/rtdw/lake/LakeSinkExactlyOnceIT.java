@@ -1,5 +1,7 @@
 package io.rtdw.lake;
 
+import io.rtdw.runtime.OpsServer;
+import io.rtdw.runtime.KafkaClients;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.schemas.CustomerKey;
@@ -270,17 +272,17 @@ class LakeSinkExactlyOnceIT {
     private ChildJvm startSink(final int run) {
         httpPort = ChildJvm.freePort();
         final Map<String, String> env = new HashMap<>();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers());
-        env.put("S3_ENDPOINT", s3.endpoint());
-        env.put("S3_BUCKET", BUCKET);
-        env.put("S3_ACCESS_KEY", S3ProxyServer.ACCESS);
-        env.put("S3_SECRET_KEY", S3ProxyServer.SECRET);
-        env.put("RTDW_HTTP_PORT", String.valueOf(httpPort));
-        env.put("RTDW_REGISTRY_URL", RegistryServer.shared().url());
+        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), KAFKA.cluster().bootstrapServers());
+        env.put(LakeSinkConfig.S3_ENDPOINT.name(), s3.endpoint());
+        env.put(LakeSinkConfig.S3_BUCKET.name(), BUCKET);
+        env.put(LakeSinkConfig.S3_ACCESS_KEY.name(), S3ProxyServer.ACCESS);
+        env.put(LakeSinkConfig.S3_SECRET_KEY.name(), S3ProxyServer.SECRET);
+        env.put(OpsServer.HTTP_PORT.name(), String.valueOf(httpPort));
+        env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
         // Small files and frequent flushes: many file boundaries for the kills to fall between.
-        env.put("RTDW_LAKE_MAX_RECORDS", "25");
-        env.put("RTDW_LAKE_FLUSH_INTERVAL_MS", "300");
-        env.put("RTDW_LAKE_SNAPSHOT_INTERVAL_MS", "1000");
+        env.put(LakeSinkConfig.MAX_RECORDS.name(), "25");
+        env.put(LakeSinkConfig.FLUSH_INTERVAL_MS.name(), "300");
+        env.put(LakeSinkConfig.SNAPSHOT_INTERVAL_MS.name(), "1000");
         final ChildJvm sink = SinkJvm.start("lake-sink-" + run, env, work.resolve("lake-sink.log"));
         children.add(sink);
         sink.awaitHttp("http://127.0.0.1:" + httpPort + "/health/live", Duration.ofSeconds(60));

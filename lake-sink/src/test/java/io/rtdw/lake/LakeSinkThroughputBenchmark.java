@@ -1,5 +1,7 @@
 package io.rtdw.lake;
 
+import io.rtdw.runtime.OpsServer;
+import io.rtdw.runtime.KafkaClients;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.schemas.CustomerKey;
@@ -79,13 +81,13 @@ class LakeSinkThroughputBenchmark {
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - produceStart));
 
             final Map<String, String> env = new HashMap<>();
-            env.put("KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers());
-            env.put("S3_ENDPOINT", s3.endpoint());
-            env.put("S3_ACCESS_KEY", S3ProxyServer.ACCESS);
-            env.put("S3_SECRET_KEY", S3ProxyServer.SECRET);
-            env.put("RTDW_HTTP_PORT", String.valueOf(ChildJvm.freePort()));
-            env.put("RTDW_LAKE_FLUSH_INTERVAL_MS", "1000");
-            env.put("RTDW_REGISTRY_URL", RegistryServer.shared().url());
+            env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), KAFKA.cluster().bootstrapServers());
+            env.put(LakeSinkConfig.S3_ENDPOINT.name(), s3.endpoint());
+            env.put(LakeSinkConfig.S3_ACCESS_KEY.name(), S3ProxyServer.ACCESS);
+            env.put(LakeSinkConfig.S3_SECRET_KEY.name(), S3ProxyServer.SECRET);
+            env.put(OpsServer.HTTP_PORT.name(), String.valueOf(ChildJvm.freePort()));
+            env.put(LakeSinkConfig.FLUSH_INTERVAL_MS.name(), "1000");
+            env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
             final long sinkStart = System.nanoTime();
             final ChildJvm sink = SinkJvm.start("lake-sink", env, work.resolve("lake-sink.log"));
             children.add(sink);

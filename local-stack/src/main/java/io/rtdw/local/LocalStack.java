@@ -1,5 +1,9 @@
 package io.rtdw.local;
 
+import io.rtdw.streams.config.StreamsSettings;
+import io.rtdw.runtime.OpsServer;
+import io.rtdw.lake.LakeSinkConfig;
+import io.rtdw.cdc.CdcConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.testing.ChildJvm;
@@ -335,44 +339,44 @@ public final class LocalStack {
 
     private Map<String, String> pgEnv() {
         final Map<String, String> env = serviceEnv();
-        env.put("PG_HOST", "localhost");
-        env.put("PG_PORT", String.valueOf(options.port("--pg-port")));
-        env.put("PG_DATABASE", "postgres");
-        env.put("PG_USER", "postgres");
+        env.put(CdcConfig.PG_HOST.name(), "localhost");
+        env.put(CdcConfig.PG_PORT.name(), String.valueOf(options.port("--pg-port")));
+        env.put(CdcConfig.PG_DATABASE.name(), "postgres");
+        env.put(CdcConfig.PG_USER.name(), "postgres");
         if (mongoUri != null) {
-            env.put("MONGODB_URI", mongoUri);
+            env.put(CdcConfig.MONGODB_URI.name(), mongoUri);
         }
         return env;
     }
 
     private void startCdc() {
         final Map<String, String> env = pgEnv();
-        env.put("RTDW_CDC_SOURCES", mongoUri == null ? "postgres" : "postgres,mongodb");
+        env.put(CdcConfig.SOURCES.name(), mongoUri == null ? "postgres" : "postgres,mongodb");
         // cdc-sources' init SQL (the source tables' DDL, REPLICA IDENTITY FULL, the publication), applied idempotently.
-        env.put("RTDW_PG_INIT_SCHEMA", "true");
-        env.put("RTDW_HTTP_PORT", String.valueOf(options.port("--cdc-http-port")));
+        env.put(CdcConfig.PG_INIT_SCHEMA.name(), "true");
+        env.put(OpsServer.HTTP_PORT.name(), String.valueOf(options.port("--cdc-http-port")));
         launch(javaChild("cdc", 384, "io.rtdw.cdc.CdcMain", List.of(), env));
     }
 
     private void startStreams() {
         final Map<String, String> env = serviceEnv();
-        env.put("RTDW_STATE_DIR", dataDir.resolve("streams-state").toString());
+        env.put(StreamsSettings.STATE_DIR.name(), dataDir.resolve("streams-state").toString());
         // One instance: a standby replica would have nowhere to live.
-        env.put("RTDW_NUM_STANDBY_REPLICAS", "0");
-        env.put("RTDW_HTTP_PORT", String.valueOf(options.port("--streams-http-port")));
+        env.put(StreamsSettings.STANDBY_REPLICAS.name(), "0");
+        env.put(OpsServer.HTTP_PORT.name(), String.valueOf(options.port("--streams-http-port")));
         launch(javaChild("streams", 384, "io.rtdw.streams.StreamsApp", List.of(), env));
     }
 
     private void startLakeSink() {
         final Map<String, String> env = serviceEnv();
-        env.put("S3_ENDPOINT", "http://localhost:" + options.port("--s3-port"));
-        env.put("S3_BUCKET", BUCKET);
-        env.put("S3_ACCESS_KEY", S3_ACCESS);
-        env.put("S3_SECRET_KEY", S3_SECRET);
-        env.put("RTDW_HTTP_PORT", String.valueOf(options.port("--lake-http-port")));
+        env.put(LakeSinkConfig.S3_ENDPOINT.name(), "http://localhost:" + options.port("--s3-port"));
+        env.put(LakeSinkConfig.S3_BUCKET.name(), BUCKET);
+        env.put(LakeSinkConfig.S3_ACCESS_KEY.name(), S3_ACCESS);
+        env.put(LakeSinkConfig.S3_SECRET_KEY.name(), S3_SECRET);
+        env.put(OpsServer.HTTP_PORT.name(), String.valueOf(options.port("--lake-http-port")));
         // Short intervals so a short local run shows files; production keeps the defaults (60 s, 15 min).
-        env.put("RTDW_LAKE_FLUSH_INTERVAL_MS", "5000");
-        env.put("RTDW_LAKE_SNAPSHOT_INTERVAL_MS", "20000");
+        env.put(LakeSinkConfig.FLUSH_INTERVAL_MS.name(), "5000");
+        env.put(LakeSinkConfig.SNAPSHOT_INTERVAL_MS.name(), "20000");
         launch(javaChild("lake-sink", 384, "io.rtdw.lake.LakeSinkMain", List.of(), env));
     }
 

@@ -1,5 +1,7 @@
 package io.rtdw.cdc.bench;
 
+import io.rtdw.runtime.OpsServer;
+import io.rtdw.runtime.KafkaClients;
 import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcConfig;
@@ -88,15 +90,15 @@ public final class CaptureBenchmark {
                 kafka.createTopics(List.of(catalog.customers(), catalog.flights(), catalog.cdcDeadLetters(),
                         catalog.cdcOffsets()));
                 final Map<String, String> env = new HashMap<>();
-                env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-                env.put("RTDW_CDC_SOURCES", "postgres");
-                env.put("PG_PORT", String.valueOf(pg.getPort()));
-                env.put("PG_PASSWORD", "postgres");
-                env.put("RTDW_HTTP_PORT", "-1");
-                env.put("RTDW_MAX_IN_FLIGHT", n.trim());
-                env.put("RTDW_TOPIC_PREFIX", catalog.prefix());
-                env.put("RTDW_PG_SLOT", "bench_slot_" + run);
-                env.put("RTDW_CDC_POLL_INTERVAL_MS", pollMs);
+                env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
+                env.put(CdcConfig.SOURCES.name(), "postgres");
+                env.put(CdcConfig.PG_PORT.name(), String.valueOf(pg.getPort()));
+                env.put(CdcConfig.PG_PASSWORD.name(), "postgres");
+                env.put(OpsServer.HTTP_PORT.name(), "-1");
+                env.put(KafkaClients.MAX_IN_FLIGHT.name(), n.trim());
+                env.put(TopicCatalog.PREFIX.name(), catalog.prefix());
+                env.put(CdcConfig.PG_SLOT.name(), "bench_slot_" + run);
+                env.put(CdcConfig.POLL_INTERVAL_MS.name(), pollMs);
                 final CdcConfig config = CdcConfig.fromEnv(env);
                 try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka.bootstrapServers(), catalog)) {
                     final long started = System.nanoTime();

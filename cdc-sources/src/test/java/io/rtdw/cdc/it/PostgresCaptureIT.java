@@ -1,5 +1,8 @@
 package io.rtdw.cdc.it;
 
+import io.rtdw.runtime.OpsServer;
+import io.rtdw.runtime.KafkaClients;
+import io.rtdw.cdc.CdcConfig;
 import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.postgres.PostgresPreflight;
@@ -109,22 +112,22 @@ class PostgresCaptureIT {
 
     private static Map<String, String> env() {
         final Map<String, String> env = new HashMap<>();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers());
-        env.put("PG_HOST", "localhost");
-        env.put("PG_PORT", String.valueOf(pg.getPort()));
-        env.put("PG_DATABASE", "postgres");
-        env.put("PG_USER", "postgres");
-        env.put("PG_PASSWORD", "postgres");
-        env.put("RTDW_CDC_SOURCES", "postgres");
-        env.put("RTDW_REGISTRY_URL", RegistryServer.shared().url());
-        env.put("RTDW_HTTP_PORT", String.valueOf(httpPort));
-        env.put("RTDW_TOPIC_PREFIX", CATALOG.prefix());
-        env.put("RTDW_TOPIC_PARTITIONS", String.valueOf(CATALOG.partitions()));
-        env.put("RTDW_CDC_MAX_RETRIES", "2");
-        env.put("RTDW_CDC_RETRY_BACKOFF_MS", "500");
+        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), KAFKA.cluster().bootstrapServers());
+        env.put(CdcConfig.PG_HOST.name(), "localhost");
+        env.put(CdcConfig.PG_PORT.name(), String.valueOf(pg.getPort()));
+        env.put(CdcConfig.PG_DATABASE.name(), "postgres");
+        env.put(CdcConfig.PG_USER.name(), "postgres");
+        env.put(CdcConfig.PG_PASSWORD.name(), "postgres");
+        env.put(CdcConfig.SOURCES.name(), "postgres");
+        env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
+        env.put(OpsServer.HTTP_PORT.name(), String.valueOf(httpPort));
+        env.put(TopicCatalog.PREFIX.name(), CATALOG.prefix());
+        env.put(TopicCatalog.PARTITIONS.name(), String.valueOf(CATALOG.partitions()));
+        env.put(CdcConfig.MAX_RETRIES.name(), "2");
+        env.put(CdcConfig.RETRY_BACKOFF_MS.name(), "500");
         // Commits every 2 s: a kill lands between two commits, so the restart must replay what was produced.
-        env.put("RTDW_CDC_OFFSET_FLUSH_MS", "2000");
-        env.put("RTDW_CDC_HEARTBEAT_MS", "1000");
+        env.put(CdcConfig.OFFSET_FLUSH_MS.name(), "2000");
+        env.put(CdcConfig.HEARTBEAT_MS.name(), "1000");
         return env;
     }
 

@@ -1,5 +1,7 @@
 package io.rtdw.dev.workload;
 
+import io.rtdw.runtime.OpsServer;
+import io.rtdw.runtime.KafkaClients;
 import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcConfig;
@@ -64,13 +66,13 @@ class MongoDbCaptureIT {
             // Only vehicle changes matter here; PostgreSQL kinds are ignored by the MongoDB applier.
             WorkloadRunner.run(generator, 10, 0, List.of(mongo)); // the snapshot sees these 10
             final Map<String, String> env = new HashMap<>();
-            env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-            env.put("RTDW_CDC_SOURCES", "mongodb");
-            env.put("MONGODB_URI", uri);
-            env.put("RTDW_HTTP_PORT", "-1");
-            env.put("RTDW_TOPIC_PREFIX", catalog.prefix());
-            env.put("RTDW_MONGO_DATABASE", database);
-            env.put("RTDW_TOPIC_PARTITIONS", "3");
+            env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
+            env.put(CdcConfig.SOURCES.name(), "mongodb");
+            env.put(CdcConfig.MONGODB_URI.name(), uri);
+            env.put(OpsServer.HTTP_PORT.name(), "-1");
+            env.put(TopicCatalog.PREFIX.name(), catalog.prefix());
+            env.put(TopicCatalog.MONGO_DATABASE.name(), database);
+            env.put(TopicCatalog.PARTITIONS.name(), "3");
             final AtomicReference<String> failure = new AtomicReference<>();
             try (CdcProcess cdc = CdcProcess.start(CdcConfig.fromEnv(env), RegistryServer.shared().serdes(),
                     (message, error) -> failure.set(message));

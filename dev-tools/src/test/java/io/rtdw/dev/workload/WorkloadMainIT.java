@@ -1,5 +1,8 @@
 package io.rtdw.dev.workload;
 
+import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.runtime.KafkaClients;
+import io.rtdw.cdc.CdcConfig;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.schemas.VehicleChange;
 import io.rtdw.schemas.VehicleKey;
@@ -41,12 +44,12 @@ class WorkloadMainIT {
         KAFKA.cluster().createTopics(List.of(catalog.vehicles()));
         try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start()) {
             final Map<String, String> env = new HashMap<>();
-            env.put("PG_PORT", String.valueOf(pg.getPort()));
-            env.put("PG_PASSWORD", "postgres");
-            env.put("KAFKA_BOOTSTRAP_SERVERS", KAFKA.cluster().bootstrapServers());
-            env.put("RTDW_TOPIC_PREFIX", catalog.prefix());
-            env.put("RTDW_TOPIC_PARTITIONS", "3");
-            env.put("RTDW_REGISTRY_URL", RegistryServer.shared().url());
+            env.put(CdcConfig.PG_PORT.name(), String.valueOf(pg.getPort()));
+            env.put(CdcConfig.PG_PASSWORD.name(), "postgres");
+            env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), KAFKA.cluster().bootstrapServers());
+            env.put(TopicCatalog.PREFIX.name(), catalog.prefix());
+            env.put(TopicCatalog.PARTITIONS.name(), "3");
+            env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
             final List<String> args = List.of("--init-schema", "--seed", "99", "--changes", "400", "--rate", "0",
                     "--initial-customers", "20", "--initial-flights", "30", "--initial-vehicles", "25",
                     "--vehicles", "kafka");
