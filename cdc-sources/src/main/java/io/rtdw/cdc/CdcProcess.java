@@ -13,16 +13,14 @@ import io.rtdw.catalog.Topic;
 import io.rtdw.runtime.ServiceMain;
 import io.rtdw.runtime.ServiceMetrics;
 import io.rtdw.serde.RegistrySerdes;
-import org.apache.kafka.clients.admin.Admin;
+import io.rtdw.catalog.TopicProvisioner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 
@@ -82,7 +80,8 @@ public final class CdcProcess implements ServiceMain.Running {
      * Checks, then starts every configured capture.
      *
      * @param onFailure called once a capture stopped on an error it could not recover from
-     * @throws PostgresPreflight.MisconfigurationException when a source or a topic is not set up
+     * @throws PostgresPreflight.MisconfigurationException when a source is not set up
+     * @throws ServiceMain.SetupException when a topic does not exist or Kafka cannot be reached
      */
     public static CdcProcess start(final CdcConfig config, final RegistrySerdes serdes, final ServiceMetrics metrics,
                                    final BiConsumer<String, Throwable> onFailure) throws InterruptedException {
@@ -144,18 +143,7 @@ public final class CdcProcess implements ServiceMain.Running {
             needed.add(config.catalog().vehicles());
         }
         needed.add(config.catalog().cdcDeadLetters());
-        try (Admin admin = Admin.create(config.kafka().admin())) {
-            final Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
-            final List<String> missing = needed.stream().map(Topic::name).filter(n -> !existing.contains(n)).toList();
-            if (!missing.isEmpty()) {
-                throw new PostgresPreflight.MisconfigurationException("topics " + missing + " do not exist on "
-                        + config.bootstrapServers() + ": create them first with io.rtdw.catalog.CreateTopics "
-                        + "(auto-creation is off by design).", null);
-            }
-        } catch (final java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            throw new PostgresPreflight.MisconfigurationException("cannot reach Kafka at " + config.bootstrapServers()
-                    + ": " + e.getMessage() + ". Check KAFKA_BOOTSTRAP_SERVERS.", e);
-        }
+        TopicProvisioner.requireExisting(config.kafka().admin(), needed);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.rtdw.k8s;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.rtdw.runtime.KafkaClients;
 import io.rtdw.runtime.Service;
 import io.rtdw.runtime.Setting;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * The manifests and the services agree on the environment, read from the services' own declarations: every variable
  * a manifest gives one of our containers is one that service declares (a misspelt {@code RTDW_NUM_STANDBY_REPLICA}
  * would otherwise be ignored and the default used), and every variable a service requires is given to it.
- * {@code KAFKA_<NAME>} pass-through variables and variables of the JVM ({@code JAVA_*}) are not ours to check.
+ * {@code KAFKA_<NAME>} pass-through variables must be ones the service accepts (a Kafka client property that does
+ * not weaken durability); variables of the JVM ({@code JAVA_*}) are not ours to check. Service links are off, so
+ * Kubernetes adds no {@code KAFKA_UI_PORT} the service would refuse.
  */
 class EnvContractTest {
 
@@ -38,8 +41,25 @@ class EnvContractTest {
                     }
                     containers++;
                     final Set<String> given = new TreeSet<>();
+                    if (!Boolean.FALSE.equals(w.pod().getEnableServiceLinks())) {
+                        problems.add(overlay + ": " + w.id() + " must set enableServiceLinks: false (Kubernetes would "
+                                + "inject <SERVICE>_PORT variables, KAFKA_UI_* among them)");
+                    }
                     for (final EnvVar env : c.getEnv()) {
                         given.add(env.getName());
+                        final String name = env.getName();
+                        if (name.startsWith(KafkaClients.PASS_THROUGH.name()) && !name.equals(
+                                KafkaClients.BOOTSTRAP_SERVERS.name())) {
+                            final String property = name.substring(KafkaClients.PASS_THROUGH.name().length())
+                                    .toLowerCase(java.util.Locale.ROOT).replace('_', '.');
+                            final io.rtdw.runtime.Env check = io.rtdw.runtime.Env.of(java.util.Map.of(name,
+                                    env.getValue() == null ? "x" : env.getValue()));
+                            KafkaClients.fromEnv(check);
+                            if (!check.ok()) {
+                                problems.add(overlay + ": " + w.id() + " sets " + name + " (" + property
+                                        + "), which the service refuses");
+                            }
+                        }
                         if (!declared(service, env.getName())) {
                             problems.add(overlay + ": " + w.id() + " sets " + env.getName() + ", which "
                                     + service.name() + " never reads");

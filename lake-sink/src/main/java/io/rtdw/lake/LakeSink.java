@@ -110,12 +110,12 @@ public final class LakeSink implements Runnable, AutoCloseable {
         return props;
     }
 
-    /** Asks the loop to stop; it flushes what it holds and returns. Safe from any thread. */
     /** Exports the consumer's own metrics (lag, fetch rate, commit latency) to {@code metrics}. */
     public void bindMetrics(final io.rtdw.runtime.ServiceMetrics metrics) {
         metrics.bind(new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer));
     }
 
+    /** Asks the loop to stop; it flushes what it holds and returns. Safe from any thread. */
     public void stop() {
         running.set(false);
         consumer.wakeup();

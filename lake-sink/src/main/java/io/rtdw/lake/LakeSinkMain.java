@@ -1,5 +1,6 @@
 package io.rtdw.lake;
 
+import io.rtdw.catalog.TopicProvisioner;
 import io.rtdw.runtime.Env;
 import io.rtdw.runtime.Service;
 import io.rtdw.runtime.ServiceMain;
@@ -9,6 +10,7 @@ import io.rtdw.serde.RegistrySerdes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -47,7 +49,11 @@ public final class LakeSinkMain {
     }
 
     public static void main(final String[] args) {
-        ServiceMain.run(SERVICE, args, Config::read, (config, metrics) -> Running.start(config, metrics));
+        ServiceMain.run(SERVICE, args, Config::read, (config, metrics) -> {
+            TopicProvisioner.requireExisting(config.sink().kafka().admin(), List.of(
+                    config.sink().catalog().unifiedCustomers(), config.sink().catalog().lakeSinkDeadLetters()));
+            return Running.start(config, metrics);
+        });
     }
 
     /** The sink's poll loop on its own thread. */

@@ -58,14 +58,15 @@ public final class Env {
         final String raw = source.get(setting.name());
         final String text = raw == null ? setting.defaultValue() : raw;
         shown.put(setting.name(), setting.shown(text));
-        if (text == null) {
-            problems.add(setting.name() + " is required: " + setting.description());
+        if (text == null || setting.isRequired() && text.isBlank()) {
+            problem(setting.name() + " is required" + (text == null ? "" : " and must not be empty") + ": "
+                    + setting.description());
             return null;
         }
         try {
             return setting.parse(text);
         } catch (final IllegalArgumentException e) {
-            problems.add(setting.name() + " " + e.getMessage() + ", was '" + setting.shown(text) + "'");
+            problem(setting.name() + " " + e.getMessage() + ", was '" + setting.shown(text) + "'");
             return null;
         }
     }
@@ -101,6 +102,13 @@ public final class Env {
     /** Records {@code problem} unless {@code ok}. */
     public void check(final boolean ok, final String problem) {
         if (!ok) {
+            problem(problem);
+        }
+    }
+
+    /** A variable read twice (by a service and by the runtime) is reported once. */
+    private void problem(final String problem) {
+        if (!problems.contains(problem)) {
             problems.add(problem);
         }
     }

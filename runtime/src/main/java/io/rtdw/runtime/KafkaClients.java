@@ -1,6 +1,7 @@
 package io.rtdw.runtime;
 
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
@@ -27,10 +28,13 @@ public final class KafkaClients {
             "producer max.in.flight.requests.per.connection; idempotence keeps order up to 5, 1 is the safe default "
                     + "the durability table asks for");
     public static final Setting<String> PASS_THROUGH = Setting.family("KAFKA_",
-            "any Kafka client property, '_' read as '.': KAFKA_SECURITY_PROTOCOL=SASL_SSL sets security.protocol on "
-                    + "every client of the service; values of names holding password, secret, jaas, token or key "
-                    + "are redacted in logs; a secret can stay in a mounted file with KAFKA_CONFIG_PROVIDERS=file "
-                    + "and ${file:/path:key}");
+            "a Kafka client property, '_' read as '.': KAFKA_SECURITY_PROTOCOL=SASL_SSL sets security.protocol on "
+                    + "every client of the service (Kafka Streams' prefixes work too: KAFKA_PRODUCER_LINGER_MS); it "
+                    + "wins over the service's own choice, except acks, enable.idempotence, isolation.level and "
+                    + "enable.auto.commit, which it cannot change; a name that is no client property is refused; values "
+                    + "of names holding password, secret, jaas, token, key or credential are redacted in logs; a secret "
+                    + "can stay in a mounted file: KAFKA_CONFIG_PROVIDERS=file, KAFKA_CONFIG_PROVIDERS_FILE_CLASS="
+                    + "org.apache.kafka.common.config.provider.FileConfigProvider, then ${file:/path:key} as a value");
 
     /** Every variable read by {@link #fromEnv}. */
     public static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, MAX_IN_FLIGHT, PASS_THROUGH);
@@ -58,13 +62,51 @@ public final class KafkaClients {
         env.check(bootstrap == null || !bootstrap.isBlank(), BOOTSTRAP_SERVERS.name() + " must not be empty");
         final Integer inFlight = env.get(MAX_IN_FLIGHT);
         final Map<String, String> overrides = env.family(PASS_THROUGH, BOOTSTRAP_SERVERS);
-        FIXED.forEach((property, value) -> {
-            final String given = overrides.get(property);
-            env.check(given == null || given.trim().equalsIgnoreCase(value), PASS_THROUGH.name()
-                    + property.toUpperCase(Locale.ROOT).replace('.', '_') + " cannot change " + property + " from "
-                    + value + ": the pipeline's no-loss and exactly-once guarantees depend on it");
+        overrides.forEach((key, given) -> {
+            final String variable = PASS_THROUGH.name() + key.toUpperCase(Locale.ROOT).replace('.', '_');
+            final String property = unprefixed(key);
+            env.check(isClientProperty(property) || property.startsWith("config.providers"), variable
+                    + " is not a Kafka client property (" + key + "): check its spelling");
+            final String fixed = FIXED.get(property);
+            env.check(fixed == null || given.trim().equalsIgnoreCase(fixed), variable + " cannot change " + property
+                    + " from " + fixed + ": the pipeline's no-loss and exactly-once guarantees depend on it");
         });
         return new KafkaClients(bootstrap == null ? "" : bootstrap, inFlight == null ? 1 : inFlight, overrides);
+    }
+
+    /** Kafka Streams' per-client prefixes: {@code producer.acks} is {@code acks} for its producers. */
+    private static final List<String> CLIENT_PREFIXES = List.of("main.consumer.", "restore.consumer.",
+            "global.consumer.", "producer.", "consumer.", "admin.", "topic.");
+
+    private static String unprefixed(final String key) {
+        for (final String prefix : CLIENT_PREFIXES) {
+            if (key.startsWith(prefix)) {
+                return prefix.equals("topic.") ? "topic" : key.substring(prefix.length());
+            }
+        }
+        return key;
+    }
+
+    /** True for a property of Kafka's producer, consumer, admin client or Kafka Streams (or a topic prefix). */
+    public static boolean isClientProperty(final String property) {
+        return property.equals("topic") || ProducerConfig.configNames().contains(property)
+                || ConsumerConfig.configNames().contains(property)
+                || AdminClientConfig.configNames().contains(property) || STREAMS_CONFIG_NAMES.contains(property);
+    }
+
+    /** Kafka Streams' own property names, when Kafka Streams is on the class path (the streams app). */
+    private static final java.util.Set<String> STREAMS_CONFIG_NAMES = streamsConfigNames();
+
+    private static java.util.Set<String> streamsConfigNames() {
+        try {
+            final Class<?> streams = Class.forName("org.apache.kafka.streams.StreamsConfig");
+            final Object def = streams.getMethod("configDef").invoke(null);
+            @SuppressWarnings("unchecked")
+            final java.util.Set<String> names = (java.util.Set<String>) def.getClass().getMethod("names").invoke(def);
+            return names;
+        } catch (final ReflectiveOperationException | LinkageError e) {
+            return java.util.Set.of();
+        }
     }
 
     /** For tests and tools: {@code bootstrapServers}, the defaults, no pass-through. */

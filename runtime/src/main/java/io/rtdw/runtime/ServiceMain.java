@@ -112,6 +112,7 @@ public final class ServiceMain {
         try {
             cfg = config.apply(env);
             port = env.get(OpsServer.HTTP_PORT);
+            env.get(Service.LOG_LEVEL); // read by log4j2-rtdw.xml; a typo there would silently drop our INFO lines
             env.validate();
         } catch (final ConfigException e) {
             err.println(service.name() + ": " + e.getMessage() + "\n(see --help)");

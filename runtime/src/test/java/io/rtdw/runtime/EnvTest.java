@@ -60,6 +60,22 @@ class EnvTest {
     }
 
     @Test
+    void anEmptyRequiredVariableCountsAsMissing() {
+        final Env env = Env.of(Map.of("T_URL", "  "));
+        assertNull(env.get(URL));
+        assertTrue(assertThrows(ConfigException.class, env::validate).getMessage()
+                .contains("T_URL is required and must not be empty"));
+    }
+
+    @Test
+    void aProblemFoundTwiceIsReportedOnce() {
+        final Env env = Env.of(Map.of("T_PORT", "x"));
+        env.get(PORT);
+        env.get(PORT);
+        assertEquals(1, assertThrows(ConfigException.class, env::validate).problems().size());
+    }
+
+    @Test
     void anEnumChoiceNamesTheAllowedWords() {
         final Setting<String> level = Setting.oneOf("T_LEVEL", "INFO", List.of("INFO", "DEBUG"), "level");
         final Env env = Env.of(Map.of("T_LEVEL", "debug"));

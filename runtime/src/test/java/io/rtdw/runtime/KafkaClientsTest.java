@@ -48,6 +48,45 @@ class KafkaClientsTest {
     }
 
     @Test
+    void aPrefixedPassThroughVariableCannotWeakenDurabilityEither() {
+        final Env env = Env.of(Map.of("KAFKA_MAIN_CONSUMER_ISOLATION_LEVEL", "read_uncommitted",
+                "KAFKA_PRODUCER_ACKS", "1", "KAFKA_RESTORE_CONSUMER_ISOLATION_LEVEL", "read_committed"));
+        KafkaClients.fromEnv(env);
+        final ConfigException e = assertThrows(ConfigException.class, env::validate);
+        assertEquals(2, e.problems().size(), e.getMessage());
+        assertTrue(e.getMessage().contains("KAFKA_MAIN_CONSUMER_ISOLATION_LEVEL cannot change isolation.level"),
+                e.getMessage());
+    }
+
+    @Test
+    void aNameThatIsNoClientPropertyIsRefused() {
+        final Env env = Env.of(Map.of("KAFKA_BOOTSTRAP_SERVER", "k:9092", "KAFKA_UI_SERVICE_HOST", "10.0.0.1"));
+        KafkaClients.fromEnv(env);
+        final ConfigException e = assertThrows(ConfigException.class, env::validate);
+        assertEquals(2, e.problems().size(), e.getMessage());
+        assertTrue(e.getMessage().contains("KAFKA_BOOTSTRAP_SERVER is not a Kafka client property (bootstrap.server)"),
+                e.getMessage());
+    }
+
+    @Test
+    void configProvidersAndStreamsPrefixesAreAccepted() {
+        final Env env = Env.of(Map.of("KAFKA_CONFIG_PROVIDERS", "file",
+                "KAFKA_CONFIG_PROVIDERS_FILE_CLASS", "org.apache.kafka.common.config.provider.FileConfigProvider",
+                "KAFKA_PRODUCER_LINGER_MS", "20", "KAFKA_SESSION_TIMEOUT_MS", "20000"));
+        KafkaClients.fromEnv(env);
+        env.validate();
+    }
+
+    @Test
+    void thePassThroughWinsOverTheServicesOwnChoices() {
+        final Env env = Env.of(Map.of("KAFKA_CLIENT_ID", "mine", "KAFKA_AUTO_OFFSET_RESET", "latest"));
+        final KafkaClients clients = KafkaClients.fromEnv(env);
+        env.validate();
+        assertEquals("mine", clients.producer("theirs").get("client.id"));
+        assertEquals("latest", clients.consumer("g").get("auto.offset.reset"));
+    }
+
+    @Test
     void maxInFlightAboveFiveIsRefused() {
         final Env env = Env.of(Map.of("RTDW_MAX_IN_FLIGHT", "6"));
         KafkaClients.fromEnv(env);

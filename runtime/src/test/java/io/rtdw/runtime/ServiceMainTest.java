@@ -100,6 +100,41 @@ class ServiceMainTest {
     }
 
     @Test
+    void aStartThatIgnoresTheInterruptIsClosedByTheHookWhenItReturns() throws Exception {
+        final TestLifecycle lifecycle = new TestLifecycle(Map.of("T_URL", "u", "RTDW_HTTP_PORT", "-1"));
+        final CountDownLatch inStart = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final Fake fake = new Fake();
+        final CompletableFuture<Integer> status = CompletableFuture.supplyAsync(() -> ServiceMain.run(SERVICE,
+                new String[0], CONFIG, (c, m) -> {
+                    inStart.countDown();
+                    while (release.getCount() > 0) {
+                        try {
+                            release.await();
+                        } catch (final InterruptedException e) {
+                            // a start that swallows the interrupt and finishes anyway
+                        }
+                    }
+                    return fake;
+                }, lifecycle, new PrintStream(out), new PrintStream(err)));
+        assertTrue(inStart.await(30, TimeUnit.SECONDS));
+        final Thread hook = new Thread(lifecycle.hook.get());
+        hook.start();
+        Thread.sleep(200); // the hook has interrupted the start and waits for it
+        assertFalse(fake.closed.get());
+        release.countDown();
+        hook.join(30_000);
+        assertTrue(fake.closed.get(), "what the start returned after the SIGTERM was closed by the hook");
+        assertEquals(-1, status.get(30, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aWrongLogLevelIsAConfigurationError() {
+        assertEquals(2, run(Map.of("T_URL", "u", "RTDW_LOG_LEVEL", "verbose"), (c, m) -> fail()));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("RTDW_LOG_LEVEL must be one of"));
+    }
+
+    @Test
     void sigtermWhileRunningClosesTheServiceAndHealthAnswersAsJson() throws Exception {
         final TestLifecycle lifecycle = new TestLifecycle(Map.of("T_URL", "u", "RTDW_HTTP_PORT", "0"));
         final Fake fake = new Fake();

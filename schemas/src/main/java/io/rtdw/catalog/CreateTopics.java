@@ -34,16 +34,7 @@ public final class CreateTopics {
     }
 
     public static void main(final String[] args) throws InterruptedException {
-        final Env env = Env.of(System.getenv());
-        final KafkaClients clients = KafkaClients.fromEnv(env);
-        final TopicCatalog catalog = TopicCatalog.fromEnv(env);
-        try {
-            env.validate();
-        } catch (final ConfigException e) {
-            System.err.println(e.getMessage());
-            System.exit(2);
-        }
-        String bootstrap = clients.bootstrapServers();
+        String bootstrap = null;
         long timeoutMs = 30_000;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -59,8 +50,17 @@ public final class CreateTopics {
                 }
             }
         }
+        final Env env = Env.of(System.getenv());
+        final KafkaClients clients = KafkaClients.fromEnv(env);
+        final TopicCatalog catalog = TopicCatalog.fromEnv(env);
+        try {
+            env.validate();
+        } catch (final ConfigException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+        }
         final Map<String, Object> admin = clients.admin();
-        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap == null ? clients.bootstrapServers() : bootstrap);
         System.exit(run(admin, catalog.all(), timeoutMs));
     }
 

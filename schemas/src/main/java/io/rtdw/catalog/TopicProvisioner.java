@@ -1,5 +1,6 @@
 package io.rtdw.catalog;
 
+import io.rtdw.runtime.ServiceMain;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -31,6 +32,27 @@ public final class TopicProvisioner {
 
     private final Admin admin;
     private final long timeoutMs;
+
+    /**
+     * Fails a service's start when a topic it reads or writes does not exist: topics are created explicitly
+     * (auto-creation is off), so a missing one is a set-up error to fix (exit 2), not a failure to retry.
+     */
+    public static void requireExisting(final Map<String, Object> adminConfig, final Collection<Topic<?, ?>> topics)
+            throws InterruptedException {
+        final Object bootstrap = adminConfig.get("bootstrap.servers");
+        try (Admin admin = Admin.create(adminConfig)) {
+            final Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
+            final List<String> missing = topics.stream().map(Topic::name).filter(n -> !existing.contains(n)).toList();
+            if (!missing.isEmpty()) {
+                throw new ServiceMain.SetupException("topics " + missing + " do not exist on " + bootstrap
+                        + ": create them first with io.rtdw.catalog.CreateTopics (auto-creation is off by design)",
+                        null);
+            }
+        } catch (final ExecutionException | TimeoutException e) {
+            throw new ServiceMain.SetupException("cannot reach Kafka at " + bootstrap + ": " + e.getMessage()
+                    + ". Check KAFKA_BOOTSTRAP_SERVERS and the KAFKA_* client settings.", e);
+        }
+    }
 
     public TopicProvisioner(final Admin admin, final long timeoutMs) {
         this.admin = admin;

@@ -5,6 +5,8 @@ import io.rtdw.schemas.CustomerKey;
 
 
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.catalog.TopicProvisioner;
 import io.rtdw.runtime.Env;
 import io.rtdw.runtime.Service;
 import io.rtdw.runtime.ServiceMain;
@@ -61,6 +63,7 @@ public final class StreamsApp implements ServiceMain.Running {
 
     private final PipelineMetrics metrics;
     private final KafkaStreams streams;
+    private final org.apache.kafka.clients.producer.Producer<byte[], byte[]> deadLetterProducer;
     private final AtomicInteger restoring = new AtomicInteger();
     private final AtomicLong orphanCustomers = new AtomicLong(-1);
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -83,7 +86,8 @@ public final class StreamsApp implements ServiceMain.Running {
         // The key dead-letter handler writes where the topology does, with the same clients and serdes.
         properties.put(DeadLetterDeserializationHandler.TOPIC_CONFIG, settings.catalog().streamsDeadLetters());
         properties.put(DeadLetterDeserializationHandler.SERDES_CONFIG, registry);
-        properties.put(DeadLetterDeserializationHandler.CLIENTS_CONFIG, settings.kafka());
+        deadLetterProducer = DeadLetterDeserializationHandler.producer(settings.kafka(), settings.applicationId());
+        properties.put(DeadLetterDeserializationHandler.PRODUCER_CONFIG, deadLetterProducer);
         this.streams = new KafkaStreams(UnifiedCustomerTopology.build(settings.catalog(), registry,
                 settings.maxChildren(), metrics), properties);
         registryOfMetrics.bind(new KafkaStreamsMetrics(streams));
@@ -201,13 +205,18 @@ public final class StreamsApp implements ServiceMain.Running {
         LOG.info("closing (timeout {} s)", CLOSE_TIMEOUT.toSeconds());
         background.shutdownNow();
         final boolean closed = streams.close(CLOSE_TIMEOUT);
+        deadLetterProducer.close(Duration.ofSeconds(10));
         LOG.info(closed ? "closed cleanly" : "close timed out after {} s", CLOSE_TIMEOUT.toSeconds());
         stopped.countDown();
     }
 
     public static void main(final String[] args) {
-        ServiceMain.run(SERVICE, args, Config::read,
-                (config, metrics) -> new StreamsApp(config.settings(), config.registry(), metrics).start());
+        ServiceMain.run(SERVICE, args, Config::read, (config, metrics) -> {
+            final TopicCatalog catalog = config.settings().catalog();
+            TopicProvisioner.requireExisting(config.settings().kafka().admin(), List.of(catalog.customers(),
+                    catalog.flights(), catalog.vehicles(), catalog.unifiedCustomers(), catalog.streamsDeadLetters()));
+            return new StreamsApp(config.settings(), config.registry(), metrics).start();
+        });
     }
 
     /** The validated configuration of the process. */

@@ -67,12 +67,12 @@ public final class CaptureEngine implements AutoCloseable {
         thread.execute(engine);
     }
 
-    /** True while the connector polls its source. */
     /** The source it captures: {@code postgres} or {@code mongodb}. */
     public String name() {
         return source;
     }
 
+    /** True while the connector polls its source. */
     public boolean streaming() {
         return streaming;
     }

@@ -92,8 +92,7 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
     /** Kafka Streams properties, with every durability setting explicit rather than left to defaults. */
     public Properties toProperties() {
         final Properties p = new Properties();
-        // Bootstrap servers and the pass-through first: Kafka Streams gives them to every client it creates.
-        p.putAll(kafka.common());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
                 exactlyOnce ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
@@ -119,6 +118,10 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
         if (!instanceId.isBlank()) {
             p.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), instanceId);
         }
+        // The KAFKA_* pass-through last, as in every service: the operator's choice wins (Kafka Streams gives the
+        // unprefixed ones to every client it creates). It cannot hold a weaker acks, idempotence or isolation level:
+        // KafkaClients refuses those at start.
+        p.putAll(kafka.overrides());
         return p;
     }
 }

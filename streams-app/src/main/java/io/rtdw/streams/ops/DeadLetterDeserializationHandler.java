@@ -11,7 +11,6 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.slf4j.Logger;
@@ -32,8 +31,11 @@ public final class DeadLetterDeserializationHandler implements DeserializationEx
     public static final String TOPIC_CONFIG = "rtdw.dead.letter.topic";
     /** Streams property holding the app's {@link RegistrySerdes}. */
     public static final String SERDES_CONFIG = "rtdw.registry.serdes";
-    /** Streams property holding the app's {@link KafkaClients}. */
-    public static final String CLIENTS_CONFIG = "rtdw.kafka.clients";
+    /**
+     * Streams property holding the app's one dead-letter producer: Kafka Streams configures a handler per task (active
+     * and standby), so each must not open a producer of its own; the app closes it.
+     */
+    public static final String PRODUCER_CONFIG = "rtdw.dead.letter.producer";
 
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterDeserializationHandler.class);
 
@@ -43,7 +45,7 @@ public final class DeadLetterDeserializationHandler implements DeserializationEx
 
     /**
      * Configured from the app's own objects (never from the environment again): the topic the topology's dead
-     * letters go to, the registry serdes, and the Kafka clients with their pass-through settings.
+     * letters go to, the registry serdes, and the app's dead-letter producer.
      */
     @Override
     @SuppressWarnings("unchecked")
@@ -51,9 +53,13 @@ public final class DeadLetterDeserializationHandler implements DeserializationEx
         final Topic<byte[], DeadLetter> dlq = (Topic<byte[], DeadLetter>) required(configs, TOPIC_CONFIG, Topic.class);
         topic = dlq.name();
         serializer = required(configs, SERDES_CONFIG, RegistrySerdes.class).valueSerde(dlq).serializer();
-        final KafkaClients clients = required(configs, CLIENTS_CONFIG, KafkaClients.class);
-        producer = new KafkaProducer<>(clients.producer(configs.get(StreamsConfig.APPLICATION_ID_CONFIG)
-                + "-key-dead-letters"), new ByteArraySerializer(), new ByteArraySerializer());
+        producer = (Producer<byte[], byte[]>) required(configs, PRODUCER_CONFIG, Producer.class);
+    }
+
+    /** The app's dead-letter producer: idempotent, {@code acks=all}, the service's pass-through settings. */
+    public static Producer<byte[], byte[]> producer(final KafkaClients clients, final String applicationId) {
+        return new KafkaProducer<>(clients.producer(applicationId + "-key-dead-letters"), new ByteArraySerializer(),
+                new ByteArraySerializer());
     }
 
     private static <T> T required(final Map<String, ?> configs, final String key, final Class<T> type) {

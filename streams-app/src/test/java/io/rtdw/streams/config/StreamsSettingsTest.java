@@ -61,6 +61,14 @@ class StreamsSettingsTest {
     }
 
     @Test
+    void thePassThroughWinsOverTheAppsOwnClientSettings() {
+        final Properties p = StreamsSettings.fromEnv(Map.of("KAFKA_PRODUCER_MAX_REQUEST_SIZE", "8388608",
+                "KAFKA_CONSUMER_AUTO_OFFSET_RESET", "latest")).toProperties();
+        assertEquals("8388608", p.get("producer.max.request.size"));
+        assertEquals("latest", p.get("consumer.auto.offset.reset"));
+    }
+
+    @Test
     void aPassThroughVariableCannotTurnOffReadCommitted() {
         final IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StreamsSettings.fromEnv(
                 Map.of("KAFKA_ISOLATION_LEVEL", "read_uncommitted")));
