@@ -34,6 +34,7 @@ public final class CdcProcess implements ServiceMain.Running {
     private static final Logger LOG = LoggerFactory.getLogger(CdcProcess.class);
 
     private final ServiceMetrics metrics;
+    private volatile boolean ownsMetrics;
     private final List<CaptureEngine> engines = new ArrayList<>();
     private final ChangeProducer producer;
     private final SlotLagProbe slotLag;
@@ -89,10 +90,18 @@ public final class CdcProcess implements ServiceMain.Running {
         return new CdcProcess(config, serdes, metrics, onFailure);
     }
 
-    /** In-process (tests, benchmarks): its own metrics registry. */
+    /** In-process (tests, benchmarks): its own metrics registry, closed with the process. */
     public static CdcProcess start(final CdcConfig config, final RegistrySerdes serdes,
                                    final BiConsumer<String, Throwable> onFailure) throws InterruptedException {
-        return start(config, serdes, new ServiceMetrics("cdc"), onFailure);
+        final ServiceMetrics own = new ServiceMetrics("cdc");
+        try {
+            final CdcProcess process = start(config, serdes, own, onFailure);
+            process.ownsMetrics = true;
+            return process;
+        } catch (final RuntimeException | InterruptedException e) {
+            own.close();
+            throw e;
+        }
     }
 
     /** Live: no capture has failed. */
@@ -155,6 +164,9 @@ public final class CdcProcess implements ServiceMain.Running {
         producer.close();
         if (slotLag != null) {
             slotLag.close();
+        }
+        if (ownsMetrics) {
+            metrics.close();
         }
         failure.complete(null);
     }

@@ -62,6 +62,7 @@ public final class StreamsApp implements ServiceMain.Running {
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
 
     private final PipelineMetrics metrics;
+    private final ServiceMetrics ownMetrics;
     private final KafkaStreams streams;
     private final org.apache.kafka.clients.producer.Producer<byte[], byte[]> deadLetterProducer;
     private final AtomicInteger restoring = new AtomicInteger();
@@ -75,12 +76,19 @@ public final class StreamsApp implements ServiceMain.Running {
     private volatile boolean failed;
     private volatile Throwable failure;
 
-    /** In-process (tests, benchmarks): its own metrics registry. */
+    /** In-process (tests, benchmarks): its own metrics registry, closed with the app. */
     public StreamsApp(final StreamsSettings settings, final RegistrySerdes registry) {
-        this(settings, registry, new ServiceMetrics("streams"));
+        this(settings, registry, new ServiceMetrics("streams"), true);
     }
 
+    /** On the service's registry, which its owner closes. */
     public StreamsApp(final StreamsSettings settings, final RegistrySerdes registry, final ServiceMetrics registryOfMetrics) {
+        this(settings, registry, registryOfMetrics, false);
+    }
+
+    private StreamsApp(final StreamsSettings settings, final RegistrySerdes registry,
+                       final ServiceMetrics registryOfMetrics, final boolean ownsMetrics) {
+        this.ownMetrics = ownsMetrics ? registryOfMetrics : null;
         this.metrics = new PipelineMetrics(registryOfMetrics);
         final Properties properties = settings.toProperties();
         // The key dead-letter handler writes where the topology does, with the same clients and serdes.
@@ -206,6 +214,9 @@ public final class StreamsApp implements ServiceMain.Running {
         background.shutdownNow();
         final boolean closed = streams.close(CLOSE_TIMEOUT);
         deadLetterProducer.close(Duration.ofSeconds(10));
+        if (ownMetrics != null) {
+            ownMetrics.close();
+        }
         LOG.info(closed ? "closed cleanly" : "close timed out after {} s", CLOSE_TIMEOUT.toSeconds());
         stopped.countDown();
     }
