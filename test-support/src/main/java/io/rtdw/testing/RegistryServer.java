@@ -76,14 +76,14 @@ public final class RegistryServer implements AutoCloseable {
 
     private static RegistryServer shared;
 
-    private final Process process;
+    private final ChildJvm process;
     private final int port;
     private final Path log;
     private final boolean isShared;
     private final Duration startup;
     private volatile boolean closed;
 
-    private RegistryServer(final Process process, final int port, final Path log, final boolean isShared,
+    private RegistryServer(final ChildJvm process, final int port, final Path log, final boolean isShared,
                            final Duration startup) {
         this.process = process;
         this.port = port;
@@ -187,13 +187,9 @@ public final class RegistryServer implements AutoCloseable {
         }
         closed = true;
         final long began = System.nanoTime();
-        process.destroy();
-        if (!waitFor(process, 30)) {
-            LOG.warn("registry server pid {} ignored SIGTERM for 30 s: killing it", pid());
-            process.destroyForcibly();
-            waitFor(process, 30);
+        if (process.stop(30) < 0) {
+            LOG.warn("registry server pid {} ignored SIGTERM for 30 s: killed it", pid());
         }
-        closeQuietly(process.getOutputStream());
         LOG.info("registry server pid {} stopped in {} ms", pid(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
     }
 
@@ -300,23 +296,6 @@ public final class RegistryServer implements AutoCloseable {
         }
     }
 
-    private static boolean waitFor(final Process process, final long seconds) {
-        try {
-            return process.waitFor(seconds, TimeUnit.SECONDS);
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    private static void closeQuietly(final AutoCloseable closeable) {
-        try {
-            closeable.close();
-        } catch (final Exception e) {
-            // nothing to do
-        }
-    }
-
     /** Settings of a server; {@link #start()} launches it and returns when it is ready. */
     public static final class Builder {
 
@@ -410,33 +389,24 @@ public final class RegistryServer implements AutoCloseable {
         private RegistryServer launch(final Path home, final String version, final int chosenPort,
                                       final boolean isShared) {
             final Path logPath = logFile != null ? logFile : defaultLog(chosenPort);
-            final List<String> command = new ArrayList<>(List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx" + heapMb + "m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            final List<String> jvm = new ArrayList<>(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                     "-Dquarkus.http.port=" + chosenPort, "-Dquarkus.http.host=127.0.0.1"));
-            systemProperties.forEach((k, v) -> command.add("-D" + k + "=" + v));
-            // The runner jar's manifest Class-Path brings lib/; OrphanGuard (this jar or classes dir) wraps main.
-            command.addAll(List.of("-cp", home.resolve(runnerJar(version)) + java.io.File.pathSeparator + codeSource(),
-                    OrphanGuard.class.getName(), QUARKUS_MAIN));
-            final ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logPath.toFile()));
+            systemProperties.forEach((k, v) -> jvm.add("-D" + k + "=" + v));
+            // The runner jar's manifest Class-Path brings lib/; OrphanGuard (this jar or classes dir) wraps main and
+            // ends the server when this JVM's end of its stdin pipe closes (a kill -9 of the test JVM included).
+            final ChildJvm.Builder child = ChildJvm.java(name, OrphanGuard.class.getName()).heapMb(heapMb)
+                    .jvmArgs(jvm).classpath(home.resolve(runnerJar(version)) + java.io.File.pathSeparator + codeSource())
+                    .args(QUARKUS_MAIN).workDir(home).log(logPath).env(env);
             if (compatibility != null) {
-                builder.environment().put("APICURIO_RULES_GLOBAL_COMPATIBILITY", compatibility);
+                child.env("APICURIO_RULES_GLOBAL_COMPATIBILITY", compatibility);
             }
-            builder.environment().putAll(env);
             final long began = System.nanoTime();
-            final Process process;
-            try {
-                process = builder.start();
-            } catch (final IOException e) {
-                throw new IllegalStateException("cannot start the registry server: " + command, e);
-            }
+            final ChildJvm process = child.start();
             LOG.info("registry server '{}' starting: pid {}, port {}, log {}", name, process.pid(), chosenPort, logPath);
             try {
                 awaitReady(process, chosenPort, logPath);
             } catch (final RuntimeException e) {
-                process.destroyForcibly();
-                waitFor(process, 30);
+                process.kill();
                 throw e;
             }
             final Duration startup = Duration.ofNanos(System.nanoTime() - began);
@@ -453,7 +423,7 @@ public final class RegistryServer implements AutoCloseable {
             return dir.resolve("registry-server-" + name + "-" + chosenPort + ".log").toAbsolutePath();
         }
 
-        private void awaitReady(final Process process, final int chosenPort, final Path logPath) {
+        private void awaitReady(final ChildJvm process, final int chosenPort, final Path logPath) {
             final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
             final URI ready = URI.create("http://127.0.0.1:" + chosenPort + "/health/ready");
             final long deadline = System.nanoTime() + readyTimeout.toNanos();
@@ -463,7 +433,7 @@ public final class RegistryServer implements AutoCloseable {
                     if (tail.contains("Port " + chosenPort + " seems to be in use") || tail.contains("Address already in use")) {
                         throw new PortTaken(tail);
                     }
-                    throw new IllegalStateException("the registry server exited with " + process.exitValue()
+                    throw new IllegalStateException("the registry server exited with " + process.exitCode()
                             + " before it was ready; end of " + logPath + ":\n" + tail);
                 }
                 try {
