@@ -24,7 +24,7 @@ public record CdcConfig(KafkaClients kafka, Set<Source> sources,
                         String pgHost, int pgPort, String pgDatabase, String pgUser, String pgPassword,
                         String pgSlot, String pgPublication, boolean pgInitSchema,
                         String mongoUri, boolean mongoPreImages,
-                        int httpPort, long offsetFlushMs, long heartbeatMs,
+                        long offsetFlushMs, long heartbeatMs,
                         int maxRetries, long retryBackoffMs, String snapshotMode, long pollIntervalMs,
                         String pgHeartbeatQuery, TopicCatalog catalog) {
 
@@ -94,7 +94,6 @@ public record CdcConfig(KafkaClients kafka, Set<Source> sources,
         final String publication = env.get(PG_PUBLICATION);
         final Boolean initSchema = env.get(PG_INIT_SCHEMA);
         final Boolean preImages = env.get(MONGO_PRE_IMAGES);
-        final Integer httpPort = env.get(OpsServer.HTTP_PORT);
         final Long offsetFlush = env.get(OFFSET_FLUSH_MS);
         final Long heartbeat = env.get(HEARTBEAT_MS);
         final Integer retries = env.get(MAX_RETRIES);
@@ -107,7 +106,7 @@ public record CdcConfig(KafkaClients kafka, Set<Source> sources,
             return null;
         }
         return new CdcConfig(kafka, sources, pgHost, pgPort, pgDatabase, pgUser, pgPassword, slot, publication,
-                initSchema, mongoUri, preImages, httpPort, offsetFlush, heartbeat, retries, backoff, snapshotMode, poll,
+                initSchema, mongoUri, preImages, offsetFlush, heartbeat, retries, backoff, snapshotMode, poll,
                 heartbeatQuery, catalog);
     }
 

@@ -18,7 +18,6 @@ class CdcConfigTest {
         assertEquals(1, c.maxInFlight(), "max.in.flight.requests.per.connection=1 unless configured");
         assertEquals("localhost:9092", c.bootstrapServers());
         assertEquals("jdbc:postgresql://localhost:5432/postgres", c.pgJdbcUrl());
-        assertEquals(8080, c.httpPort());
         assertEquals(Set.of(CdcConfig.Source.POSTGRES), c.sources());
     }
 

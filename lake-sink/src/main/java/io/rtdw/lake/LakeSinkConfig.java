@@ -23,7 +23,6 @@ import java.util.regex.Pattern;
  * @param bucket            {@link #S3_BUCKET}
  * @param accessKey         {@link #S3_ACCESS_KEY}
  * @param secretKey         {@link #S3_SECRET_KEY} (never logged)
- * @param httpPort          {@code RTDW_HTTP_PORT}
  * @param maxRecordsPerFile {@link #MAX_RECORDS}
  * @param flushInterval     {@link #FLUSH_INTERVAL_MS}: the bound on lake latency
  * @param snapshotInterval  {@link #SNAPSHOT_INTERVAL_MS}
@@ -35,7 +34,7 @@ import java.util.regex.Pattern;
  * @param instance          {@link #INSTANCE}: this one takes partitions p with {@code p % instances == instance}
  */
 public record LakeSinkConfig(KafkaClients kafka, String s3Endpoint, String s3Region, String bucket,
-                             String accessKey, String secretKey, int httpPort, int maxRecordsPerFile,
+                             String accessKey, String secretKey, int maxRecordsPerFile,
                              Duration flushInterval, Duration snapshotInterval, CompressionCodecName compression,
                              String groupId, TopicCatalog catalog, int instances, int instance) {
 
@@ -84,7 +83,6 @@ public record LakeSinkConfig(KafkaClients kafka, String s3Endpoint, String s3Reg
         final String bucket = env.get(S3_BUCKET);
         final String accessKey = env.get(S3_ACCESS_KEY);
         final String secretKey = env.get(S3_SECRET_KEY);
-        final Integer httpPort = env.get(OpsServer.HTTP_PORT);
         final Integer maxRecords = env.get(MAX_RECORDS);
         final Long flush = env.get(FLUSH_INTERVAL_MS);
         final Long snapshot = env.get(SNAPSHOT_INTERVAL_MS);
@@ -97,7 +95,7 @@ public record LakeSinkConfig(KafkaClients kafka, String s3Endpoint, String s3Reg
         if (!env.ok()) {
             return null;
         }
-        return new LakeSinkConfig(kafka, endpoint, region, bucket, accessKey, secretKey, httpPort, maxRecords,
+        return new LakeSinkConfig(kafka, endpoint, region, bucket, accessKey, secretKey, maxRecords,
                 Duration.ofMillis(flush), Duration.ofMillis(snapshot), CompressionCodecName.valueOf(compression),
                 groupId, catalog, instances, instance);
     }
@@ -147,7 +145,7 @@ public record LakeSinkConfig(KafkaClients kafka, String s3Endpoint, String s3Reg
     @Override
     public String toString() {
         return "LakeSinkConfig{" + kafka + ", s3Endpoint=" + s3Endpoint + ", s3Region=" + s3Region + ", bucket=" + bucket
-                + ", accessKey=" + accessKey + ", secretKey=<redacted>, httpPort=" + httpPort
+                + ", accessKey=" + accessKey + ", secretKey=<redacted>"
                 + ", maxRecordsPerFile=" + maxRecordsPerFile + ", flushInterval=" + flushInterval
                 + ", snapshotInterval=" + snapshotInterval + ", compression=" + compression + ", groupId=" + groupId
                 + ", topic=" + catalog.unifiedCustomers().name() + ", instance=" + instance + "/" + instances + '}';

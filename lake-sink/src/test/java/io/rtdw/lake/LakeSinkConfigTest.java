@@ -29,7 +29,6 @@ class LakeSinkConfigTest {
         final LakeSinkConfig config = LakeSinkConfig.fromEnv(minimal());
         assertEquals("rtdw-lake", config.bucket());
         assertEquals("us-east-1", config.s3Region());
-        assertEquals(8080, config.httpPort());
         assertEquals(10_000, config.maxRecordsPerFile());
         assertEquals(Duration.ofMinutes(1), config.flushInterval());
         assertEquals(Duration.ofMinutes(15), config.snapshotInterval());

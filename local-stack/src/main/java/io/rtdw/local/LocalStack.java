@@ -626,12 +626,16 @@ public final class LocalStack {
         }
     }
 
-    /** Total RSS of the launcher, every child JVM and PostgreSQL's processes; remembers the peak. */
+    /** Total RSS of the launcher, every child JVM, the registry and PostgreSQL's processes; remembers the peak. */
     private long measureRss() {
         final Map<String, Long> parts = new LinkedHashMap<>();
         parts.put("launcher (Kafka, PostgreSQL client)", Scrape.rssBytes(ProcessHandle.current().pid()));
         for (final ChildJvm child : children.values()) {
             parts.put(child.name(), child.tree().stream().mapToLong(h -> Scrape.rssBytes(h.pid())).sum());
+        }
+        final RegistryServer schemas = registry;
+        if (schemas != null) {
+            parts.put("registry", schemas.rssBytes());
         }
         final long pg = postmasterPid();
         if (pg > 0) {

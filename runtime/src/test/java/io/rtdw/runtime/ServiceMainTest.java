@@ -104,6 +104,7 @@ class ServiceMainTest {
         final TestLifecycle lifecycle = new TestLifecycle(Map.of("T_URL", "u", "RTDW_HTTP_PORT", "-1"));
         final CountDownLatch inStart = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
+        final CountDownLatch interrupted = new CountDownLatch(1);
         final Fake fake = new Fake();
         final CompletableFuture<Integer> status = CompletableFuture.supplyAsync(() -> ServiceMain.run(SERVICE,
                 new String[0], CONFIG, (c, m) -> {
@@ -113,6 +114,7 @@ class ServiceMainTest {
                             release.await();
                         } catch (final InterruptedException e) {
                             // a start that swallows the interrupt and finishes anyway
+                            interrupted.countDown();
                         }
                     }
                     return fake;
@@ -120,7 +122,7 @@ class ServiceMainTest {
         assertTrue(inStart.await(30, TimeUnit.SECONDS));
         final Thread hook = new Thread(lifecycle.hook.get());
         hook.start();
-        Thread.sleep(200); // the hook has interrupted the start and waits for it
+        assertTrue(interrupted.await(30, TimeUnit.SECONDS), "the hook interrupts a start in progress");
         assertFalse(fake.closed.get());
         release.countDown();
         hook.join(30_000);

@@ -24,14 +24,13 @@ import java.util.Properties;
  * @param streamThreads    {@link #STREAM_THREADS}
  * @param stateDir         {@link #STATE_DIR}
  * @param instanceId       {@link #INSTANCE_ID}; empty for dynamic membership
- * @param httpPort         {@code RTDW_HTTP_PORT}
  * @param maxChildren      {@link #MAX_CHILDREN}
  * @param cacheMaxBytes    {@link #CACHE_MAX_BYTES}
  * @param catalog          topic catalog ({@code RTDW_TOPIC_*})
  */
 public record StreamsSettings(KafkaClients kafka, String applicationId, boolean exactlyOnce, long commitIntervalMs,
                               int standbyReplicas, int streamThreads, String stateDir, String instanceId,
-                              int httpPort, int maxChildren, long cacheMaxBytes, TopicCatalog catalog) {
+                              int maxChildren, long cacheMaxBytes, TopicCatalog catalog) {
 
     public static final Setting<String> APPLICATION_ID = Setting.string("RTDW_APPLICATION_ID", "rtdw-unified-customer",
             "consumer group and prefix of the internal topics; letters, digits, '.', '_', '-'").map(id -> {
@@ -73,7 +72,6 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
         final Integer threads = env.get(STREAM_THREADS);
         final String stateDir = env.get(STATE_DIR);
         final String instanceId = env.get(INSTANCE_ID);
-        final Integer httpPort = env.get(OpsServer.HTTP_PORT);
         final Integer maxChildren = env.get(MAX_CHILDREN);
         final Long cache = env.get(CACHE_MAX_BYTES);
         final TopicCatalog catalog = TopicCatalog.fromEnv(env);
@@ -81,7 +79,7 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
             return null;
         }
         return new StreamsSettings(kafka, applicationId, guarantee.equals(StreamsConfig.EXACTLY_ONCE_V2), commit,
-                standbys, threads, stateDir, instanceId, httpPort, maxChildren, cache, catalog);
+                standbys, threads, stateDir, instanceId, maxChildren, cache, catalog);
     }
 
     /** Reads and validates; throws a {@link io.rtdw.runtime.ConfigException} naming every problem. */
