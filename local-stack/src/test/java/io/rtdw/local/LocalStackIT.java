@@ -111,7 +111,9 @@ class LocalStackIT {
             assertTrue(Pattern.compile("customers with a flight and a vehicle\\n.*\\n    -> \\d+").matcher(out).find(),
                     "no BI result in:\n" + out);
             for (final ProcessHandle p : started) {
-                assertFalse(p.isAlive(), "process left behind: " + p.pid() + " " + p.info().commandLine().orElse(""));
+                // the postmaster is daemonized: PID 1 reaps it, a moment after pg_ctl saw its pid file go
+                assertTrue(ChildJvm.awaitGone(p, Duration.ofSeconds(60)),
+                        "process left behind: " + p.pid() + " " + p.info().commandLine().orElse(""));
             }
             for (final Map.Entry<String, Integer> port : ports.entrySet()) {
                 assertTrue(isFree(port.getValue()), port.getKey() + " " + port.getValue() + " still taken");

@@ -254,6 +254,34 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until {@code handle} has exited, up to {@code timeout}. A process that exited but was not reaped yet (a
+     * zombie: its parent died and PID 1 reaps it when it gets to it, as with a daemonized postmaster) counts as gone.
+     *
+     * @return true once it is gone, false if it still runs after {@code timeout}
+     */
+    public static boolean awaitGone(final ProcessHandle handle, final Duration timeout) {
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        while (handle.isAlive() && !isZombie(handle.pid())) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            TestFiles.sleep(100);
+        }
+        return true;
+    }
+
+    private static boolean isZombie(final long pid) {
+        try {
+            final String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // "pid (comm) S ...": the state follows the last ')', since comm may itself hold parentheses
+            final int end = stat.lastIndexOf(')');
+            return end > 0 && stat.length() > end + 2 && stat.charAt(end + 2) == 'Z';
+        } catch (final IOException | UncheckedIOException e) {
+            return false; // no /proc (not Linux) or already gone: isAlive decides
+        }
+    }
+
     private static void awaitOrKill(final ProcessHandle handle) {
         try {
             handle.onExit().get(15, TimeUnit.SECONDS);
