@@ -82,6 +82,9 @@ class RegistrySerdesTest {
         source.put("position", "0/1");
         source.put("sequence", 1L);
         source.put("snapshot", false);
+        source.put("epoch", "pg:1:1");
+        source.put("commit_sequence", 2L);
+        source.put("change_order", "0000000000000001");
         final GenericRecord value = new GenericData.Record(newer);
         value.put("op", new GenericData.EnumSymbol(newer.getField("op").schema(), "DELETE"));
         value.put("source", source);
