@@ -3,6 +3,7 @@ package io.rtdw.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rtdw.catalog.SourceChange;
+import io.rtdw.position.SourcePosition;
 import io.rtdw.schemas.Customer;
 import io.rtdw.schemas.CustomerChange;
 import io.rtdw.schemas.CustomerKey;
@@ -32,11 +33,16 @@ import java.util.Map;
 /**
  * The JSON-lines format of source changes read by the replay command and the scenario fixtures. One change per
  * line; blank lines and lines starting with {@code #} or {@code //} are ignored. See streams-app/README.md.
+ * The position fields follow {@code SourceInfo}: {@code seq} is the change's own LSN ({@code sequence}), {@code
+ * epoch}, {@code commit} ({@code commit_sequence}) and {@code order} ({@code change_order}; a number becomes 16 hex
+ * digits) its place in the source's commit order; a line without {@code commit} is a change written before
+ * positions had one, ordered by {@code seq}.
  *
  * <pre>
  * {"table":"customers","op":"CREATE","id":1,"after":{"nome":"Ana","nascimento":"1990-03-04"},"ts":1000}
  * {"table":"flight","op":"UPDATE","id":10,"after":{"customer_id":1,"linha_aerea":"GOL"},"ts":1010,"seq":7}
  * {"table":"vehicle","op":"DELETE","id":5,"ts":1020}
+ * {"table":"customers","op":"UPDATE","id":2,"after":{"nome":"Bia"},"seq":90,"epoch":"pg:1:1","commit":300,"order":90}
  * {"table":"customers","id":1,"tombstone":true}
  * {"table":"customers","id":1,"raw":"not avro"}
  * </pre>
@@ -116,8 +122,12 @@ public final class ChangeLines {
                 .setCommitTsMs(ts)
                 .setPosition(n.path("position").asText("seq:" + seq))
                 .setSequence(seq)
-                .setSnapshot(op == Op.READ)
+                .setSnapshot(op == Op.READ || n.path("snapshot").asBoolean(false))
                 .setTxId(null)
+                .setEpoch(n.path("epoch").asText(""))
+                .setCommitSequence(n.path("commit").asLong(-1))
+                .setChangeOrder(!n.has("order") ? "" : n.get("order").isNumber()
+                        ? SourcePosition.orderOf(n.get("order").asLong()) : n.get("order").asText())
                 .build();
         final JsonNode after = n.get("after");
         final JsonNode before = n.get("before");

@@ -38,14 +38,21 @@ public final class Oracle {
     private final Map<Integer, Row<Customer>> customers = new HashMap<>();
     private final Map<Integer, Row<Flight>> flights = new HashMap<>();
     private final Map<Integer, Row<Vehicle>> vehicles = new HashMap<>();
-    private final Map<String, Long> lastSequence = new HashMap<>();
+    private final Map<String, CommitOrder> lastApplied = new HashMap<>();
+
+    private record CommitOrder(String epoch, long commit, String order) {
+        boolean isAfter(final CommitOrder other) {
+            final int byCommit = Long.compareUnsigned(commit, other.commit);
+            return byCommit > 0 || byCommit == 0 && order.compareTo(other.order) > 0;
+        }
+    }
 
     /**
-     * Applies one change. Tombstones, replays of older positions and changes that break the contract (id not
-     * positive, no after image for an insert or update, a child without a positive customer_id) change nothing.
+     * Applies one change. Tombstones, replays of older positions and changes that break the contract (no after
+     * image for an insert or update) change nothing. Every int is an id, 0 and negative ones included.
      */
     public void apply(final SourceChange change) {
-        if (change.value() == null || change.id() <= 0) {
+        if (change.value() == null) {
             return;
         }
         switch (change.table()) {
@@ -83,14 +90,17 @@ public final class Oracle {
         if (op != Op.DELETE && after == null) {
             return;
         }
-        if (after instanceof Flight f && f.getCustomerId() <= 0 || after instanceof Vehicle v && v.getCustomerId() <= 0) {
+        // The source's commit order, read from the record as the capture documents it (SourceInfo.avsc): a
+        // change of another epoch starts over; within one, commit_sequence then change_order; records without a
+        // commit_sequence (written before it existed) order by sequence.
+        final CommitOrder order = source.getCommitSequence() < 0
+                ? new CommitOrder("", source.getSequence(), "")
+                : new CommitOrder(source.getEpoch(), source.getCommitSequence(), source.getChangeOrder());
+        final CommitOrder last = lastApplied.get(positionKey);
+        if (last != null && last.epoch().equals(order.epoch()) && !order.isAfter(last)) {
             return;
         }
-        final Long last = lastSequence.get(positionKey);
-        if (last != null && source.getSequence() <= last) {
-            return;
-        }
-        lastSequence.put(positionKey, source.getSequence());
+        lastApplied.put(positionKey, order);
         if (op == Op.DELETE) {
             rows.remove(id);
         } else {

@@ -30,20 +30,13 @@ public interface SourceTable<K, V> {
     /** Id of the after image, or null when there is none. */
     Integer afterId(V change);
 
-    /** Owning customer of the after image (children only), or null. */
-    default Integer afterCustomerId(final V change) {
-        return null;
-    }
-
     /** Why the change breaks the contract, or null when it is fine. */
     default String violation(final K key, final V change) {
         if (key == null) {
             return "contract: record has no key";
         }
+        // Every int is an id, 0 and negative ones included: the source has no such check (domain.md).
         final int id = keyId(key);
-        if (id <= 0) {
-            return "contract: " + name() + " id must be positive, was " + id;
-        }
         if (op(change) == null || source(change) == null) {
             return "contract: op and source are required";
         }
@@ -56,10 +49,6 @@ public interface SourceTable<K, V> {
         }
         if (after != id) {
             return "contract: key id " + id + " differs from row id " + after;
-        }
-        final Integer customerId = afterCustomerId(change);
-        if (customerId != null && customerId <= 0) {
-            return "contract: " + name() + " " + id + " has customer_id " + customerId + ", must be positive";
         }
         return null;
     }
@@ -82,9 +71,6 @@ public interface SourceTable<K, V> {
         public Integer afterId(final FlightChange change) {
             return change.getAfter() == null ? null : change.getAfter().getId();
         }
-        public Integer afterCustomerId(final FlightChange change) {
-            return change.getAfter() == null ? null : change.getAfter().getCustomerId();
-        }
     };
 
     SourceTable<VehicleKey, VehicleChange> VEHICLES = new SourceTable<>() {
@@ -94,9 +80,6 @@ public interface SourceTable<K, V> {
         public SourceInfo source(final VehicleChange change) { return change.getSource(); }
         public Integer afterId(final VehicleChange change) {
             return change.getAfter() == null ? null : change.getAfter().getId();
-        }
-        public Integer afterCustomerId(final VehicleChange change) {
-            return change.getAfter() == null ? null : change.getAfter().getCustomerId();
         }
     };
 }

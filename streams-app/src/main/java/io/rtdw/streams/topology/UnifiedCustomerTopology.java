@@ -138,8 +138,9 @@ public final class UnifiedCustomerTopology {
     }
 
     /**
-     * Source topic to table: decode (bad input to the dead-letter topic), apply (replays dropped, deletes as
-     * removals, commit time as timestamp), materialize.
+     * Source topic to table: decode (bad input to the dead-letter topic), apply (changes not after the applied
+     * source position dropped, deletes as removals, commit time as timestamp), materialize. The positions store
+     * holds {@link io.rtdw.position.SourcePosition#toBytes()} per key.
      */
     private static <K extends SpecificRecord, V extends SpecificRecord> KTable<K, V> table(
             final StreamsBuilder builder, final Topic<K, V> topic, final SourceTable<K, V> table,
@@ -151,7 +152,7 @@ public final class UnifiedCustomerTopology {
         final Serde<K> keySerde = RegistrySerdes.keySerde(topic);
         final Serde<V> valueSerde = registry.valueSerde(topic);
         builder.addStateStore(Stores.keyValueStoreBuilder(store.apply(positionsStore),
-                keySerde, Serdes.Long()).withLoggingEnabled(Map.of("min.insync.replicas", "2")));
+                keySerde, Serdes.ByteArray()).withLoggingEnabled(Map.of("min.insync.replicas", "2")));
 
         final KStream<K, Decoded<V>> decoded = builder
                 .stream(topic.name(), Consumed.with(keySerde, Serdes.ByteArray()).withName(name + "-source"))
