@@ -27,12 +27,12 @@ final class DecodeProcessor<K, V> implements FixedKeyProcessor<K, byte[], Decode
     static final String STAGE = "streams-app";
 
     private final SourceTable<K, V> table;
-    private final Deserializer<V> valueDeserializer;
+    private final Deserializer<?> valueDeserializer;
     private final Serializer<K> keySerializer;
     private final PipelineMetrics metrics;
     private FixedKeyProcessorContext<K, Decoded<V>> context;
 
-    DecodeProcessor(final SourceTable<K, V> table, final Deserializer<V> valueDeserializer,
+    DecodeProcessor(final SourceTable<K, V> table, final Deserializer<?> valueDeserializer,
                     final Serializer<K> keySerializer, final PipelineMetrics metrics) {
         this.table = table;
         this.valueDeserializer = valueDeserializer;
@@ -53,13 +53,25 @@ final class DecodeProcessor<K, V> implements FixedKeyProcessor<K, byte[], Decode
         }
         final Optional<RecordMetadata> meta = context.recordMetadata();
         final String topic = meta.map(RecordMetadata::topic).orElse(null);
-        final V change;
-        try {
-            change = valueDeserializer.deserialize(topic, record.headers(), record.value());
-        } catch (final RuntimeException e) {
-            reject(record, "undeserializable value: " + rootMessage(e), e.getClass().getName());
+        final String framing = framingProblem(record.value());
+        if (framing != null) {
+            reject(record, framing, null);
             return;
         }
+        final Object decoded;
+        try {
+            decoded = valueDeserializer.deserialize(topic, record.headers(), record.value());
+        } catch (final RuntimeException e) {
+            reject(record, "value with schema id " + schemaId(record.value()) + " cannot be read as "
+                    + table.type().getSimpleName() + ": " + rootMessage(e), e.getClass().getName());
+            return;
+        }
+        if (decoded != null && !table.type().isInstance(decoded)) {
+            reject(record, "value is " + describe(decoded) + " (schema id " + schemaId(record.value()) + "), expected "
+                    + table.type().getSimpleName() + ": it belongs on another topic", null);
+            return;
+        }
+        final V change = table.type().cast(decoded);
         final String violation = change == null ? "contract: value decoded to nothing" : table.violation(record.key(), change);
         if (violation != null) {
             reject(record, violation, null);
@@ -86,6 +98,45 @@ final class DecodeProcessor<K, V> implements FixedKeyProcessor<K, byte[], Decode
         LOG.warn("dead letter from {}-{}@{}: {}", deadLetter.getSourceTopic(), deadLetter.getSourcePartition(),
                 deadLetter.getSourceOffset(), reason);
         context.forward(record.withValue(Decoded.rejected(deadLetter)));
+    }
+
+    /**
+     * Why {@code value} cannot be a registry-framed Avro value (magic byte 0, then the 4-byte schema id the
+     * registry serdes write), or null when its framing is fine.
+     */
+    static String framingProblem(final byte[] value) {
+        if (value.length < FRAME_HEADER) {
+            return "value is not registry-framed Avro: " + value.length + " bytes, shorter than the " + FRAME_HEADER
+                    + "-byte header (magic byte 0, 4-byte schema id)";
+        }
+        if (value[0] != 0) {
+            return String.format("value is not registry-framed Avro: first byte is 0x%02X, expected the magic byte 0x00"
+                    + " (%d bytes, starting '%s')", value[0], value.length, printable(value));
+        }
+        return null;
+    }
+
+    private static final int FRAME_HEADER = 5;
+
+    private static int schemaId(final byte[] value) {
+        return ByteBuffer.wrap(value, 1, 4).getInt();
+    }
+
+    private static String describe(final Object decoded) {
+        if (decoded instanceof org.apache.avro.generic.GenericContainer record) {
+            return "a " + record.getSchema().getName() + " (" + record.getSchema().getFullName() + ")";
+        }
+        return "a " + decoded.getClass().getName();
+    }
+
+    /** The first bytes as text, non-printable ones as '.', so a person recognises JSON, a string, or binary. */
+    private static String printable(final byte[] value) {
+        final StringBuilder out = new StringBuilder();
+        for (int i = 0; i < Math.min(24, value.length); i++) {
+            final int c = value[i] & 0xFF;
+            out.append(c >= 0x20 && c < 0x7F ? (char) c : '.');
+        }
+        return out.append(value.length > 24 ? "..." : "").toString();
     }
 
     private static String rootMessage(final Throwable e) {

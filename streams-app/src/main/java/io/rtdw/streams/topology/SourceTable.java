@@ -21,6 +21,9 @@ public interface SourceTable<K, V> {
     /** Table name used in names of processors, stores and metrics: customers, flight, vehicle. */
     String name();
 
+    /** The change record class this table's topic carries; any other decoded type is a dead letter. */
+    Class<V> type();
+
     int keyId(K key);
 
     Op op(V change);
@@ -55,6 +58,7 @@ public interface SourceTable<K, V> {
 
     SourceTable<CustomerKey, CustomerChange> CUSTOMERS = new SourceTable<>() {
         public String name() { return "customers"; }
+        public Class<CustomerChange> type() { return CustomerChange.class; }
         public int keyId(final CustomerKey key) { return key.getId(); }
         public Op op(final CustomerChange change) { return change.getOp(); }
         public SourceInfo source(final CustomerChange change) { return change.getSource(); }
@@ -65,6 +69,7 @@ public interface SourceTable<K, V> {
 
     SourceTable<FlightKey, FlightChange> FLIGHTS = new SourceTable<>() {
         public String name() { return "flight"; }
+        public Class<FlightChange> type() { return FlightChange.class; }
         public int keyId(final FlightKey key) { return key.getId(); }
         public Op op(final FlightChange change) { return change.getOp(); }
         public SourceInfo source(final FlightChange change) { return change.getSource(); }
@@ -75,6 +80,7 @@ public interface SourceTable<K, V> {
 
     SourceTable<VehicleKey, VehicleChange> VEHICLES = new SourceTable<>() {
         public String name() { return "vehicle"; }
+        public Class<VehicleChange> type() { return VehicleChange.class; }
         public int keyId(final VehicleKey key) { return key.getId(); }
         public Op op(final VehicleChange change) { return change.getOp(); }
         public SourceInfo source(final VehicleChange change) { return change.getSource(); }
