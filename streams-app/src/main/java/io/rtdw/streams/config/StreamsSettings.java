@@ -26,11 +26,12 @@ import java.util.Properties;
  * @param instanceId       {@link #INSTANCE_ID}; empty for dynamic membership
  * @param maxChildren      {@link #MAX_CHILDREN}
  * @param cacheMaxBytes    {@link #CACHE_MAX_BYTES}
+ * @param rocksDbMemoryMb  {@link #ROCKSDB_MEMORY_MB}
  * @param catalog          topic catalog ({@code RTDW_TOPIC_*})
  */
 public record StreamsSettings(KafkaClients kafka, String applicationId, boolean exactlyOnce, long commitIntervalMs,
                               int standbyReplicas, int streamThreads, String stateDir, String instanceId,
-                              int maxChildren, long cacheMaxBytes, TopicCatalog catalog) {
+                              int maxChildren, long cacheMaxBytes, int rocksDbMemoryMb, TopicCatalog catalog) {
 
     public static final Setting<String> APPLICATION_ID = Setting.string("RTDW_APPLICATION_ID", "rtdw-unified-customer",
             "consumer group and prefix of the internal topics; letters, digits, '.', '_', '-'").map(id -> {
@@ -56,11 +57,14 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
             "max flights and max vehicles in one output record (counts stay exact)");
     public static final Setting<Long> CACHE_MAX_BYTES = Setting.longValue("RTDW_CACHE_MAX_BYTES", 10L * 1024 * 1024,
             0, "record cache; 0 sends every update downstream");
+    public static final Setting<Integer> ROCKSDB_MEMORY_MB = Setting.integer("RTDW_ROCKSDB_MEMORY_MB", 256, 16, 1_048_576,
+            "off-heap memory of all RocksDB stores together (one shared block cache; memtables, index and filter "
+                    + "blocks charged to it); the pod's memory limit must cover it plus the JVM's heap and overhead");
 
     /** Every variable the streams app reads (the registry's are added by {@code StreamsApp.SERVICE}). */
     public static final List<Setting<?>> SETTINGS = Setting.concat(KafkaClients.SETTINGS, List.of(APPLICATION_ID,
             PROCESSING_GUARANTEE, COMMIT_INTERVAL_MS, STANDBY_REPLICAS, STREAM_THREADS, STATE_DIR, INSTANCE_ID,
-            OpsServer.HTTP_PORT, MAX_CHILDREN, CACHE_MAX_BYTES), TopicCatalog.SETTINGS);
+            OpsServer.HTTP_PORT, MAX_CHILDREN, CACHE_MAX_BYTES, ROCKSDB_MEMORY_MB), TopicCatalog.SETTINGS);
 
     /** Reads {@link #SETTINGS}; problems are recorded in {@code env} ({@code null} returned then). */
     public static StreamsSettings fromEnv(final Env env) {
@@ -74,12 +78,13 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
         final String instanceId = env.get(INSTANCE_ID);
         final Integer maxChildren = env.get(MAX_CHILDREN);
         final Long cache = env.get(CACHE_MAX_BYTES);
+        final Integer rocksDb = env.get(ROCKSDB_MEMORY_MB);
         final TopicCatalog catalog = TopicCatalog.fromEnv(env);
         if (!env.ok()) {
             return null;
         }
         return new StreamsSettings(kafka, applicationId, guarantee.equals(StreamsConfig.EXACTLY_ONCE_V2), commit,
-                standbys, threads, stateDir, instanceId, maxChildren, cache, catalog);
+                standbys, threads, stateDir, instanceId, maxChildren, cache, rocksDb, catalog);
     }
 
     /** Reads and validates; throws a {@link io.rtdw.runtime.ConfigException} naming every problem. */
@@ -101,6 +106,8 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, streamThreads);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, cacheMaxBytes);
+        p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDb.class.getName());
+        p.put(BoundedRocksDb.MEMORY_BYTES_CONFIG, String.valueOf(rocksDbMemoryMb * 1024L * 1024L));
         p.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 "io.rtdw.streams.ops.DeadLetterDeserializationHandler");
