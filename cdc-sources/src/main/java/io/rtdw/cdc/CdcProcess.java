@@ -68,7 +68,8 @@ public final class CdcProcess implements ServiceMain.Running {
         }
         if (config.sources().contains(CdcConfig.Source.MONGODB)) {
             final MongoCapture capture = MongoCapture.open(config, mongoEpochLabel(config));
-            LOG.info("mongodb: changes carry epoch {}", capture.epoch());
+            metrics.gauge("source.epoch", "1 for the source epoch the capture writes on every change.", () -> 1,
+                    "source", "mongodb", "epoch", capture.epoch());
             final CaptureConsumer consumer = new CaptureConsumer("mongodb", capture::map, producer, metrics);
             engines.add(new CaptureEngine("mongodb", MongoCapture.properties(config), consumer, failed));
         }

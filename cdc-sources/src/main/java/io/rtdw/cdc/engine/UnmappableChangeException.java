@@ -3,36 +3,32 @@ package io.rtdw.cdc.engine;
 import java.util.Optional;
 
 /**
- * A source change that breaks the change-record contract: it goes to the dead-letter topic, capture continues.
- *
- * <p>Some bad rows still say something certain about the source: a MongoDB vehicle whose {@code customer_id} is
- * missing or not an int is, for the SQL join, no longer under any customer. Such an exception carries that
- * {@link #implied() implied change} (there: a DELETE of the row at the same source position), which the capture
- * produces together with the dead letter.
+ * A source change that breaks the change-record contract: it goes to the dead-letter topic, capture continues. When
+ * the bad change still says which row it was, it may carry a {@link #retraction()}: a change produced along with the
+ * dead letter, at the same position, so the row leaves the warehouse instead of keeping its previous values (a flight
+ * whose {@code customer_id} became unreadable is no longer under its old customer in the SQL join).
  */
 public final class UnmappableChangeException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    private final transient MappedChange<?, ?> implied;
+    private transient MappedChange<?, ?> retraction;
 
     public UnmappableChangeException(final String message) {
-        this(message, null, null);
+        super(message);
     }
 
     public UnmappableChangeException(final String message, final Throwable cause) {
-        this(message, cause, null);
-    }
-
-    /**
-     * @param implied the change the source's state implies although the row cannot be mapped; may be null
-     */
-    public UnmappableChangeException(final String message, final Throwable cause, final MappedChange<?, ?> implied) {
         super(message, cause);
-        this.implied = implied;
     }
 
-    /** The change to produce along with the dead letter, if the bad row implies one. */
-    public Optional<MappedChange<?, ?>> implied() {
-        return Optional.ofNullable(implied);
+    /** This exception, with the change to produce along with the dead letter. */
+    public UnmappableChangeException withRetraction(final MappedChange<?, ?> change) {
+        this.retraction = change;
+        return this;
+    }
+
+    /** The change produced along with the dead letter, if any. */
+    public Optional<MappedChange<?, ?>> retraction() {
+        return Optional.ofNullable(retraction);
     }
 }

@@ -55,7 +55,7 @@ import java.util.Optional;
  *
  * <p>A document whose {@code customer_id} is missing or not an int cannot be mapped, but the SQL join no longer has
  * that vehicle under any customer: the {@link UnmappableChangeException} carries a DELETE of the vehicle at the
- * event's position ({@link UnmappableChangeException#implied()}), produced with the dead letter. A pre-image
+ * event's position ({@link UnmappableChangeException#retraction()}), produced with the dead letter. A pre-image
  * ({@code before}) that cannot be mapped is left out (null) instead of failing the change: the change's meaning is
  * its op, key and {@code after}. Thread-safe.
  */
@@ -151,8 +151,10 @@ public final class DebeziumMongoEventMapper {
         try {
             after = op == Op.DELETE ? null : vehicle(afterDoc, "after");
         } catch (final BadCustomerIdException e) {
-            throw new UnmappableChangeException(e.getMessage() + "; the vehicle leaves its customer (DELETE sent at "
-                    + info.getPosition() + ")", null, delete(event.keyJson(), afterDoc, before, info));
+            final MappedChange<VehicleKey, VehicleChange> retraction = delete(event.keyJson(), afterDoc, before, info);
+            throw new UnmappableChangeException(e.getMessage() + (retraction == null ? ""
+                    : "; the vehicle leaves its customer (DELETE at " + info.getPosition() + ")"), null)
+                    .withRetraction(retraction);
         }
         final int id = key(event.keyJson(), op == Op.DELETE ? before : after);
         final VehicleChange change = VehicleChange.newBuilder().setOp(op)

@@ -73,7 +73,7 @@ class MongoSourceOrderTest {
                 mapper.map(event).ifPresent(mapped::add);
             } catch (final UnmappableChangeException e) {
                 deadLetters++;
-                e.implied().ifPresent(mapped::add);
+                e.retraction().ifPresent(mapped::add);
             }
             for (final MappedChange<?, ?> m : mapped) {
                 final int id = ((VehicleKey) m.key()).getId();
