@@ -24,8 +24,11 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Debezium 3.4 MongoDB connector events recorded from a real connector ({@code src/test/resources/mongodb-events}),
- * and {@link Scenario}s that write a collection's history as the connector would deliver it. Shared through this
+ * Debezium 3.4 MongoDB connector events ({@code src/test/resources/mongodb-events}), in the shape the 3.4.1
+ * connector emits as its source writes them ({@code SourceInfo}, {@code MongoDbSourceInfoStructMaker},
+ * {@code MongoDbOffsetContext}, {@code ResumeTokens}): {@code source.ts_ms} is the server's wall time when it sends
+ * one, the offset's {@code resume_token} is base64 of the BSON token document. No MongoDB runs here, so they were not
+ * captured from a live server (cdc-sources/README, "Source order: MongoDB"). Also {@link Scenario}s that write a collection's history as the connector would deliver it. Shared through this
  * module's test-jar: dev-tools compares its event writer with them and replays scenarios through the topology.
  */
 public final class RecordedMongoEvents {
