@@ -269,6 +269,19 @@ public final class DebeziumMongoEventMapper {
         throw new UnmappableChangeException("resume token has no _data: " + resumeToken);
     }
 
+    /**
+     * The inverse of {@link #tokenData}: a token's hex {@code _data} as Debezium 3.4 keeps it in the offset, base64
+     * of the BSON document {@code {_data: hex}} (its {@code ResumeTokens.toBase64}).
+     */
+    public static String offsetToken(final String hexData) {
+        final BsonDocument token = new BsonDocument("_data", new org.bson.BsonString(hexData));
+        final org.bson.ByteBuf bson = new org.bson.RawBsonDocument(token, new org.bson.codecs.BsonDocumentCodec())
+                .getByteBuffer();
+        final byte[] bytes = new byte[bson.remaining()];
+        bson.get(bytes);
+        return java.util.Base64.getEncoder().encodeToString(bytes);
+    }
+
     /** The cluster time a resume token starts with ({@code 82}, then seconds and increment, big-endian). */
     static long tokenClusterTime(final String hexData) {
         if (hexData.length() < 18 || Integer.parseInt(hexData.substring(0, 2), 16) != TIMESTAMP_TYPE) {

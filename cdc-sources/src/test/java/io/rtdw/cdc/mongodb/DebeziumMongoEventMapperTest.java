@@ -132,6 +132,7 @@ class DebeziumMongoEventMapperTest {
                     token)).orElseThrow().value();
             assertEquals(hex, v.getSource().getChangeOrder());
         }
+        assertEquals(base64.resumeToken(), DebeziumMongoEventMapper.offsetToken(hex), "Debezium's exact offset text");
         final UnmappableChangeException e = assertThrows(UnmappableChangeException.class, () -> mapper.map(
                 new DebeziumMongoEventMapper.Event(base64.keyJson(), base64.valueJson(), "not a token!")));
         assertTrue(e.getMessage().contains("resume token"), e.getMessage());

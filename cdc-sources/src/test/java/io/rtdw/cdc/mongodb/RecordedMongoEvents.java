@@ -3,11 +3,7 @@ package io.rtdw.cdc.mongodb;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.bson.BsonDocument;
-import org.bson.BsonString;
 import org.bson.Document;
-import org.bson.RawBsonDocument;
-import org.bson.codecs.BsonDocumentCodec;
 import org.bson.json.JsonMode;
 import org.bson.json.JsonWriterSettings;
 
@@ -16,7 +12,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,9 +80,7 @@ public final class RecordedMongoEvents {
 
     /** The token as Debezium 3.4 keeps it in the offset: base64 of the BSON document {@code {_data: hex}}. */
     public static String offsetToken(final String hexData) {
-        final BsonDocument token = new BsonDocument("_data", new BsonString(hexData));
-        return Base64.getEncoder().encodeToString(new RawBsonDocument(token, new BsonDocumentCodec()).getByteBuffer()
-                .array());
+        return DebeziumMongoEventMapper.offsetToken(hexData);
     }
 
     private static String number(final long n) {
