@@ -178,22 +178,25 @@ class DebeziumMongoEventMapperTest {
         assertTrue(delete.getSource().getChangeOrder().startsWith(String.format("82%08X%08X", S + 360, 1)));
     }
 
+    /** Maps a recorded event whose value text is edited; the edit must make it unmappable. */
+    private UnmappableChangeException unmappable(final String name, final String from, final String to)
+            throws IOException {
+        final DebeziumMongoEventMapper.Event event = recorded(name);
+        final String value = event.valueJson().replace(from, to);
+        return assertThrows(UnmappableChangeException.class,
+                () -> mapper.map(new DebeziumMongoEventMapper.Event(event.keyJson(), value, event.resumeToken())));
+    }
+
     @Test
     void aMissingCustomerIdRetractsToo() throws IOException {
-        final DebeziumMongoEventMapper.Event insert = recorded("insert");
-        final String value = insert.valueJson().replace("\\\"customer_id\\\": 42,", "");
-        final UnmappableChangeException e = assertThrows(UnmappableChangeException.class,
-                () -> mapper.map(new DebeziumMongoEventMapper.Event(insert.keyJson(), value, insert.resumeToken())));
+        final UnmappableChangeException e = unmappable("insert", "\\\"customer_id\\\": 42,", "");
         assertTrue(e.getMessage().contains("after.customer_id is missing"), e.getMessage());
         assertEquals(new VehicleKey(1001), e.retraction().orElseThrow().key());
     }
 
     @Test
     void anotherBadFieldIsADeadLetterWithoutRetraction() throws IOException {
-        final DebeziumMongoEventMapper.Event insert = recorded("insert");
-        final String value = insert.valueJson().replace("\\\"modelo\\\": \\\"Onix\\\"", "\\\"modelo\\\": 5");
-        final UnmappableChangeException e = assertThrows(UnmappableChangeException.class,
-                () -> mapper.map(new DebeziumMongoEventMapper.Event(insert.keyJson(), value, insert.resumeToken())));
+        final UnmappableChangeException e = unmappable("insert", "\\\"modelo\\\": \\\"Onix\\\"", "\\\"modelo\\\": 5");
         assertTrue(e.getMessage().contains("after.modelo must be a string"), e.getMessage());
         assertTrue(e.retraction().isEmpty(), "its customer_id is fine: the SQL join still has it there");
     }

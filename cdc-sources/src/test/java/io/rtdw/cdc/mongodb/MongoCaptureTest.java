@@ -1,17 +1,7 @@
 package io.rtdw.cdc.mongodb;
 
-import io.debezium.engine.DebeziumEngine;
-import io.debezium.engine.RecordChangeEvent;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcConfig;
-import io.rtdw.cdc.engine.CaptureConsumer;
-import io.rtdw.cdc.engine.ChangeProducer;
-import io.rtdw.runtime.ServiceMetrics;
-import io.rtdw.schemas.DeadLetter;
-import io.rtdw.serde.RegistrySerdes;
-import org.apache.kafka.clients.producer.MockProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import io.rtdw.schemas.Op;
 import io.rtdw.schemas.VehicleChange;
 import org.apache.kafka.connect.data.Schema;
@@ -21,15 +11,12 @@ import org.apache.kafka.connect.source.SourceRecord;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The bridge from the connector's Connect records (schemas as Debezium 3.4 builds them for MongoDB: documents as
@@ -106,60 +93,6 @@ class MongoCaptureTest {
         assertEquals("", change.getSource().getChangeOrder());
         assertEquals(0, change.getAfter().getCustomerId(), "0 is a customer id");
         assertNull(MongoCapture.offsetClusterTime(Map.of("sec", -1, "ord", -1, "resume_token", "x")));
-    }
-
-    @Test
-    void aBadCustomerIdIsADeadLetterAndADeleteOfTheVehicleAtTheSamePosition() throws InterruptedException {
-        final MongoCapture capture = new MongoCapture(new DebeziumMongoEventMapper(TopicCatalog.DEFAULT, "mongodb:x"));
-        final String data = RecordedMongoEvents.tokenData(DebeziumMongoEventMapper.sequence(1_732_190_400L, 2), 0,
-                "update", 8);
-        final Struct value = new Struct(VALUE).put("after", "{\"_id\": 8,\"customer_id\": \"C-17\"}")
-                .put("source", source(1_732_190_400_001L, "false", 2, 1_732_190_400_001L)).put("op", "u");
-        final SourceRecord record = new SourceRecord(Map.of("server_id", "rtdw"), Map.of("sec", 1_732_190_400, "ord", 2,
-                "resume_token", RecordedMongoEvents.offsetToken(data)), "rtdw.rtdw.vehicle", null, KEY,
-                new Struct(KEY).put("id", "8"), VALUE, value);
-        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
-                new ByteArraySerializer());
-        final List<SourceRecord> processed = new ArrayList<>();
-        final DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer = new DebeziumEngine
-                .RecordCommitter<>() {
-            @Override
-            public void markProcessed(final RecordChangeEvent<SourceRecord> r) {
-                processed.add(r.record());
-            }
-
-            @Override
-            public void markBatchFinished() {
-            }
-
-            @Override
-            public void markProcessed(final RecordChangeEvent<SourceRecord> r, final DebeziumEngine.Offsets offsets) {
-                processed.add(r.record());
-            }
-
-            @Override
-            public DebeziumEngine.Offsets buildOffsets() {
-                throw new UnsupportedOperationException();
-            }
-        };
-        final RegistrySerdes serdes = RegistrySerdes.embedded();
-        new CaptureConsumer("mongodb", capture::map, new ChangeProducer(kafka, serdes, TopicCatalog.DEFAULT),
-                new ServiceMetrics("cdc")).handleBatch(List.of(() -> record), committer);
-        assertEquals(1, processed.size());
-        final Map<String, ProducerRecord<byte[], byte[]>> byTopic = new java.util.HashMap<>();
-        kafka.history().forEach(r -> byTopic.put(r.topic(), r));
-        assertEquals(2, kafka.history().size(), "the dead letter and the vehicle's DELETE");
-        final ProducerRecord<byte[], byte[]> letter = byTopic.get(TopicCatalog.DEFAULT.cdcDeadLetters().name());
-        final DeadLetter dl = serdes.value(DeadLetter.class).deserializer().deserialize(letter.topic(), letter.value());
-        assertTrue(dl.getReason().contains("after.customer_id must be an integer"), dl.getReason());
-        final ProducerRecord<byte[], byte[]> delete = byTopic.get(TopicCatalog.DEFAULT.vehicles().name());
-        assertEquals(8, RegistrySerdes.keySerde(TopicCatalog.DEFAULT.vehicles()).deserializer()
-                .deserialize(delete.topic(), delete.key()).getId());
-        final VehicleChange change = serdes.value(VehicleChange.class).deserializer().deserialize(delete.topic(),
-                delete.value());
-        assertEquals(Op.DELETE, change.getOp());
-        assertEquals(data, change.getSource().getChangeOrder(), "at the bad event's own position");
-        assertEquals(DebeziumMongoEventMapper.sequence(1_732_190_400L, 2), change.getSource().getCommitSequence());
     }
 
     @Test
