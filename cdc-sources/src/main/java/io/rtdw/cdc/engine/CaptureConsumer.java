@@ -26,8 +26,8 @@ import java.util.function.Function;
  * only then marks the records processed. The engine commits offsets only for processed records, so a crash at any
  * moment replays (never skips) what was not yet acknowledged: at-least-once, duplicates possible.
  *
- * <p>A record the mapper rejects goes to the dead-letter topic with the reason, and counts as processed once the
- * dead letter is acknowledged. A failed produce fails the batch: the engine stops, the process exits non-zero
+ * <p>A record the mapper rejects goes to the dead-letter topic with the reason (and its retraction, if it has one,
+ * as a change), and counts as processed once the dead letter is acknowledged. A failed produce fails the batch: the engine stops, the process exits non-zero
  * and resumes from the last committed offset after the restart.
  */
 public final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
@@ -84,6 +84,10 @@ public final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<Reco
                 sent.add(producer.sendDeadLetter(bytes(record.topic(), record.keySchema(), record.key()),
                         deadLetter(record, e)));
                 deadLetters++;
+                if (e.retraction().isPresent()) {
+                    sent.add(producer.send(e.retraction().get()));
+                    changes.add(e.retraction().get());
+                }
             }
         }
         producer.flush();

@@ -30,16 +30,34 @@ import java.util.Optional;
  * value: {"before": null | "&lt;document as extended JSON&gt;",   (only with pre-images)
  *         "after":  null | "&lt;document as extended JSON&gt;",   (full document; null for deletes)
  *         "updateDescription": null | {...},
- *         "source": {"connector":"mongodb","db":..,"collection":..,"ts_ms":&lt;cluster time s * 1000&gt;,
- *                    "ord":&lt;increment&gt;,"snapshot":"false","lsid":..,"txnNumber":..,"wallTime":..},
+ *         "source": {"connector":"mongodb","db":..,"collection":..,"ts_ms":&lt;wallTime, else cluster time&gt;,
+ *                    "ord":&lt;cluster time increment&gt;,"snapshot":"false","lsid":..,"txnNumber":..,"wallTime":..},
  *         "op": "c" | "u" | "d" | "r", "ts_ms": ..}
  * </pre>
  * and the resume token, which Debezium keeps in the record's source offset ({@code resume_token}), not in the
- * value. A MongoDB replace arrives as {@code op=u} with the new full document.
+ * value: Debezium 3.4 writes it as base64 of the BSON token document {@code {_data: "<hex>"}}, older versions as the
+ * bare hex {@code _data}; both are read. A MongoDB replace arrives as {@code op=u} with the new full document.
  *
- * <p>Mapping: {@code sequence} = cluster time {@code seconds << 32 | increment} (grows with commit order),
- * {@code position} = resume token, {@code commit_ts_ms} = {@code wallTime} when the server sends it (ms precision),
- * else the cluster time. Thread-safe.
+ * <p>Source order (see {@code SourceInfo.avsc} and cdc-sources/README):
+ * <ul>
+ *   <li>{@code commit_sequence} = the cluster time ({@code seconds << 32 | increment}) taken from the resume token
+ *       (its first bytes; {@code source.ts_ms} is the wall time when the server sends one, so it cannot serve). Every
+ *       event of one multi-document transaction has the transaction's commit cluster time;</li>
+ *   <li>{@code change_order} = the resume token's {@code _data} in upper-case hex: MongoDB key-string-encodes the
+ *       token so that bytes compare in event order (cluster time, then the operation's index within its
+ *       transaction), and upper-case hex compares like the bytes;</li>
+ *   <li>snapshot reads: {@code commit_sequence} = the cluster time the snapshot started at (the token or cluster
+ *       time Debezium records in the offset before reading), {@code change_order} empty;</li>
+ *   <li>{@code epoch} = given at construction ({@code mongodb:<replica set id>[:<label>]}, see {@link #epoch}).</li>
+ * </ul>
+ * {@code sequence} keeps the cluster time (informational), {@code position} the hex token, {@code commit_ts_ms} is
+ * {@code wallTime} when the server sends it (ms precision), else {@code source.ts_ms}.
+ *
+ * <p>A document whose {@code customer_id} is missing or not an int cannot be mapped, but the SQL join no longer has
+ * that vehicle under any customer: the {@link UnmappableChangeException} carries a DELETE of the vehicle at the
+ * event's position ({@link UnmappableChangeException#retraction()}), produced with the dead letter. A pre-image
+ * ({@code before}) that cannot be mapped is left out (null) instead of failing the change: the change's meaning is
+ * its op, key and {@code after}. Thread-safe.
  */
 public final class DebeziumMongoEventMapper {
 
@@ -48,17 +66,57 @@ public final class DebeziumMongoEventMapper {
     /**
      * One Debezium MongoDB event.
      *
-     * @param keyJson     the record key as JSON ({@code {"id":"7"}})
-     * @param valueJson   the record value as JSON (null for a tombstone)
-     * @param resumeToken the change stream resume token from the source offset (hex {@code _data}); may be null
+     * @param keyJson           the record key as JSON ({@code {"id":"7"}})
+     * @param valueJson         the record value as JSON (null for a tombstone)
+     * @param resumeToken       the source offset's {@code resume_token}: base64 of the BSON token document (Debezium
+     *                          3.4) or the hex {@code _data}; may be null
+     * @param offsetClusterTime the source offset's cluster time ({@code sec}, {@code ord}) as
+     *                          {@code seconds << 32 | increment}, used when there is no token; may be null
      */
-    public record Event(String keyJson, String valueJson, String resumeToken) {
+    public record Event(String keyJson, String valueJson, String resumeToken, Long offsetClusterTime) {
+
+        /** An event whose offset gave only its resume token. */
+        public Event(final String keyJson, final String valueJson, final String resumeToken) {
+            this(keyJson, valueJson, resumeToken, null);
+        }
     }
 
-    private final TopicCatalog catalog;
+    /** First byte of a resume token's {@code _data}: the key-string type of the cluster time (a BSON timestamp). */
+    private static final int TIMESTAMP_TYPE = 0x82;
 
+    private final TopicCatalog catalog;
+    private final String epoch;
+
+    /** A mapper whose changes carry no epoch (tools and the Kafka Connect converter, which cannot ask the server). */
     public DebeziumMongoEventMapper(final TopicCatalog catalog) {
+        this(catalog, "");
+    }
+
+    /**
+     * @param epoch the source history the changes belong to, {@link #epoch(String, String)}; empty for none
+     */
+    public DebeziumMongoEventMapper(final TopicCatalog catalog, final String epoch) {
         this.catalog = Objects.requireNonNull(catalog);
+        this.epoch = Objects.requireNonNull(epoch, "epoch");
+    }
+
+    /**
+     * The epoch of a replica set's changes: {@code mongodb:<replica set id>}, plus {@code :<label>} when the
+     * operator set one (RTDW_CDC_EPOCH, after restoring a backup into the same replica set).
+     *
+     * @param replicaSetId the replica set config's {@code settings.replicaSetId} (hex)
+     * @param label        the operator's label; null or blank for none
+     */
+    public static String epoch(final String replicaSetId, final String label) {
+        if (replicaSetId == null || replicaSetId.isBlank()) {
+            throw new IllegalArgumentException("replica set id is required");
+        }
+        return "mongodb:" + replicaSetId + (label == null || label.isBlank() ? "" : ":" + label.trim());
+    }
+
+    /** The epoch this mapper's changes carry. */
+    public String epoch() {
+        return epoch;
     }
 
     /**
@@ -80,20 +138,47 @@ public final class DebeziumMongoEventMapper {
             case "r" -> Op.READ;
             default -> throw new UnmappableChangeException("unknown op '" + value.path("op").asText() + "'");
         };
-        final Vehicle before = document(value.path("before"), "before");
-        final Vehicle after = document(value.path("after"), "after");
-        if (op != Op.DELETE && after == null) {
+        final Vehicle before = preImage(value.path("before"));
+        final BsonDocument afterDoc = bson(value.path("after"), "after");
+        if (op != Op.DELETE && afterDoc == null) {
             if (op == Op.UPDATE) {
                 return Optional.empty();
             }
             throw new UnmappableChangeException(op + " event without 'after' document");
         }
+        final SourceInfo info = sourceInfo(source, event, op == Op.READ);
+        final Vehicle after;
+        try {
+            after = op == Op.DELETE ? null : vehicle(afterDoc, "after");
+        } catch (final BadCustomerIdException e) {
+            final MappedChange<VehicleKey, VehicleChange> retraction = delete(event.keyJson(), afterDoc, before, info);
+            throw new UnmappableChangeException(e.getMessage() + (retraction == null ? ""
+                    : "; the vehicle leaves its customer (DELETE at " + info.getPosition() + ")"), null)
+                    .withRetraction(retraction);
+        }
         final int id = key(event.keyJson(), op == Op.DELETE ? before : after);
-        final SourceInfo info = sourceInfo(source, event.resumeToken());
         final VehicleChange change = VehicleChange.newBuilder().setOp(op)
-                .setBefore(before).setAfter(op == Op.DELETE ? null : after).setSource(info).build();
+                .setBefore(before).setAfter(after).setSource(info).build();
         return Optional.of(new MappedChange<>(catalog.vehicles(), new VehicleKey(id), change, info.getCommitTsMs(),
                 info.getPosition()));
+    }
+
+    /**
+     * The DELETE a document with an unusable customer_id implies, at the event's position; null when the event does
+     * not even name its vehicle (no key, no usable _id).
+     */
+    private MappedChange<VehicleKey, VehicleChange> delete(final String keyJson, final BsonDocument afterDoc,
+                                                           final Vehicle before, final SourceInfo info) {
+        final int id;
+        try {
+            id = keyJson != null ? key(keyJson, null) : intValue(afterDoc.get("_id"), "after._id");
+        } catch (final UnmappableChangeException e) {
+            return null;
+        }
+        final VehicleChange change = VehicleChange.newBuilder().setOp(Op.DELETE).setBefore(before).setAfter(null)
+                .setSource(info).build();
+        return new MappedChange<>(catalog.vehicles(), new VehicleKey(id), change, info.getCommitTsMs(),
+                info.getPosition());
     }
 
     /** Cluster time as a sequence: {@code seconds << 32 | increment}. */
@@ -113,28 +198,96 @@ public final class DebeziumMongoEventMapper {
         return node.has("payload") && node.has("schema") ? node.get("payload") : node;
     }
 
-    private static SourceInfo sourceInfo(final JsonNode source, final String resumeToken) {
-        if (!source.path("ts_ms").canConvertToLong()) {
-            throw new UnmappableChangeException("event has no source.ts_ms (cluster time)");
-        }
-        final long seconds = source.get("ts_ms").asLong() / 1000;
-        final int increment = source.path("ord").asInt(0);
+    private SourceInfo sourceInfo(final JsonNode source, final Event event, final boolean read) {
+        final String token = tokenData(event.resumeToken());
+        final long clusterTime = clusterTime(token, event.offsetClusterTime(), source);
         final JsonNode wallTime = source.path("wallTime");
         final long commitTsMs = wallTime.canConvertToLong() && !wallTime.isNull() ? wallTime.asLong()
-                : source.get("ts_ms").asLong();
+                : source.path("ts_ms").canConvertToLong() ? source.get("ts_ms").asLong()
+                : (clusterTime >>> 32) * 1000;
         final String txnNumber = source.path("txnNumber").isNumber() ? source.get("txnNumber").asText() : null;
         final String lsid = source.path("lsid").isTextual() ? source.get("lsid").asText() : null;
+        final boolean snapshot = read || isSnapshot(source.path("snapshot"));
         return SourceInfo.newBuilder()
                 .setConnector("mongodb")
                 .setDb(source.path("db").asText(""))
                 .setTable(source.path("collection").asText("vehicle"))
                 .setCommitTsMs(commitTsMs)
-                // Without a token (some snapshot records), the cluster time still names the position.
-                .setPosition(resumeToken != null ? resumeToken : "clusterTime:" + seconds + ":" + increment)
-                .setSequence(sequence(seconds, increment))
-                .setSnapshot(isSnapshot(source.path("snapshot")))
+                // Without a token, the cluster time still names the position.
+                .setPosition(token != null ? token
+                        : "clusterTime:" + (clusterTime >>> 32) + ":" + (clusterTime & 0xFFFFFFFFL))
+                .setSequence(clusterTime)
+                .setSnapshot(snapshot)
                 .setTxId(txnNumber == null ? null : (lsid == null ? txnNumber : lsid + ":" + txnNumber))
+                .setEpoch(epoch)
+                .setCommitSequence(clusterTime)
+                // A snapshot row sits at the snapshot's start point, before every change committed at it.
+                .setChangeOrder(snapshot || token == null ? "" : token)
                 .build();
+    }
+
+    /**
+     * The cluster time of the event: from the resume token (exact), else from the offset's {@code sec}/{@code ord},
+     * else from {@code source.ts_ms}/{@code ord} (exact only when the server sent no wall time).
+     */
+    private static long clusterTime(final String token, final Long offsetClusterTime, final JsonNode source) {
+        if (token != null) {
+            return tokenClusterTime(token);
+        }
+        if (offsetClusterTime != null) {
+            return offsetClusterTime;
+        }
+        if (!source.path("ts_ms").canConvertToLong()) {
+            throw new UnmappableChangeException("event has neither a resume token nor source.ts_ms");
+        }
+        return sequence(source.get("ts_ms").asLong() / 1000, Math.max(0, source.path("ord").asInt(0)));
+    }
+
+    /**
+     * The hex {@code _data} of a resume token as the offset holds it (base64 BSON document, Debezium 3.4; or the
+     * hex string itself), upper-case; null for null.
+     */
+    public static String tokenData(final String resumeToken) {
+        if (resumeToken == null || resumeToken.isEmpty()) {
+            return null;
+        }
+        if (resumeToken.length() % 2 == 0 && resumeToken.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+            return resumeToken.toUpperCase(java.util.Locale.ROOT);
+        }
+        final BsonValue data;
+        try {
+            data = new org.bson.RawBsonDocument(java.util.Base64.getDecoder().decode(resumeToken)).get("_data");
+        } catch (final RuntimeException e) {
+            throw new UnmappableChangeException("resume token is neither hex nor base64 BSON: " + resumeToken, e);
+        }
+        if (data != null && data.isString()) {
+            return data.asString().getValue().toUpperCase(java.util.Locale.ROOT);
+        }
+        if (data != null && data.isBinary()) {
+            return java.util.HexFormat.of().withUpperCase().formatHex(data.asBinary().getData());
+        }
+        throw new UnmappableChangeException("resume token has no _data: " + resumeToken);
+    }
+
+    /**
+     * The inverse of {@link #tokenData}: a token's hex {@code _data} as Debezium 3.4 keeps it in the offset, base64
+     * of the BSON document {@code {_data: hex}} (its {@code ResumeTokens.toBase64}).
+     */
+    public static String offsetToken(final String hexData) {
+        final BsonDocument token = new BsonDocument("_data", new org.bson.BsonString(hexData));
+        final org.bson.ByteBuf bson = new org.bson.RawBsonDocument(token, new org.bson.codecs.BsonDocumentCodec())
+                .getByteBuffer();
+        final byte[] bytes = new byte[bson.remaining()];
+        bson.get(bytes);
+        return java.util.Base64.getEncoder().encodeToString(bytes);
+    }
+
+    /** The cluster time a resume token starts with ({@code 82}, then seconds and increment, big-endian). */
+    static long tokenClusterTime(final String hexData) {
+        if (hexData.length() < 18 || Integer.parseInt(hexData.substring(0, 2), 16) != TIMESTAMP_TYPE) {
+            throw new UnmappableChangeException("resume token does not start with a cluster time: " + hexData);
+        }
+        return Long.parseUnsignedLong(hexData.substring(2, 18), 16);
     }
 
     private static boolean isSnapshot(final JsonNode snapshot) {
@@ -161,15 +314,43 @@ public final class DebeziumMongoEventMapper {
         return image.getId();
     }
 
-    private static Vehicle document(final JsonNode node, final String what) {
+    private static BsonDocument bson(final JsonNode node, final String what) {
         if (node == null || node.isNull() || node.isMissingNode()) {
             return null;
         }
-        final BsonDocument doc = parseBson(node.isTextual() ? node.asText() : node.toString(), what);
+        return parseBson(node.isTextual() ? node.asText() : node.toString(), what);
+    }
+
+    /** The pre-image, or null when there is none or it cannot be mapped (it does not decide the change). */
+    private static Vehicle preImage(final JsonNode node) {
+        try {
+            final BsonDocument doc = bson(node, "before");
+            return doc == null ? null : vehicle(doc, "before");
+        } catch (final UnmappableChangeException | BadCustomerIdException e) {
+            return null;
+        }
+    }
+
+    /** A customer_id that is missing or not an int: the vehicle is under no customer in the SQL join. */
+    private static final class BadCustomerIdException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BadCustomerIdException(final UnmappableChangeException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    private static Vehicle vehicle(final BsonDocument doc, final String what) {
+        final int customerId;
+        try {
+            customerId = intValue(doc.get("customer_id"), what + ".customer_id");
+        } catch (final UnmappableChangeException e) {
+            throw new BadCustomerIdException(e);
+        }
         try {
             return Vehicle.newBuilder()
                     .setId(intValue(doc.get("_id"), what + "._id"))
-                    .setCustomerId(intValue(doc.get("customer_id"), what + ".customer_id"))
+                    .setCustomerId(customerId)
                     .setAnoModelo(stringValue(doc.get("ano_modelo"), what + ".ano_modelo"))
                     .setModelo(stringValue(doc.get("modelo"), what + ".modelo"))
                     .setFabricante(stringValue(doc.get("fabricante"), what + ".fabricante"))

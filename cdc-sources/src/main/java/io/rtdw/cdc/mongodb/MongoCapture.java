@@ -21,8 +21,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Debezium MongoDB connector settings for the {@code vehicle} collection (change streams, full document on update,
- * optional pre-images), the bridge from its Connect records to {@link DebeziumMongoEventMapper}, and a start-up
- * check of the server.
+ * optional pre-images), the bridge from its Connect records to {@link DebeziumMongoEventMapper}, a start-up
+ * check of the server, and the source epoch ({@code mongodb:<replica set id>[:<label>]}, read once at start).
  */
 public final class MongoCapture {
 
@@ -36,6 +36,53 @@ public final class MongoCapture {
     public MongoCapture(final DebeziumMongoEventMapper mapper) {
         this.mapper = mapper;
         json.configure(Map.of("schemas.enable", "false"), false);
+    }
+
+    /**
+     * The capture of the configured replica set: reads its replica set id once (the epoch of every change).
+     *
+     * @param epochLabel the operator's epoch label (RTDW_CDC_EPOCH, set after restoring a backup); null for none
+     * @throws MisconfigurationException when the replica set config cannot be read
+     */
+    public static MongoCapture open(final CdcConfig config, final String epochLabel) {
+        return new MongoCapture(new DebeziumMongoEventMapper(config.catalog(),
+                DebeziumMongoEventMapper.epoch(replicaSetId(config), epochLabel)));
+    }
+
+    /** The epoch this capture's changes carry. */
+    public String epoch() {
+        return mapper.epoch();
+    }
+
+    /**
+     * The replica set's id ({@code replSetGetConfig}: {@code config.settings.replicaSetId}, an ObjectId chosen when
+     * the set was initiated): it names this history of the data. A restore into a new set, or a migration, gets a
+     * new id. Needs the {@code replSetGetConfig} privilege (role {@code clusterMonitor}).
+     *
+     * @throws MisconfigurationException when the command fails or the config has no id
+     */
+    public static String replicaSetId(final CdcConfig config) {
+        try (MongoClient client = MongoClients.create(clientSettings(config))) {
+            final Document reply = Reactive.first(client.getDatabase("admin")
+                    .runCommand(new Document("replSetGetConfig", 1)), TIMEOUT);
+            final Object id = replicaSetId(reply);
+            if (id == null) {
+                throw new MisconfigurationException("MongoDB at " + CdcConfigAccess.redacted(config)
+                        + " answered replSetGetConfig without config.settings.replicaSetId: " + reply, null);
+            }
+            return id instanceof org.bson.types.ObjectId oid ? oid.toHexString() : id.toString();
+        } catch (final IllegalStateException e) {
+            throw new MisconfigurationException("cannot read the replica set config of MongoDB at "
+                    + CdcConfigAccess.redacted(config) + " (the capture's user needs the clusterMonitor role): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** {@code config.settings.replicaSetId} of a replSetGetConfig reply, or null. */
+    static Object replicaSetId(final Document reply) {
+        final Object config = reply == null ? null : reply.get("config");
+        final Object settings = config instanceof Document c ? c.get("settings") : null;
+        return settings instanceof Document s ? s.get("replicaSetId") : null;
     }
 
     /** Embedded-engine properties. */
@@ -65,9 +112,22 @@ public final class MongoCapture {
                 record.keySchema(), record.key()), StandardCharsets.UTF_8);
         final String value = new String(json.fromConnectData(record.topic(), record.valueSchema(), record.value()),
                 StandardCharsets.UTF_8);
-        final Object token = record.sourceOffset() == null ? null : record.sourceOffset().get("resume_token");
-        return mapper.map(new DebeziumMongoEventMapper.Event(key, value, token == null ? null : token.toString()))
-                .map(c -> c);
+        final Map<String, ?> offset = record.sourceOffset() == null ? Map.of() : record.sourceOffset();
+        final Object token = offset.get("resume_token");
+        return mapper.map(new DebeziumMongoEventMapper.Event(key, value, token == null ? null : token.toString(),
+                offsetClusterTime(offset))).map(c -> c);
+    }
+
+    /**
+     * The offset's cluster time ({@code sec}, {@code ord}) as a sequence; null when absent (Debezium writes -1 for
+     * both while its position has only a token).
+     */
+    static Long offsetClusterTime(final Map<String, ?> offset) {
+        if (offset.get("sec") instanceof Number sec && offset.get("ord") instanceof Number ord
+                && sec.intValue() != -1) {
+            return DebeziumMongoEventMapper.sequence(sec.longValue() & 0xFFFFFFFFL, ord.intValue());
+        }
+        return null;
     }
 
     /**
@@ -76,17 +136,7 @@ public final class MongoCapture {
      * @throws MisconfigurationException with what to fix
      */
     public static void check(final CdcConfig config) {
-        final MongoClientSettings settings;
-        try {
-            settings = MongoClientSettings.builder().applyConnectionString(new ConnectionString(config.mongoUri()))
-                    .applyToClusterSettings(b -> b.serverSelectionTimeout(10, TimeUnit.SECONDS))
-                    .applyToSocketSettings(b -> b.connectTimeout(10, TimeUnit.SECONDS).readTimeout(10, TimeUnit.SECONDS))
-                    .build();
-        } catch (final IllegalArgumentException e) {
-            throw new MisconfigurationException("MONGODB_URI is not a valid MongoDB connection string: "
-                    + e.getMessage(), e);
-        }
-        try (MongoClient client = MongoClients.create(settings)) {
+        try (MongoClient client = MongoClients.create(clientSettings(config))) {
             final Document hello = Reactive.first(client.getDatabase("admin").runCommand(new Document("hello", 1)),
                     TIMEOUT);
             if (hello == null || hello.get("setName") == null) {
@@ -97,6 +147,18 @@ public final class MongoCapture {
         } catch (final IllegalStateException e) {
             throw new MisconfigurationException("cannot reach MongoDB at " + CdcConfigAccess.redacted(config) + ": "
                     + e.getMessage() + ". Check MONGODB_URI (host, credentials, replicaSet).", e);
+        }
+    }
+
+    private static MongoClientSettings clientSettings(final CdcConfig config) {
+        try {
+            return MongoClientSettings.builder().applyConnectionString(new ConnectionString(config.mongoUri()))
+                    .applyToClusterSettings(b -> b.serverSelectionTimeout(10, TimeUnit.SECONDS))
+                    .applyToSocketSettings(b -> b.connectTimeout(10, TimeUnit.SECONDS).readTimeout(10, TimeUnit.SECONDS))
+                    .build();
+        } catch (final IllegalArgumentException e) {
+            throw new MisconfigurationException("MONGODB_URI is not a valid MongoDB connection string: "
+                    + e.getMessage(), e);
         }
     }
 

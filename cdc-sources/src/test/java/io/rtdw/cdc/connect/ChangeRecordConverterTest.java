@@ -94,7 +94,11 @@ class ChangeRecordConverterTest {
         final Struct value = new Struct(envelope).put("source", new Struct(source).put("ts_ms", 1_700_000_000_000L)
                 .put("snapshot", "false").put("db", "rtdw").put("collection", "vehicle").put("ord", 2)
                 .put("wallTime", 1_700_000_000_321L)).put("op", "d");
-        final SourceRecord record = new SourceRecord(Map.of(), Map.of("resume_token", "8265ABCD"),
+        // Debezium 3.4's offset token: base64 of {_data: hex}; the hex starts with the cluster time.
+        final String data = io.rtdw.cdc.mongodb.RecordedMongoEvents.tokenData(
+                io.rtdw.cdc.mongodb.DebeziumMongoEventMapper.sequence(1_700_000_000L, 2), 0, "delete", 12);
+        final SourceRecord record = new SourceRecord(Map.of(), Map.of("resume_token",
+                io.rtdw.cdc.mongodb.DebeziumMongoEventMapper.offsetToken(data)),
                 CATALOG.vehicles().name(), null, key, new Struct(key).put("id", "12"), envelope, value);
         final byte[][] bytes = write(record);
         final VehicleKey k = RegistrySerdes.keySerde(CATALOG.vehicles()).deserializer()
@@ -104,7 +108,9 @@ class ChangeRecordConverterTest {
                 .deserialize(CATALOG.vehicles().name(), bytes[1]);
         assertEquals(Op.DELETE, change.getOp());
         assertNull(change.getBefore());
-        assertEquals("8265ABCD", change.getSource().getPosition());
+        assertEquals(data, change.getSource().getPosition());
+        assertEquals(data, change.getSource().getChangeOrder());
+        assertEquals((1_700_000_000L << 32) | 2, change.getSource().getCommitSequence());
         assertEquals(1_700_000_000_321L, new CommitTimestamp().apply(record).timestamp());
     }
 

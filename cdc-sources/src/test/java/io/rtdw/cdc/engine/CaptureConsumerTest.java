@@ -122,6 +122,23 @@ class CaptureConsumerTest {
     }
 
     @Test
+    void aRetractionIsProducedWithItsDeadLetter() throws InterruptedException {
+        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
+                new ByteArraySerializer());
+        final Function<SourceRecord, Optional<? extends MappedChange<?, ?>>> retracting = r -> {
+            final MappedChange<?, ?> delete = MAPPER.apply(r).orElseThrow();
+            throw new UnmappableChangeException("customer_id is not an int").withRetraction(delete);
+        };
+        final Committer committer = new Committer();
+        new CaptureConsumer("mongodb", retracting, new ChangeProducer(kafka, SERDES, CATALOG), new ServiceMetrics("cdc"))
+                .handleBatch(batch(1), committer);
+        assertEquals(1, committer.processed.size());
+        assertEquals(java.util.Set.of(CATALOG.cdcDeadLetters().name(), CATALOG.customers().name()),
+                kafka.history().stream().map(ProducerRecord::topic).collect(java.util.stream.Collectors.toSet()),
+                "the dead letter and the retraction");
+    }
+
+    @Test
     void anUnmappableRecordGoesToTheDeadLetterTopicAndCaptureContinues() throws InterruptedException {
         final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
                 new ByteArraySerializer());

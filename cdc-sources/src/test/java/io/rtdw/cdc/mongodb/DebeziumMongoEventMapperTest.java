@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -99,12 +101,52 @@ class DebeziumMongoEventMapperTest {
     }
 
     @Test
-    void snapshotReadWithoutTokenOrWallTimeUsesTheClusterTime() throws IOException {
+    void snapshotReadSitsAtTheSnapshotsPointWithAnEmptyOrder() throws IOException {
         final VehicleChange v = map("snapshot-read").value();
         assertEquals(Op.READ, v.getOp());
         assertTrue(v.getSource().getSnapshot());
-        assertEquals((S - 10) * 1000, v.getSource().getCommitTsMs());
-        assertEquals("clusterTime:" + (S - 10) + ":0", v.getSource().getPosition());
+        assertEquals((S - 10) << 32, v.getSource().getCommitSequence(), "the post-batch token's cluster time");
+        assertEquals("", v.getSource().getChangeOrder());
+        assertEquals(1732190395021L, v.getSource().getCommitTsMs(), "no wallTime: source.ts_ms (the reading clock)");
+        assertTrue(v.getSource().getPosition().startsWith(String.format("82%08X%08X", S - 10, 0)));
+    }
+
+    @Test
+    void changesCarryTheEpochClusterTimeAndTokenOrder() throws IOException {
+        final DebeziumMongoEventMapper withEpoch = new DebeziumMongoEventMapper(TopicCatalog.DEFAULT,
+                DebeziumMongoEventMapper.epoch("6768a1b2c3d4e5f601234567", "r1"));
+        final VehicleChange v = withEpoch.map(recorded("update-with-pre-image")).orElseThrow().value();
+        assertEquals("mongodb:6768a1b2c3d4e5f601234567:r1", v.getSource().getEpoch());
+        assertEquals((S + 120 << 32) | 3, v.getSource().getCommitSequence());
+        assertEquals(v.getSource().getPosition(), v.getSource().getChangeOrder());
+        assertEquals("", map("insert").value().getSource().getEpoch(), "no epoch when none was given");
+    }
+
+    @Test
+    void tokensAreReadAsBase64BsonOrAsHexOfAnyCase() throws IOException {
+        final DebeziumMongoEventMapper.Event base64 = recorded("insert");
+        final String hex = DebeziumMongoEventMapper.tokenData(base64.resumeToken());
+        assertTrue(hex.startsWith(String.format("82%08X%08X", S, 1)), hex);
+        for (final String token : List.of(hex, hex.toLowerCase(Locale.ROOT))) {
+            final VehicleChange v = mapper.map(new DebeziumMongoEventMapper.Event(base64.keyJson(), base64.valueJson(),
+                    token)).orElseThrow().value();
+            assertEquals(hex, v.getSource().getChangeOrder());
+        }
+        assertEquals(base64.resumeToken(), DebeziumMongoEventMapper.offsetToken(hex), "Debezium's exact offset text");
+        final UnmappableChangeException e = assertThrows(UnmappableChangeException.class, () -> mapper.map(
+                new DebeziumMongoEventMapper.Event(base64.keyJson(), base64.valueJson(), "not a token!")));
+        assertTrue(e.getMessage().contains("resume token"), e.getMessage());
+    }
+
+    @Test
+    void tokenOrderWithinATransactionFollowsTxnOpIndex() {
+        final long t = DebeziumMongoEventMapper.sequence(S, 5);
+        String previous = "";
+        for (final int index : new int[] {0, 1, 2, 63, 64, 127, 128, 129, 1000}) {
+            final String data = RecordedMongoEvents.tokenData(t, index, "update", 1);
+            assertTrue(previous.compareTo(data) < 0, index + ": " + previous + " !< " + data);
+            previous = data;
+        }
     }
 
     @Test
@@ -123,10 +165,50 @@ class DebeziumMongoEventMapperTest {
     }
 
     @Test
-    void aStringCustomerIdCannotBeMappedAndSaysWhy() throws IOException {
+    void aStringCustomerIdCannotBeMappedAndRetractsTheVehicle() throws IOException {
         final UnmappableChangeException e = assertThrows(UnmappableChangeException.class,
                 () -> mapper.map(recorded("bad-customer-id")));
         assertTrue(e.getMessage().contains("after.customer_id must be an integer"), e.getMessage());
+        final MappedChange<?, ?> retraction = e.retraction().orElseThrow();
+        assertEquals(new VehicleKey(1004), retraction.key());
+        final VehicleChange delete = (VehicleChange) retraction.value();
+        assertEquals(Op.DELETE, delete.getOp());
+        assertNull(delete.getAfter());
+        assertEquals((S + 360 << 32) | 1, delete.getSource().getCommitSequence(), "at the bad event's position");
+        assertTrue(delete.getSource().getChangeOrder().startsWith(String.format("82%08X%08X", S + 360, 1)));
+    }
+
+    /** Maps a recorded event whose value text is edited; the edit must make it unmappable. */
+    private UnmappableChangeException unmappable(final String name, final String from, final String to)
+            throws IOException {
+        final DebeziumMongoEventMapper.Event event = recorded(name);
+        final String value = event.valueJson().replace(from, to);
+        return assertThrows(UnmappableChangeException.class,
+                () -> mapper.map(new DebeziumMongoEventMapper.Event(event.keyJson(), value, event.resumeToken())));
+    }
+
+    @Test
+    void aMissingCustomerIdRetractsToo() throws IOException {
+        final UnmappableChangeException e = unmappable("insert", "\\\"customer_id\\\": 42,", "");
+        assertTrue(e.getMessage().contains("after.customer_id is missing"), e.getMessage());
+        assertEquals(new VehicleKey(1001), e.retraction().orElseThrow().key());
+    }
+
+    @Test
+    void anotherBadFieldIsADeadLetterWithoutRetraction() throws IOException {
+        final UnmappableChangeException e = unmappable("insert", "\\\"modelo\\\": \\\"Onix\\\"", "\\\"modelo\\\": 5");
+        assertTrue(e.getMessage().contains("after.modelo must be a string"), e.getMessage());
+        assertTrue(e.retraction().isEmpty(), "its customer_id is fine: the SQL join still has it there");
+    }
+
+    @Test
+    void anUnreadablePreImageIsLeftOutNotFatal() throws IOException {
+        final DebeziumMongoEventMapper.Event update = recorded("update-with-pre-image");
+        final String value = update.valueJson().replace("\\\"customer_id\\\": 42", "\\\"customer_id\\\": \\\"x\\\"");
+        final VehicleChange v = mapper.map(new DebeziumMongoEventMapper.Event(update.keyJson(), value,
+                update.resumeToken())).orElseThrow().value();
+        assertNull(v.getBefore());
+        assertEquals(77, v.getAfter().getCustomerId());
     }
 
     @Test

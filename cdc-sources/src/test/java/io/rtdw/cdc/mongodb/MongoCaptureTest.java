@@ -8,6 +8,7 @@ import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
+import org.bson.Document;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -15,6 +16,7 @@ import java.util.Optional;
 import java.util.Properties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
  * The bridge from the connector's Connect records (schemas as Debezium 3.4 builds them for MongoDB: documents as
@@ -44,26 +46,66 @@ class MongoCaptureTest {
             .field("updateDescription", UPDATE_DESCRIPTION).field("source", SOURCE)
             .field("op", Schema.OPTIONAL_STRING_SCHEMA).field("ts_ms", Schema.OPTIONAL_INT64_SCHEMA).build();
 
+    private static Struct source(final long tsMs, final String snapshot, final int ord, final Long wallTime) {
+        return new Struct(SOURCE).put("version", "3.4.1.Final").put("connector", "mongodb")
+                .put("name", "rtdw").put("ts_ms", tsMs).put("snapshot", snapshot).put("db", "rtdw")
+                .put("collection", "vehicle").put("ord", ord).put("wallTime", wallTime);
+    }
+
     @Test
     void aConnectorRecordMapsThroughItsJsonShape() {
-        final MongoCapture capture = new MongoCapture(new DebeziumMongoEventMapper(TopicCatalog.DEFAULT));
-        final Struct source = new Struct(SOURCE).put("version", "3.4.1.Final").put("connector", "mongodb")
-                .put("name", "rtdw").put("ts_ms", 1_732_190_400_000L).put("snapshot", "false").put("db", "rtdw")
-                .put("collection", "vehicle").put("ord", 9).put("wallTime", 1_732_190_400_456L);
+        final MongoCapture capture = new MongoCapture(new DebeziumMongoEventMapper(TopicCatalog.DEFAULT,
+                "mongodb:6768a1b2c3d4e5f601234567"));
+        final long clusterTime = DebeziumMongoEventMapper.sequence(1_732_190_400L, 9);
+        final String data = RecordedMongoEvents.tokenData(clusterTime, 0, "update", 5);
         final Struct value = new Struct(VALUE).put("after", "{\"_id\": 5,\"customer_id\": 9,\"modelo\": \"Kwid\"}")
                 .put("updateDescription", new Struct(UPDATE_DESCRIPTION).put("updatedFields", "{\"customer_id\": 9}"))
-                .put("source", source).put("op", "u").put("ts_ms", 1_732_190_400_500L);
-        final SourceRecord record = new SourceRecord(Map.of("rs", "rs0"), Map.of("sec", 1_732_190_400, "ord", 9,
-                "resume_token", "826740A1C0000000092B"), "rtdw.rtdw.vehicle", null, KEY,
+                .put("source", source(1_732_190_400_456L, "false", 9, 1_732_190_400_456L)).put("op", "u")
+                .put("ts_ms", 1_732_190_400_500L);
+        // Debezium 3.4 offset: sec/ord of the cluster time, the token as base64 BSON.
+        final SourceRecord record = new SourceRecord(Map.of("server_id", "rtdw"), Map.of("sec", 1_732_190_400, "ord", 9,
+                "resume_token", RecordedMongoEvents.offsetToken(data)), "rtdw.rtdw.vehicle", null, KEY,
                 new Struct(KEY).put("id", "5"), VALUE, value);
         final VehicleChange change = (VehicleChange) capture.map(record).orElseThrow().value();
         assertEquals(Op.UPDATE, change.getOp());
         assertEquals(9, change.getAfter().getCustomerId());
-        assertEquals("826740A1C0000000092B", change.getSource().getPosition());
-        assertEquals((1_732_190_400L << 32) | 9, change.getSource().getSequence());
+        assertEquals(data, change.getSource().getPosition());
+        assertEquals(clusterTime, change.getSource().getSequence());
+        assertEquals(clusterTime, change.getSource().getCommitSequence());
+        assertEquals(data, change.getSource().getChangeOrder());
+        assertEquals("mongodb:6768a1b2c3d4e5f601234567", change.getSource().getEpoch());
         assertEquals(1_732_190_400_456L, change.getSource().getCommitTsMs());
         assertEquals(Optional.empty(), capture.map(new SourceRecord(Map.of(), Map.of(), "__debezium-heartbeat.rtdw",
                 null, null, null, null)));
+    }
+
+    @Test
+    void aSnapshotRecordWithoutTokenSitsAtTheOffsetsClusterTime() {
+        // Debezium initialises the snapshot's offset from hello's operationTime when the cursor gave no token.
+        final MongoCapture capture = new MongoCapture(new DebeziumMongoEventMapper(TopicCatalog.DEFAULT));
+        final Struct value = new Struct(VALUE).put("after", "{\"_id\": 6,\"customer_id\": 0}")
+                .put("source", source(1_732_190_000_000L, "true", 4, null)).put("op", "r").put("ts_ms", 1L);
+        final SourceRecord record = new SourceRecord(Map.of("server_id", "rtdw"), Map.of("sec", 1_732_190_000,
+                "ord", 4, "initsync", true), "rtdw.rtdw.vehicle", null, KEY, new Struct(KEY).put("id", "6"), VALUE,
+                value);
+        final VehicleChange change = (VehicleChange) capture.map(record).orElseThrow().value();
+        assertEquals(DebeziumMongoEventMapper.sequence(1_732_190_000L, 4), change.getSource().getCommitSequence());
+        assertEquals("", change.getSource().getChangeOrder());
+        assertEquals(0, change.getAfter().getCustomerId(), "0 is a customer id");
+        assertNull(MongoCapture.offsetClusterTime(Map.of("sec", -1, "ord", -1, "resume_token", "x")));
+    }
+
+    @Test
+    void theEpochIsTheReplicaSetIdPlusTheOperatorsLabel() {
+        final Document reply = Document.parse("{\"config\": {\"_id\": \"rs0\", \"settings\": "
+                + "{\"replicaSetId\": {\"$oid\": \"6768a1b2c3d4e5f601234567\"}}}, \"ok\": 1}");
+        final Object id = MongoCapture.replicaSetId(reply);
+        assertEquals("6768a1b2c3d4e5f601234567", ((org.bson.types.ObjectId) id).toHexString());
+        assertNull(MongoCapture.replicaSetId(Document.parse("{\"ok\": 1}")));
+        assertEquals("mongodb:6768a1b2c3d4e5f601234567", DebeziumMongoEventMapper.epoch("6768a1b2c3d4e5f601234567", null));
+        assertEquals("mongodb:6768a1b2c3d4e5f601234567:restore-2026-03",
+                DebeziumMongoEventMapper.epoch("6768a1b2c3d4e5f601234567", " restore-2026-03 "));
+        assertEquals("mongodb:abc", DebeziumMongoEventMapper.epoch("abc", " "));
     }
 
     @Test

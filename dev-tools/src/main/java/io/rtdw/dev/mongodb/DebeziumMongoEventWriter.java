@@ -18,8 +18,10 @@ import java.util.Objects;
  * the workload generator's "no MongoDB" mode and the local stack. The output is what
  * {@link DebeziumMongoEventMapper} reads, and what a real connector produces for the same change: documents as
  * extended JSON text in Debezium's own writer settings (legacy strict mode, one line), the key as
- * {@code {"id": "<_id as JSON>"}}, the cluster time in {@code source.ts_ms} / {@code source.ord}, and a resume
- * token that encodes the cluster time like MongoDB's does (prefix {@code 82}, seconds, increment).
+ * {@code {"id": "<_id as JSON>"}}, the server's wall time in {@code source.ts_ms} (Debezium 3.4 prefers it to the
+ * cluster time), the cluster time's increment in {@code source.ord}, and a resume token that encodes the cluster
+ * time like MongoDB's does (prefix {@code 82}, seconds, increment), given as Debezium 3.4 keeps it in the offset:
+ * base64 of the BSON document {@code {_data: "<hex>"}}.
  */
 public final class DebeziumMongoEventWriter {
 
@@ -80,12 +82,12 @@ public final class DebeziumMongoEventWriter {
         source.put("version", "3.4.1.Final");
         source.put("connector", "mongodb");
         source.put("name", serverName);
-        source.put("ts_ms", clusterSecs * 1000);
+        source.put("ts_ms", wallTimeMs);
         source.put("snapshot", kind == Kind.READ ? "true" : "false");
         source.put("db", database);
         source.putNull("sequence");
-        source.put("ts_us", clusterSecs * 1_000_000);
-        source.put("ts_ns", clusterSecs * 1_000_000_000);
+        source.put("ts_us", wallTimeMs * 1_000);
+        source.put("ts_ns", wallTimeMs * 1_000_000);
         source.put("collection", collection);
         source.put("ord", increment);
         source.putNull("lsid");
@@ -106,10 +108,14 @@ public final class DebeziumMongoEventWriter {
         return new DebeziumMongoEventMapper.Event(key.toString(), value.toString(), resumeToken(clusterSecs, increment));
     }
 
-    /** A resume token whose {@code _data} starts like MongoDB's: {@code 82}, cluster seconds, increment. */
+    /**
+     * A resume token as Debezium 3.4's offset holds it: base64 of {@code {_data: hex}}, the hex starting like
+     * MongoDB's: {@code 82}, cluster seconds, increment.
+     */
     public static String resumeToken(final long clusterSecs, final int increment) {
-        return String.format("82%08X%08X2B042C0100296E5A1004%s463C5F6964003C0004", clusterSecs, increment,
-                COLLECTION_UUID);
+        final String data = String.format("82%08X%08X2B042C0100296E5A1004%s463C5F6964003C0004", clusterSecs,
+                increment, COLLECTION_UUID);
+        return DebeziumMongoEventMapper.offsetToken(data);
     }
 
     private static String toJson(final Document doc) {
