@@ -48,7 +48,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * go through the real streams app ({@link StreamsApp} in its own JVM, exactly-once, configured only by environment,
  * on the 3-broker cluster) into the output topic, which a real Pinot 0.11 ingests, started by the
  * {@link LocalPinot} command as its own process (configured only by environment). The BI queries return the
- * answers of the {@link Oracle}'s SQL LEFT join over the final source state. The command is started before the
+ * answers of the {@link Oracle}'s SQL LEFT join over the final source state (no database here: the rows the
+ * generator wrote, {@link Oracle#of(WorkloadGenerator)}). The command is started before the
  * topics exist (it must wait for them, not fail), and SIGTERM must leave no Pinot JVM behind.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -69,7 +70,6 @@ class PinotTopologyIT {
             0, true));
     private static final CdcEnvelopes CDC = new CdcEnvelopes(1, Instant.parse("2026-11-21T08:00:00Z").toEpochMilli(),
             false);
-    private static final Oracle ORACLE = new Oracle();
     private static SourceChangeWriter writer;
     private static ChildJvm streams;
     private static ChildJvm localPinot;
@@ -171,7 +171,6 @@ class PinotTopologyIT {
     private static SourceChange send(final Change change) {
         final SourceChange record = CDC.encode(change);
         writer.send(record);
-        ORACLE.apply(record);
         return record;
     }
 
@@ -184,7 +183,7 @@ class PinotTopologyIT {
     /** Waits until the default view equals the oracle (the topology emits intermediate states on the way). */
     private static void awaitConvergence() {
         final Map<Integer, String> expected = new TreeMap<>();
-        ORACLE.expected().forEach((id, c) -> expected.put(id,
+        Oracle.of(SOURCES).expected().forEach((id, c) -> expected.put(id,
                 c.getProfession() + "|" + c.getFlightCount() + "|" + c.getVehicleCount()));
         final long deadline = System.nanoTime() + 180_000_000_000L;
         Map<Integer, String> actual = Map.of();
@@ -236,7 +235,7 @@ class PinotTopologyIT {
     @Test
     @Order(2)
     void biQueriesEqualTheJoinOfTheSources() {
-        final Map<Integer, UnifiedCustomer> joined = ORACLE.expected();
+        final Map<Integer, UnifiedCustomer> joined = Oracle.of(SOURCES).expected();
         assertEquals(joined.values().stream().collect(Collectors.groupingBy(UnifiedCustomer::getProfession,
                         TreeMap::new, Collectors.counting())),
                 pinot.groupCounts("SELECT profession, COUNT(*)" + LIVE + " GROUP BY profession LIMIT 1000"));

@@ -56,50 +56,80 @@ public final class CdcEnvelopes {
         this.vehiclePreImages = vehiclePreImages;
     }
 
-    /** The record the capture writes for {@code change}. */
+    /** The record the capture writes for {@code change}, committed 1 to 5 ms after the previous one. */
     public SourceChange encode(final Change change) {
         clockMs += 1 + random.nextInt(5);
+        return encode(change, switch (change.kind()) {
+            case CUSTOMER_INSERT, CUSTOMER_UPDATE, CUSTOMER_DELETE -> pg("public.customers");
+            case FLIGHT_INSERT, FLIGHT_UPDATE, FLIGHT_DELETE -> pg("public.flight");
+            default -> mongo();
+        });
+    }
+
+    /**
+     * The record the capture writes for {@code change} at the position and time {@code source} says (the caller
+     * models positions: {@link RandomChanges}). Before images follow the order of the calls.
+     */
+    public SourceChange encode(final Change change, final SourceInfo source) {
         return switch (change.kind()) {
             case CUSTOMER_INSERT, CUSTOMER_UPDATE -> {
                 final Customer after = customer(change.customer());
                 final Customer before = customers.put(after.getId(), after);
                 yield SourceChange.of(CustomerChange.newBuilder().setOp(before == null ? Op.CREATE : Op.UPDATE)
-                        .setBefore(before).setAfter(after).setSource(pg("public.customers")).build());
+                        .setBefore(before).setAfter(after).setSource(source).build());
             }
             case CUSTOMER_DELETE -> {
                 final Customer before = customers.remove(change.customer().id());
                 yield SourceChange.of(CustomerChange.newBuilder().setOp(Op.DELETE)
                         .setBefore(before != null ? before : customer(change.customer())).setAfter(null)
-                        .setSource(pg("public.customers")).build());
+                        .setSource(source).build());
             }
             case FLIGHT_INSERT, FLIGHT_UPDATE -> {
                 final Flight after = flight(change.flight());
                 final Flight before = flights.put(after.getId(), after);
                 yield SourceChange.of(FlightChange.newBuilder().setOp(before == null ? Op.CREATE : Op.UPDATE)
-                        .setBefore(before).setAfter(after).setSource(pg("public.flight")).build());
+                        .setBefore(before).setAfter(after).setSource(source).build());
             }
             case FLIGHT_DELETE -> {
                 final Flight before = flights.remove(change.flight().id());
                 yield SourceChange.of(FlightChange.newBuilder().setOp(Op.DELETE)
                         .setBefore(before != null ? before : flight(change.flight())).setAfter(null)
-                        .setSource(pg("public.flight")).build());
+                        .setSource(source).build());
             }
             case VEHICLE_INSERT, VEHICLE_UPDATE, VEHICLE_REPLACE -> {
                 final Vehicle before = vehiclePreImages && change.vehicleBefore() != null
                         ? vehicle(change.vehicleBefore()) : null;
                 yield SourceChange.of(VehicleChange.newBuilder()
                         .setOp(change.kind() == WorkloadGenerator.Kind.VEHICLE_INSERT ? Op.CREATE : Op.UPDATE)
-                        .setBefore(before).setAfter(vehicle(change.vehicle())).setSource(mongo()).build());
+                        .setBefore(before).setAfter(vehicle(change.vehicle())).setSource(source).build());
             }
             case VEHICLE_DELETE -> {
                 final VehicleChange delete = VehicleChange.newBuilder().setOp(Op.DELETE)
                         .setBefore(vehiclePreImages ? vehicle(change.vehicleBefore()) : null).setAfter(null)
-                        .setSource(mongo()).build();
+                        .setSource(source).build();
                 // Without pre-images the value holds no row: the id is in the key only.
                 yield new SourceChange(SourceChange.Table.VEHICLE, new VehicleKey(change.vehicleBefore().id()), delete,
                         delete.getSource().getCommitTsMs());
             }
         };
+    }
+
+    /** A snapshot record: {@code row} read at the position and time {@code source} says. */
+    public static SourceChange read(final Customer row, final SourceInfo source) {
+        return SourceChange.of(CustomerChange.newBuilder().setOp(Op.READ).setBefore(null).setAfter(row).setSource(source)
+                .build());
+    }
+
+    /** A snapshot record of a flight row. */
+    public static SourceChange read(final Flight row, final SourceInfo source) {
+        return SourceChange.of(FlightChange.newBuilder().setOp(Op.READ).setBefore(null).setAfter(row).setSource(source)
+                .build());
+    }
+
+    /** A snapshot record of a vehicle document. */
+    public static SourceChange read(final Vehicle row, final SourceInfo source) {
+        return SourceChange.of(VehicleChange.newBuilder().setOp(Op.READ).setBefore(null).setAfter(row).setSource(source)
+                .build());
     }
 
     /** PostgreSQL's clock now (the last commit time). */

@@ -2,110 +2,63 @@ package io.rtdw.testing;
 
 import io.rtdw.catalog.SourceChange;
 import io.rtdw.schemas.Customer;
-import io.rtdw.schemas.CustomerChange;
-import io.rtdw.schemas.Flight;
-import io.rtdw.schemas.FlightChange;
-import io.rtdw.schemas.Op;
-import io.rtdw.schemas.SourceInfo;
 import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.schemas.UnifiedFlight;
 import io.rtdw.schemas.UnifiedVehicle;
-import io.rtdw.schemas.Vehicle;
-import io.rtdw.schemas.VehicleChange;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * The expected warehouse state, computed directly from source changes with the SQL-join semantics of the unified
- * record's contract: the current source state is what the last change per row says (by source sequence), and the
- * unified set is {@code customers LEFT JOIN flight LEFT JOIN vehicle} grouped per customer.
+ * The expected warehouse state: the unified record's contract applied to a {@link SourceModel}, the source tables as
+ * the source databases hold them. The unified set is {@code customers LEFT JOIN flight LEFT JOIN vehicle} grouped per
+ * customer: one record per customer row, whatever its id (0 and negative ids included: there is no foreign key and
+ * every int is a customer id), with every flight and vehicle whose {@code customer_id} is that id (no cap); children
+ * of ids with no customer row are orphans and appear in no record.
  *
- * <p>Independent of the topology's code on purpose: it never looks at Kafka Streams, only at rows. Fed with the
- * records read from the source topics, with generated records ({@link RandomChanges}), or with what a
- * {@link WorkloadGenerator} writes to the sources ({@link #applier()}).
+ * <p>It models the source, not the app: it never looks at Kafka Streams, at source positions or at the app's
+ * ordering rule, only at the rows the source has after its commits. Where the model comes from:
+ * <ul>
+ *   <li>{@link RandomChanges#model()}: the generator's own source, written transaction by transaction in commit
+ *   order;</li>
+ *   <li>{@link #fromPostgres}: the real databases (SQL over PostgreSQL, the MongoDB documents as written);</li>
+ *   <li>{@link #of(WorkloadGenerator)}: what a {@link WorkloadGenerator} wrote, when the test has no database;</li>
+ *   <li>{@link #fromCaptureLog}: hand-written fixtures, which describe captured changes only.</li>
+ * </ul>
  */
 public final class Oracle {
 
-    private record Row<T>(T row, long sequence, long commitTs) {
+    private final SourceModel model;
+
+    /** The oracle of {@code model} (read when {@link #expected()} runs: later commits to the model count). */
+    public Oracle(final SourceModel model) {
+        this.model = model;
     }
 
-    private final Map<Integer, Row<Customer>> customers = new HashMap<>();
-    private final Map<Integer, Row<Flight>> flights = new HashMap<>();
-    private final Map<Integer, Row<Vehicle>> vehicles = new HashMap<>();
-    private final Map<String, CommitOrder> lastApplied = new HashMap<>();
-
-    private record CommitOrder(String epoch, long commit, String order) {
-        boolean isAfter(final CommitOrder other) {
-            final int byCommit = Long.compareUnsigned(commit, other.commit);
-            return byCommit > 0 || byCommit == 0 && order.compareTo(other.order) > 0;
-        }
+    /** The oracle of what {@code generator} has written so far (child source times unknown). */
+    public static Oracle of(final WorkloadGenerator generator) {
+        return new Oracle(SourceModel.of(generator));
     }
 
-    /**
-     * Applies one change. Tombstones, replays of older positions and changes that break the contract (no after
-     * image for an insert or update) change nothing. Every int is an id, 0 and negative ones included.
-     */
-    public void apply(final SourceChange change) {
-        if (change.value() == null) {
-            return;
-        }
-        switch (change.table()) {
-            case CUSTOMERS -> {
-                final CustomerChange c = (CustomerChange) change.value();
-                apply(customers, "c" + change.id(), change.id(), c.getOp(), c.getAfter(), c.getSource());
-            }
-            case FLIGHT -> {
-                final FlightChange f = (FlightChange) change.value();
-                apply(flights, "f" + change.id(), change.id(), f.getOp(), f.getAfter(), f.getSource());
-            }
-            case VEHICLE -> {
-                final VehicleChange v = (VehicleChange) change.value();
-                apply(vehicles, "v" + change.id(), change.id(), v.getOp(), v.getAfter(), v.getSource());
-            }
-            default -> throw new IllegalStateException();
-        }
+    /** The oracle of the databases now (see {@link SourceModel#fromPostgres}; child source times unknown). */
+    public static Oracle fromPostgres(final Connection postgres, final Collection<WorkloadGenerator.VehicleDoc> vehicles)
+            throws SQLException {
+        return new Oracle(SourceModel.fromPostgres(postgres, vehicles));
     }
 
-    public void applyAll(final Iterable<SourceChange> changes) {
-        changes.forEach(this::apply);
-    }
-
-    /**
-     * An applier for {@link WorkloadRunner} beside the ones that write the sources: every generated change, as the
-     * capture would record it ({@link CdcEnvelopes}), goes into this oracle.
-     */
-    public WorkloadGenerator.Applier applier() {
-        final CdcEnvelopes envelopes = new CdcEnvelopes(0, 0, false);
-        return change -> apply(envelopes.encode(change));
-    }
-
-    private <T> void apply(final Map<Integer, Row<T>> rows, final String positionKey, final int id, final Op op,
-                           final T after, final SourceInfo source) {
-        if (op != Op.DELETE && after == null) {
-            return;
-        }
-        // The source's commit order, read from the record as the capture documents it (SourceInfo.avsc): a
-        // change of another epoch starts over; within one, commit_sequence then change_order; records without a
-        // commit_sequence (written before it existed) order by sequence.
-        final CommitOrder order = source.getCommitSequence() < 0
-                ? new CommitOrder("", source.getSequence(), "")
-                : new CommitOrder(source.getEpoch(), source.getCommitSequence(), source.getChangeOrder());
-        final CommitOrder last = lastApplied.get(positionKey);
-        if (last != null && last.epoch().equals(order.epoch()) && !order.isAfter(last)) {
-            return;
-        }
-        lastApplied.put(positionKey, order);
-        if (op == Op.DELETE) {
-            rows.remove(id);
-        } else {
-            rows.put(id, new Row<>(after, source.getSequence(), source.getCommitTsMs()));
-        }
+    /** The oracle of a hand-written fixture's captured changes (see {@link SourceModel#fromCaptureLog}). */
+    public static Oracle fromCaptureLog(final Iterable<SourceChange> log) {
+        return new Oracle(SourceModel.fromCaptureLog(log));
     }
 
     /**
@@ -114,18 +67,18 @@ public final class Oracle {
      */
     public Map<Integer, UnifiedCustomer> expected() {
         final Map<Integer, List<UnifiedFlight>> flightsByCustomer = new HashMap<>();
-        flights.forEach((id, r) -> flightsByCustomer.computeIfAbsent(r.row().getCustomerId(), k -> new ArrayList<>())
+        model.flights().forEach((id, r) -> flightsByCustomer.computeIfAbsent(r.row().getCustomerId(), k -> new ArrayList<>())
                 .add(UnifiedFlight.newBuilder().setFlightId(id).setAirport(r.row().getAeroporto())
                         .setAirline(r.row().getLinhaAerea()).setIataCode(r.row().getCodIata())
-                        .setUpdatedAt(r.row().getDtUpdate()).setSourceTsMs(Instant.ofEpochMilli(r.commitTs())).build()));
+                        .setUpdatedAt(r.row().getDtUpdate()).setSourceTsMs(sourceTime(r)).build()));
         final Map<Integer, List<UnifiedVehicle>> vehiclesByCustomer = new HashMap<>();
-        vehicles.forEach((id, r) -> vehiclesByCustomer.computeIfAbsent(r.row().getCustomerId(), k -> new ArrayList<>())
+        model.vehicles().forEach((id, r) -> vehiclesByCustomer.computeIfAbsent(r.row().getCustomerId(), k -> new ArrayList<>())
                 .add(UnifiedVehicle.newBuilder().setVehicleId(id).setModelYear(r.row().getAnoModelo())
                         .setModel(r.row().getModelo()).setMaker(r.row().getFabricante())
                         .setVehicleYear(r.row().getAnoVeiculo()).setCategory(r.row().getCategoria())
-                        .setUpdatedAt(r.row().getDtUpdate()).setSourceTsMs(Instant.ofEpochMilli(r.commitTs())).build()));
+                        .setUpdatedAt(r.row().getDtUpdate()).setSourceTsMs(sourceTime(r)).build()));
         final Map<Integer, UnifiedCustomer> out = new TreeMap<>();
-        customers.forEach((id, r) -> {
+        model.customers().forEach((id, r) -> {
             final Customer c = r.row();
             final List<UnifiedFlight> fs = new ArrayList<>(flightsByCustomer.getOrDefault(id, List.of()));
             fs.sort(Comparator.comparingInt(UnifiedFlight::getFlightId));
@@ -142,8 +95,31 @@ public final class Oracle {
     }
 
     /** Customer ids that exist in the source now. */
-    public java.util.Set<Integer> liveCustomers() {
-        return new java.util.TreeSet<>(customers.keySet());
+    public Set<Integer> liveCustomers() {
+        return new TreeSet<>(model.customers().keySet());
+    }
+
+    /**
+     * An actual record in the form {@link #expected()} has: {@link #normalize normalized}, and without the children's
+     * source times when the model does not know them (read from the databases).
+     */
+    public UnifiedCustomer comparable(final UnifiedCustomer actual) {
+        final UnifiedCustomer normalized = normalize(actual);
+        return model.knowsSourceTimes() ? normalized : withoutChildSourceTimes(normalized);
+    }
+
+    /** {@code record} with every child's source time at {@link Instant#EPOCH}. */
+    public static UnifiedCustomer withoutChildSourceTimes(final UnifiedCustomer record) {
+        return UnifiedCustomer.newBuilder(record)
+                .setFlights(record.getFlights().stream()
+                        .map(f -> UnifiedFlight.newBuilder(f).setSourceTsMs(Instant.EPOCH).build()).toList())
+                .setVehicles(record.getVehicles().stream()
+                        .map(v -> UnifiedVehicle.newBuilder(v).setSourceTsMs(Instant.EPOCH).build()).toList())
+                .build();
+    }
+
+    private static Instant sourceTime(final SourceModel.Stamped<?> row) {
+        return row.sourceTsMs() == SourceModel.UNKNOWN_TIME ? Instant.EPOCH : Instant.ofEpochMilli(row.sourceTsMs());
     }
 
     /**

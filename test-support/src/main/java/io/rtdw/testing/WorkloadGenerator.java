@@ -176,6 +176,11 @@ public final class WorkloadGenerator {
         return vehicles.isEmpty() ? insertVehicle() : deleteVehicle();
     }
 
+    /** The options this generator runs with. */
+    public Options options() {
+        return options;
+    }
+
     /** Current customers (the source truth after every change returned so far was applied). */
     public Map<Integer, CustomerRow> customers() {
         return Collections.unmodifiableMap(customers);
