@@ -19,9 +19,10 @@ import java.util.TreeMap;
  *
  * <p>The generator only decides; {@link Applier}s write (PostgreSQL through JDBC, MongoDB through the reactive
  * driver, or Debezium-shaped vehicle events to a callback: dev-tools' {@code io.rtdw.dev.workload}; the CDC
- * records of the source topics: {@link CdcEnvelopes}; the expected warehouse: {@link Oracle#applier()}). It keeps the
- * current state of every row, the source truth for end-to-end checks ({@link #customers()}, {@link #flights()},
- * {@link #vehicles()}).
+ * records of the source topics: {@link CdcEnvelopes}). It keeps the current state of every row, the source as written,
+ * for end-to-end checks ({@link #customers()}, {@link #flights()}, {@link #vehicles()}; its join:
+ * {@link Oracle#of(WorkloadGenerator)}). Each change is one transaction here; {@link RandomChanges} groups them into
+ * concurrent transactions the way a capture sees them.
  *
  * <p>Besides {@link #next()}, a test can script changes ({@link #upsert(CustomerRow)}, {@link #deleteCustomer(int)}
  * ...): they go through the same state, so random and scripted changes mix.
