@@ -25,9 +25,14 @@ import java.util.Random;
  * to the sources and captured:
  * <ul>
  *   <li>PostgreSQL ({@code customers}, {@code flight}) with {@code REPLICA IDENTITY FULL}: updates and deletes carry
- *   the old row; the position is an LSN that grows by a random step.</li>
+ *   the old row; every change is its own transaction (autocommit): {@code sequence} is the change's LSN, which grows
+ *   by a random step, {@code commit_sequence} its commit record's end LSN, {@code change_order} the change's LSN
+ *   as 16 hex digits.</li>
  *   <li>MongoDB ({@code vehicle}) without pre-images unless asked: updates carry only the new document, deletes only
- *   the key; a replace is an update; the position is the cluster time ({@code seconds << 32 | increment}).</li>
+ *   the key; a replace is an update; {@code sequence} and {@code commit_sequence} are the cluster time
+ *   ({@code seconds << 32 | increment}), {@code change_order} a resume token.</li>
+ *   <li>One epoch per source. Transactions of several changes, interleaving, snapshots, replays and epoch changes
+ *   are {@link RandomChanges}' part: it gives the position of each change ({@link #encode(Change, SourceInfo)}).</li>
  *   <li>The two sources have independent clocks: MongoDB's runs 7 s behind PostgreSQL's. Commits are 1 to 5 ms
  *   apart.</li>
  * </ul>
@@ -35,7 +40,10 @@ import java.util.Random;
  */
 public final class CdcEnvelopes {
 
-    private static final long MONGO_CLOCK_SKEW_MS = -7_000;
+    /** MongoDB's clock against PostgreSQL's. */
+    static final long MONGO_CLOCK_SKEW_MS = -7_000;
+    private static final String PG_EPOCH = "pg:7300000000000000001:1";
+    private static final String MONGO_EPOCH = "mongodb:rs0";
 
     private final Random random;
     private final boolean vehiclePreImages;
@@ -160,16 +168,40 @@ public final class CdcEnvelopes {
     private SourceInfo pg(final String table) {
         pgLsn += 8 + random.nextInt(200);
         return SourceInfo.newBuilder().setConnector("postgresql").setDb("app").setTable(table)
-                .setCommitTsMs(clockMs).setPosition(Long.toHexString(pgLsn >>> 32).toUpperCase() + "/"
-                        + Long.toHexString(pgLsn & 0xffffffffL).toUpperCase())
-                .setSequence(pgLsn).setSnapshot(false).setTxId(null).build();
+                .setCommitTsMs(clockMs).setPosition(lsnText(pgLsn)).setSequence(pgLsn).setSnapshot(false)
+                .setTxId(null).setEpoch(PG_EPOCH).setCommitSequence(pgLsn + 4).setChangeOrder(changeOrder(pgLsn))
+                .build();
     }
 
     private SourceInfo mongo() {
         final long ts = clockMs + MONGO_CLOCK_SKEW_MS;
-        final long sequence = ((ts / 1000) << 32) | (++mongoIncrement & 0xffffffffL);
+        final long sequence = clusterTime(ts, ++mongoIncrement);
         return SourceInfo.newBuilder().setConnector("mongodb").setDb("rtdw").setTable("vehicle")
                 .setCommitTsMs(ts).setPosition(Long.toHexString(sequence)).setSequence(sequence)
-                .setSnapshot(false).setTxId(null).build();
+                .setSnapshot(false).setTxId(null).setEpoch(MONGO_EPOCH).setCommitSequence(sequence)
+                .setChangeOrder(resumeToken(sequence, 0)).build();
+    }
+
+    /** An LSN as PostgreSQL spells it ({@code 0/16B3748}). */
+    static String lsnText(final long lsn) {
+        return Long.toHexString(lsn >>> 32).toUpperCase() + "/" + Long.toHexString(lsn & 0xffffffffL).toUpperCase();
+    }
+
+    /** A PostgreSQL change's {@code change_order}: its LSN as 16 upper-case hex digits. */
+    static String changeOrder(final long lsn) {
+        return String.format("%016X", lsn);
+    }
+
+    /** A MongoDB cluster time at {@code ms} (seconds {@code << 32 |} increment). */
+    static long clusterTime(final long ms, final int increment) {
+        return ((ms / 1000) << 32) | (increment & 0xffffffffL);
+    }
+
+    /**
+     * A resume token for event {@code index} of the commit at {@code clusterTime}, in upper-case hex: {@code 82}, the
+     * cluster time, the index; bytewise (and text) order is event order, as in MongoDB's key-string tokens.
+     */
+    static String resumeToken(final long clusterTime, final int index) {
+        return String.format("82%016X%08X", clusterTime, index);
     }
 }

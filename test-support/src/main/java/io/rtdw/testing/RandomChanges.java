@@ -57,7 +57,7 @@ import java.util.Set;
  */
 public final class RandomChanges {
 
-    private static final long MONGO_CLOCK_SKEW_MS = -7_000;
+    private static final long MONGO_CLOCK_SKEW_MS = CdcEnvelopes.MONGO_CLOCK_SKEW_MS;
     private static final int MAX_OPEN = 3;
     private static final int[] ODD_CUSTOMER_IDS = {0, -1, -7, -42};
 
@@ -363,11 +363,12 @@ public final class RandomChanges {
                     .setEpoch(capture.epoch).setCommitSequence(commit);
             if (capture.db == Db.POSTGRES) {
                 final long lsn = tx.lsns.get(i);
-                source.setConnector("postgresql").setDb("app").setTable(change.customer() != null
-                                ? "public.customers" : "public.flight").setPosition(lsnText(lsn)).setSequence(lsn)
-                        .setTxId(String.valueOf(tx.id)).setChangeOrder(String.format("%016X", lsn));
+                source.setConnector("postgresql").setDb("app")
+                        .setTable(change.customer() != null ? "public.customers" : "public.flight")
+                        .setPosition(CdcEnvelopes.lsnText(lsn)).setSequence(lsn).setTxId(String.valueOf(tx.id))
+                        .setChangeOrder(CdcEnvelopes.changeOrder(lsn));
             } else {
-                final String token = String.format("82%016X%08X", commit, i);
+                final String token = CdcEnvelopes.resumeToken(commit, i);
                 source.setConnector("mongodb").setDb("rtdw").setTable("vehicle").setPosition(token)
                         .setSequence(commit).setTxId(tx.changes.size() > 1 ? String.valueOf(tx.id) : null)
                         .setChangeOrder(token);
@@ -389,7 +390,8 @@ public final class RandomChanges {
         final boolean pg = capture.db == Db.POSTGRES;
         return SourceInfo.newBuilder().setConnector(pg ? "postgresql" : "mongodb").setDb(pg ? "app" : "rtdw")
                 .setTable(table).setCommitTsMs(pg ? clockMs : clockMs + MONGO_CLOCK_SKEW_MS)
-                .setPosition(pg ? lsnText(point) : Long.toHexString(point)).setSequence(point).setSnapshot(true)
+                .setPosition(pg ? CdcEnvelopes.lsnText(point) : CdcEnvelopes.resumeToken(point, 0))
+                .setSequence(point).setSnapshot(true)
                 .setTxId(null).setEpoch(capture.epoch).setCommitSequence(point).setChangeOrder("").build();
     }
 
@@ -399,11 +401,7 @@ public final class RandomChanges {
     }
 
     private long clusterTime() {
-        return ((clockMs + MONGO_CLOCK_SKEW_MS) / 1000 << 32) | (++mongoIncrement & 0xffffffffL);
-    }
-
-    private static String lsnText(final long lsn) {
-        return Long.toHexString(lsn >>> 32).toUpperCase() + "/" + Long.toHexString(lsn & 0xffffffffL).toUpperCase();
+        return CdcEnvelopes.clusterTime(clockMs + MONGO_CLOCK_SKEW_MS, ++mongoIncrement);
     }
 
     private static boolean isVehicle(final Kind kind) {
