@@ -1,0 +1,469 @@
+package io.rtdw.cdc.it;
+
+import io.rtdw.catalog.Topic;
+import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.cdc.CdcConfig;
+import io.rtdw.cdc.engine.StoredOffsets;
+import io.rtdw.cdc.postgres.PostgresCapture;
+import io.rtdw.cdc.postgres.PostgresChangeMapper;
+import io.rtdw.cdc.postgres.PostgresPreflight;
+import io.rtdw.runtime.KafkaClients;
+import io.rtdw.runtime.OpsServer;
+import io.rtdw.schemas.CustomerChange;
+import io.rtdw.schemas.CustomerKey;
+import io.rtdw.schemas.FlightChange;
+import io.rtdw.schemas.FlightKey;
+import io.rtdw.schemas.Op;
+import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.testing.ChildJvm;
+import io.rtdw.testing.KafkaClusterExtension;
+import io.rtdw.testing.RegistryServer;
+import io.rtdw.testing.TopicReader;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The edges of the source's history on real PostgreSQL 17 and Debezium, with {@code CdcMain} in a child JVM: a
+ * {@code TRUNCATE} of each table, a column type change, a dropped and a renamed column stop the capture with exit 2
+ * and a message naming table, column and position (and a restart does not pass them); an added column is ignored and
+ * counted; a database restored from an earlier backup is refused at start with both WAL positions, and
+ * {@code CdcMain --reset-offsets} lets the next start re-snapshot it.
+ *
+ * <p>Each scenario has its own database, replication slot and topic prefix (so its own offsets), on one server; the
+ * restore has a server of its own, whose data directory it copies and puts back.
+ */
+class PostgresSourceEdgesIT {
+
+    @RegisterExtension
+    static final KafkaClusterExtension KAFKA = new KafkaClusterExtension();
+
+    private static final RegistrySerdes SERDES = RegistryServer.shared().serdes();
+    private static final int ROWS = 3;
+    private static final Pattern LSN = Pattern.compile("([0-9A-F]+)/([0-9A-F]+)");
+
+    private static EmbeddedPostgres pg;
+
+    @BeforeAll
+    static void start() throws IOException {
+        pg = logicalServer(EmbeddedPostgres.builder()).start();
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        if (pg != null) {
+            pg.close();
+        }
+    }
+
+    private static EmbeddedPostgres.Builder logicalServer(final EmbeddedPostgres.Builder builder) {
+        return builder.setServerConfig("wal_level", "logical").setServerConfig("max_wal_senders", "10")
+                .setServerConfig("max_replication_slots", "10");
+    }
+
+    // ---------------------------------------------------------------- TRUNCATE
+
+    @Test
+    void truncateOfCustomersStopsTheCaptureWithItsPositionAndARestartStopsThereAgain() throws Exception {
+        try (Source s = Source.onSharedServer("trunc_customers")) {
+            s.captureUntilSnapshot();
+            final long before = s.walLsn();
+            s.exec("TRUNCATE customers");
+            final long after = s.walLsn();
+            final String log = s.awaitExit(2);
+            final long at = lsnAfter(log, "TRUNCATE of public.customers at LSN ");
+            assertTrue(before <= at && at <= after, "the truncate's own LSN " + Long.toHexString(at));
+            assertTrue(log.contains("exiting with status 2"), log);
+            assertTrue(log.contains("'TRUNCATE' in cdc-sources/README.md"), log);
+            // Nothing of it was committed: the next start meets the same change.
+            s.capture();
+            assertEquals(at, lsnAfter(s.awaitExit(2), "TRUNCATE of public.customers at LSN "), "the same change");
+        }
+    }
+
+    @Test
+    void truncateOfFlightStopsTheCapture() throws Exception {
+        try (Source s = Source.onSharedServer("trunc_flight")) {
+            s.captureUntilSnapshot();
+            s.exec("TRUNCATE flight");
+            final String log = s.awaitExit(2);
+            assertTrue(log.contains("TRUNCATE of public.flight at LSN "), log);
+            assertFalse(log.contains("TRUNCATE of public.customers"), log);
+        }
+    }
+
+    // ---------------------------------------------------------------- schema drift
+
+    @Test
+    void aColumnTypeChangeStopsTheCaptureAndARestartRefusesAtStart() throws Exception {
+        try (Source s = Source.onSharedServer("drift_type")) {
+            s.captureUntilSnapshot();
+            s.exec("ALTER TABLE customers ALTER COLUMN telefone TYPE int USING 0");
+            s.exec("UPDATE customers SET profissao = 'after-alter' WHERE id = 1");
+            final String log = s.awaitExit(2);
+            assertTrue(log.contains("schema drift in public.customers at LSN "), log);
+            assertTrue(log.contains("column telefone: the contract has text (Connect STRING), the captured row has "
+                    + "INT32"), log);
+            assertFalse(s.customerMarkers().contains("after-alter"), "the drifted row is not in the warehouse's input");
+            s.capture();
+            final String restart = s.awaitExit(2);
+            assertTrue(restart.contains("public.customers.telefone: the contract has text, PostgreSQL has integer"),
+                    restart);
+            assertTrue(restart.contains("cannot start"), restart);
+        }
+    }
+
+    @Test
+    void flightCustomerIdToBigintStopsTheCapture() throws Exception {
+        try (Source s = Source.onSharedServer("drift_bigint")) {
+            s.captureUntilSnapshot();
+            s.exec("ALTER TABLE flight ALTER COLUMN customer_id TYPE bigint");
+            s.exec("INSERT INTO flight (customer_id, cod_iata) VALUES (1, 'after-alter')");
+            final String log = s.awaitExit(2);
+            assertTrue(log.contains("schema drift in public.flight at LSN ") && log.contains("column customer_id: the "
+                    + "contract has integer (Connect INT32), the captured row has INT64"), log);
+        }
+    }
+
+    @Test
+    void aDroppedColumnStopsTheCaptureInsteadOfBecomingNull() throws Exception {
+        try (Source s = Source.onSharedServer("drift_drop")) {
+            s.captureUntilSnapshot();
+            s.exec("UPDATE customers SET profissao = 'before-drop' WHERE id = 1");
+            s.customers.readUntil(rs -> markers(rs).contains("before-drop"), Duration.ofSeconds(60));
+            s.exec("ALTER TABLE customers DROP COLUMN email");
+            s.exec("UPDATE customers SET profissao = 'after-drop' WHERE id = 1");
+            final String log = s.awaitExit(2);
+            assertTrue(log.contains("column email (text) is missing: dropped or renamed"), log);
+            final List<String> seen = s.customerMarkers();
+            assertTrue(seen.contains("before-drop") && !seen.contains("after-drop"), seen.toString());
+            s.capture();
+            final String restart = s.awaitExit(2);
+            assertTrue(restart.contains("public.customers.email (text) is missing"), restart);
+        }
+    }
+
+    @Test
+    void aRenamedColumnStopsTheCaptureNamingBothNames() throws Exception {
+        try (Source s = Source.onSharedServer("drift_rename")) {
+            s.captureUntilSnapshot();
+            s.exec("ALTER TABLE customers RENAME COLUMN foto TO photo");
+            s.exec("UPDATE customers SET profissao = 'after-rename' WHERE id = 2");
+            final String log = s.awaitExit(2);
+            assertTrue(log.contains("column foto (text) is missing") && log.contains("columns not in the contract: "
+                    + "photo"), log);
+        }
+    }
+
+    @Test
+    void anAddedColumnIsIgnoredAndCounted() throws Exception {
+        try (Source s = Source.onSharedServer("drift_add")) {
+            s.captureUntilSnapshot();
+            s.exec("ALTER TABLE customers ADD COLUMN vip boolean");
+            s.exec("UPDATE customers SET profissao = 'after-add', vip = true WHERE id = 3");
+            s.customers.readUntil(rs -> markers(rs).contains("after-add"), Duration.ofSeconds(60));
+            assertTrue(markers(s.customers.records()).contains("after-add"), () -> s.child.tail(40));
+            final String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                    "http://localhost:" + s.httpPort + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(metrics.contains("rtdw_cdc_schema_ignored_columns{table=\"customers\"} 1.0"), metrics);
+            assertTrue(s.child.isAlive(), "capture continues");
+        }
+    }
+
+    // ---------------------------------------------------------------- restore
+
+    @Test
+    void aDatabaseRestoredFromAnEarlierBackupIsRefusedThenResetOffsetsReSnapshotsIt() throws Exception {
+        final Path base = Files.createDirectories(Path.of("target", "restore-it")).toAbsolutePath();
+        final Path data = base.resolve("data");
+        final Path backup = base.resolve("backup");
+        deleteTree(data);
+        deleteTree(backup);
+        final int port = ChildJvm.freePort();
+        final EmbeddedPostgres.Builder server = logicalServer(EmbeddedPostgres.builder()).setDataDirectory(data)
+                .setCleanDataDirectory(false).setPort(port);
+        EmbeddedPostgres restoreServer = server.start();
+        try (Source s = new Source("restore", port, "postgres")) {
+            final long atBackup = s.walLsn();
+            restoreServer.close(); // a clean stop: the backup is the data directory as the server left it
+            copyTree(data, backup);
+            restoreServer = server.start();
+            s.exec("UPDATE customers SET profissao = 'p1'"); // lost with the restore, like everything after it
+            s.captureUntilSnapshot();
+            for (int i = 0; i < 99; i++) {
+                s.exec("UPDATE customers SET profissao = 'u" + i + "' WHERE id = " + (1 + i % ROWS));
+            }
+            final long beforeLast = s.walLsn();
+            s.exec("UPDATE customers SET profissao = 'u99' WHERE id = 1");
+            s.customers.readUntil(rs -> markers(rs).contains("u99"), Duration.ofSeconds(60));
+            // Acknowledged offsets are committed: wait until they pass the last update.
+            final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (s.storedLsn() <= beforeLast && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            final long stored = s.storedLsn();
+            assertTrue(stored > beforeLast, "offsets committed past the last update");
+            assertEquals(143, s.child.stop(60), () -> s.child.tail(40));
+
+            restoreServer.close();
+            deleteTree(data);
+            copyTree(backup, data);
+            restoreServer = server.start();
+            final long restored = s.walLsn();
+            assertTrue(restored >= atBackup && restored < stored, "the restored server is behind: "
+                    + PostgresChangeMapper.formatLsn(restored));
+            assertEquals(stored, s.storedLsn(), "nothing wrote offsets since the capture stopped");
+
+            s.capture();
+            final String log = s.awaitExit(2);
+            assertTrue(log.contains(", behind the capture's stored offsets at " + PostgresChangeMapper.formatLsn(stored)
+                    + " (engine rtdw-cdc-postgres in topic " + s.catalog.cdcOffsets().name() + ")"), log);
+            final long refusedAt = lsnAfter(log, "is at WAL position ");
+            assertTrue(refusedAt >= restored && refusedAt < stored, log);
+            assertTrue(log.contains("RTDW_CDC_EPOCH") && log.contains("--reset-offsets"), log);
+
+            final ChildJvm reset = s.child("reset", "--reset-offsets");
+            assertEquals(0, reset.awaitExit(120), reset::logText);
+            assertTrue(reset.logText().contains("rtdw-cdc-postgres: removed the offsets of [\"rtdw-cdc-postgres\","
+                    + "{\"server\":\"" + s.catalog.prefix() + "\"}]"), reset::logText);
+            assertEquals(-1, s.storedLsn(), "no stored offsets left");
+
+            // The next start re-snapshots the restored state: the rows as they were at the backup.
+            final int readsBefore = reads(s.customers.records());
+            s.capture();
+            final List<ConsumerRecord<CustomerKey, CustomerChange>> all = s.customers.readUntil(
+                    rs -> reads(rs) >= readsBefore + ROWS, Duration.ofSeconds(120));
+            assertEquals(readsBefore + ROWS, reads(all), () -> s.child.tail(60));
+            final Map<String, Long> snapshots = all.stream().filter(r -> r.value().getOp() == Op.READ)
+                    .collect(Collectors.groupingBy(r -> r.value().getAfter().getProfissao(), Collectors.counting()));
+            assertEquals(Map.of("p1", (long) ROWS, "p0", (long) ROWS), snapshots,
+                    "first snapshot before the restore (p1), then the restored rows (p0)");
+            assertTrue(s.child.isAlive(), s.child::logText);
+        } finally {
+            restoreServer.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** One capture's world: a database with the contract's tables and a few rows, its slot, its topics. */
+    private static final class Source implements AutoCloseable {
+        final String name;
+        final int port;
+        final String database;
+        final TopicCatalog catalog;
+        final int httpPort = ChildJvm.freePort();
+        final TopicReader<CustomerKey, CustomerChange> customers;
+        final TopicReader<FlightKey, FlightChange> flights;
+        final List<ChildJvm> children = new ArrayList<>();
+        ChildJvm child;
+        int runs;
+
+        Source(final String name, final int port, final String database) throws SQLException {
+            this.name = name;
+            this.port = port;
+            this.database = database;
+            this.catalog = new TopicCatalog(name.replace('_', '-'), "public", "rtdw", 2, (short) 3);
+            try (Connection c = connect()) {
+                PostgresPreflight.applyInitScripts(c);
+            }
+            for (int i = 1; i <= ROWS; i++) {
+                exec("INSERT INTO customers (nome, profissao) VALUES ('c" + i + "', 'p0')");
+                exec("INSERT INTO flight (customer_id, cod_iata) VALUES (" + i + ", 'f" + i + "')");
+            }
+            KAFKA.cluster().createTopics(List.of(catalog.customers(), catalog.flights(), catalog.cdcDeadLetters(),
+                    catalog.cdcOffsets()));
+            customers = new TopicReader<>(KAFKA.cluster().bootstrapServers(), catalog.customers(),
+                    SERDES.valueSerde(catalog.customers()).deserializer());
+            flights = new TopicReader<>(KAFKA.cluster().bootstrapServers(), catalog.flights(),
+                    SERDES.valueSerde(catalog.flights()).deserializer());
+        }
+
+        /** A database of its own on the shared server. */
+        static Source onSharedServer(final String name) throws SQLException {
+            try (Connection c = pg.getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
+                st.execute("CREATE DATABASE " + name);
+            }
+            return new Source(name, pg.getPort(), name);
+        }
+
+        Connection connect() throws SQLException {
+            return DriverManager.getConnection("jdbc:postgresql://localhost:" + port + "/" + database, "postgres",
+                    "postgres");
+        }
+
+        void exec(final String sql) throws SQLException {
+            try (Connection c = connect(); Statement st = c.createStatement()) {
+                st.execute(sql);
+            }
+        }
+
+        long walLsn() throws SQLException {
+            try (Connection c = connect(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+
+        Map<String, String> env() {
+            final Map<String, String> env = new HashMap<>();
+            env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), KAFKA.cluster().bootstrapServers());
+            env.put(CdcConfig.PG_PORT.name(), String.valueOf(port));
+            env.put(CdcConfig.PG_DATABASE.name(), database);
+            env.put(CdcConfig.PG_PASSWORD.name(), "postgres");
+            env.put(CdcConfig.PG_SLOT.name(), "slot_" + name);
+            env.put(CdcConfig.SOURCES.name(), "postgres");
+            env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
+            env.put(OpsServer.HTTP_PORT.name(), String.valueOf(httpPort));
+            env.put(TopicCatalog.PREFIX.name(), catalog.prefix());
+            env.put(TopicCatalog.PARTITIONS.name(), String.valueOf(catalog.partitions()));
+            env.put(CdcConfig.MAX_RETRIES.name(), "1");
+            env.put(CdcConfig.RETRY_BACKOFF_MS.name(), "200");
+            env.put(CdcConfig.OFFSET_FLUSH_MS.name(), "200");
+            env.put(CdcConfig.HEARTBEAT_MS.name(), "1000");
+            return env;
+        }
+
+        ChildJvm child(final String run, final String... args) {
+            final String id = name + "-" + run;
+            final ChildJvm c = ChildJvm.java(id, "io.rtdw.cdc.CdcMain").heapMb(384).quickStart().env(env()).args(args)
+                    .freshLog(Path.of("target", "child-logs", id + ".log")).start();
+            children.add(c);
+            return c;
+        }
+
+        void capture() {
+            child = child("capture-" + ++runs);
+        }
+
+        void captureUntilSnapshot() {
+            capture();
+            customers.readUntil(rs -> reads(rs) >= ROWS, Duration.ofSeconds(120));
+            flights.readUntil(rs -> rs.size() >= ROWS, Duration.ofSeconds(30));
+            assertEquals(ROWS, reads(customers.records()), () -> "snapshot of " + name + "; log:\n" + child.tail(60));
+        }
+
+        /** Waits for the capture to exit; returns its log. */
+        String awaitExit(final int expected) {
+            final Integer status = child.awaitExit(120);
+            assertNotNull(status, () -> child.name() + " still runs; log:\n" + child.tail(60));
+            assertEquals(expected, status, child::logText);
+            return child.logText();
+        }
+
+        /** Every customer {@code profissao} written to the topic, read to the topic's end. */
+        List<String> customerMarkers() throws Exception {
+            final long end = endOffset(catalog.customers());
+            return markers(customers.readUntil(rs -> rs.size() >= end, Duration.ofSeconds(30)));
+        }
+
+        /** The newest WAL position in this capture's stored offsets, -1 when none. */
+        long storedLsn() {
+            return StoredOffsets.read(KafkaClients.of(KAFKA.cluster().bootstrapServers()), catalog.cdcOffsets().name(),
+                    PostgresCapture.ENGINE_NAME).values().stream()
+                    .flatMap(o -> Stream.of(o.get("lsn"), o.get("lsn_proc"), o.get("lsn_commit")))
+                    .filter(Number.class::isInstance).mapToLong(n -> ((Number) n).longValue()).max().orElse(-1);
+        }
+
+        @Override
+        public void close() throws SQLException {
+            children.forEach(ChildJvm::close);
+            customers.close();
+            flights.close();
+            if (!"postgres".equals(database)) {
+                try (Connection c = pg.getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
+                    st.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                            + "WHERE slot_name = 'slot_" + name + "'");
+                }
+            }
+        }
+    }
+
+    private static long endOffset(final Topic<?, ?> topic) throws Exception {
+        final Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        for (int p = 0; p < topic.partitions(); p++) {
+            latest.put(new TopicPartition(topic.name(), p), OffsetSpec.latest());
+        }
+        return KAFKA.cluster().admin().listOffsets(latest).all().get().values().stream()
+                .mapToLong(r -> r.offset()).sum();
+    }
+
+    private static int reads(final List<ConsumerRecord<CustomerKey, CustomerChange>> rs) {
+        return (int) rs.stream().filter(r -> r.value().getOp() == Op.READ).count();
+    }
+
+    private static List<String> markers(final List<ConsumerRecord<CustomerKey, CustomerChange>> rs) {
+        return rs.stream().filter(r -> r.value().getAfter() != null).map(r -> r.value().getAfter().getProfissao())
+                .collect(Collectors.toList());
+    }
+
+    /** The LSN printed right after {@code prefix} in {@code log}. */
+    private static long lsnAfter(final String log, final String prefix) {
+        final int i = log.indexOf(prefix);
+        assertTrue(i >= 0, () -> "no '" + prefix + "' in:\n" + log);
+        final Matcher m = LSN.matcher(log.substring(i + prefix.length()));
+        assertTrue(m.lookingAt(), () -> "no LSN after '" + prefix + "'");
+        return Long.parseLong(m.group(1), 16) << 32 | Long.parseLong(m.group(2), 16);
+    }
+
+    private static void copyTree(final Path from, final Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (final Path f : (Iterable<Path>) files::iterator) {
+                // Directories too, with their mode: PostgreSQL refuses a data directory others may read.
+                Files.copy(f, to.resolve(from.relativize(f).toString()), StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        }
+    }
+
+    private static void deleteTree(final Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.delete(p);
+                } catch (final IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+    }
+}
