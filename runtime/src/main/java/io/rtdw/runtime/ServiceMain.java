@@ -164,7 +164,11 @@ public final class ServiceMain {
             if (lifecycle.stopping) {
                 return -1;
             }
-            log.error("cannot start: {}", e.getMessage(), e.getCause());
+            if (e.getCause() == null) {
+                log.error("cannot start: {}", e.getMessage());
+            } else {
+                log.error("cannot start: {}", e.getMessage(), e.getCause());
+            }
             err.println(service.name() + ": cannot start: " + e.getMessage());
             closeQuietly(ops);
             return Service.EXIT_CONFIG;

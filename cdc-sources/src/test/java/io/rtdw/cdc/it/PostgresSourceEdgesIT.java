@@ -203,6 +203,11 @@ class PostgresSourceEdgesIT {
                     HttpResponse.BodyHandlers.ofString()).body();
             assertTrue(metrics.contains("rtdw_cdc_schema_ignored_columns{table=\"customers\"} 1.0"), metrics);
             assertTrue(s.child.isAlive(), "capture continues");
+            final long stored = s.awaitStoredLsnAbove(0);
+            final ChildJvm reset = s.child("reset", "--reset-offsets");
+            assertEquals(2, reset.awaitExit(120), reset::logText);
+            assertTrue(reset.logText().contains("the replication slot slot_drift_add is in use"), reset::logText);
+            assertTrue(stored > 0 && s.storedLsn() >= stored, "offsets untouched");
         }
     }
 
@@ -233,12 +238,7 @@ class PostgresSourceEdgesIT {
             s.exec("UPDATE customers SET profissao = 'u99' WHERE id = 1");
             s.customers.readUntil(rs -> markers(rs).contains("u99"), Duration.ofSeconds(60));
             // Acknowledged offsets are committed: wait until they pass the last update.
-            final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (s.storedLsn() <= beforeLast && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            final long stored = s.storedLsn();
-            assertTrue(stored > beforeLast, "offsets committed past the last update");
+            final long stored = s.awaitStoredLsnAbove(beforeLast);
             assertEquals(143, s.child.stop(60), () -> s.child.tail(40));
 
             restoreServer.close();
@@ -400,6 +400,18 @@ class PostgresSourceEdgesIT {
                     PostgresCapture.ENGINE_NAME).values().stream()
                     .flatMap(o -> Stream.of(o.get("lsn"), o.get("lsn_proc"), o.get("lsn_commit")))
                     .filter(Number.class::isInstance).mapToLong(n -> ((Number) n).longValue()).max().orElse(-1);
+        }
+
+        /** Waits until the stored offsets pass {@code lsn}; returns their newest position. */
+        long awaitStoredLsnAbove(final long lsn) throws InterruptedException {
+            final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (storedLsn() <= lsn && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            final long stored = storedLsn();
+            assertTrue(stored > lsn, () -> "offsets not committed past " + PostgresChangeMapper.formatLsn(lsn)
+                    + "; log:\n" + child.tail(40));
+            return stored;
         }
 
         @Override
