@@ -107,7 +107,7 @@ public final class SchemaGuard {
      * @throws CaptureHaltException on a truncate, or when a contract column is missing or of another type
      */
     public void check(final String table, final Struct envelope) {
-        final List<Column> contract = CONTRACT.get(table);
+        final List<Column> contract = table == null ? null : CONTRACT.get(table);
         if (contract == null) {
             return;
         }

@@ -119,9 +119,7 @@ class PostgresSourceEdgesIT {
     @Test
     void truncateOfFlightStopsTheCapture() throws Exception {
         try (Source s = Source.onSharedServer("trunc_flight")) {
-            s.captureUntilSnapshot();
-            s.exec("TRUNCATE flight");
-            final String log = s.awaitExit(2);
+            final String log = stopsOn(s, "TRUNCATE flight");
             assertTrue(log.contains("TRUNCATE of public.flight at LSN "), log);
             assertFalse(log.contains("TRUNCATE of public.customers"), log);
         }
@@ -133,28 +131,17 @@ class PostgresSourceEdgesIT {
     void aColumnTypeChangeStopsTheCaptureAndARestartRefusesAtStart() throws Exception {
         try (Source s = Source.onSharedServer("drift_type")) {
             s.captureUntilSnapshot();
-            s.exec("ALTER TABLE customers ALTER COLUMN telefone TYPE int USING 0");
-            s.exec("UPDATE customers SET profissao = 'after-alter' WHERE id = 1");
-            final String log = s.awaitExit(2);
-            assertTrue(log.contains("schema drift in public.customers at LSN "), log);
-            assertTrue(log.contains("column telefone: the contract has text (Connect STRING), the captured row has "
-                    + "INT32"), log);
-            assertFalse(s.customerMarkers().contains("after-alter"), "the drifted row is not in the warehouse's input");
-            s.capture();
-            final String restart = s.awaitExit(2);
-            assertTrue(restart.contains("public.customers.telefone: the contract has text, PostgreSQL has integer"),
-                    restart);
-            assertTrue(restart.contains("cannot start"), restart);
+            customerDriftStopsForGood(s, "ALTER TABLE customers ALTER COLUMN telefone TYPE int USING 0",
+                    "column telefone: the contract has text (Connect STRING), the captured row has INT32",
+                    "public.customers.telefone: the contract has text, PostgreSQL has integer");
         }
     }
 
     @Test
     void flightCustomerIdToBigintStopsTheCapture() throws Exception {
         try (Source s = Source.onSharedServer("drift_bigint")) {
-            s.captureUntilSnapshot();
-            s.exec("ALTER TABLE flight ALTER COLUMN customer_id TYPE bigint");
-            s.exec("INSERT INTO flight (customer_id, cod_iata) VALUES (1, 'after-alter')");
-            final String log = s.awaitExit(2);
+            final String log = stopsOn(s, "ALTER TABLE flight ALTER COLUMN customer_id TYPE bigint",
+                    "INSERT INTO flight (customer_id, cod_iata) VALUES (1, 'after-alter')");
             assertTrue(log.contains("schema drift in public.flight at LSN ") && log.contains("column customer_id: the "
                     + "contract has integer (Connect INT32), the captured row has INT64"), log);
         }
@@ -166,15 +153,9 @@ class PostgresSourceEdgesIT {
             s.captureUntilSnapshot();
             s.exec("UPDATE customers SET profissao = 'before-drop' WHERE id = 1");
             s.customers.readUntil(rs -> markers(rs).contains("before-drop"), Duration.ofSeconds(60));
-            s.exec("ALTER TABLE customers DROP COLUMN email");
-            s.exec("UPDATE customers SET profissao = 'after-drop' WHERE id = 1");
-            final String log = s.awaitExit(2);
-            assertTrue(log.contains("column email (text) is missing: dropped or renamed"), log);
-            final List<String> seen = s.customerMarkers();
-            assertTrue(seen.contains("before-drop") && !seen.contains("after-drop"), seen.toString());
-            s.capture();
-            final String restart = s.awaitExit(2);
-            assertTrue(restart.contains("public.customers.email (text) is missing"), restart);
+            customerDriftStopsForGood(s, "ALTER TABLE customers DROP COLUMN email",
+                    "column email (text) is missing: dropped or renamed", "public.customers.email (text) is missing");
+            assertTrue(s.customerMarkers().contains("before-drop"), "the row before the drop arrived");
         }
     }
 
@@ -182,11 +163,9 @@ class PostgresSourceEdgesIT {
     void aRenamedColumnStopsTheCaptureNamingBothNames() throws Exception {
         try (Source s = Source.onSharedServer("drift_rename")) {
             s.captureUntilSnapshot();
-            s.exec("ALTER TABLE customers RENAME COLUMN foto TO photo");
-            s.exec("UPDATE customers SET profissao = 'after-rename' WHERE id = 2");
-            final String log = s.awaitExit(2);
-            assertTrue(log.contains("column foto (text) is missing") && log.contains("columns not in the contract: "
-                    + "photo"), log);
+            customerDriftStopsForGood(s, "ALTER TABLE customers RENAME COLUMN foto TO photo",
+                    "column foto (text) is missing: dropped or renamed; columns not in the contract: photo",
+                    "public.customers.foto (text) is missing");
         }
     }
 
@@ -282,6 +261,36 @@ class PostgresSourceEdgesIT {
 
     // ---------------------------------------------------------------- helpers
 
+    /** Captures up to the snapshot, runs {@code sql}, waits for the capture to exit 2; its log. */
+    private static String stopsOn(final Source s, final String... sql) throws SQLException {
+        s.captureUntilSnapshot();
+        for (final String statement : sql) {
+            s.exec(statement);
+        }
+        return s.awaitExit(2);
+    }
+
+    /**
+     * Runs {@code ddl} on the customers table and updates a row: the capture exits 2 naming {@code halt}, the row is
+     * not in the topic, and a restart refuses at start naming {@code atStart}.
+     */
+    private static void customerDriftStopsForGood(final Source s, final String ddl, final String halt,
+                                                  final String atStart) throws Exception {
+        s.exec(ddl);
+        s.exec("UPDATE customers SET profissao = 'after-drift' WHERE id = 1");
+        final String log = s.awaitExit(2);
+        assertTrue(log.contains("schema drift in public.customers at LSN ") && log.contains(halt), log);
+        assertFalse(s.customerMarkers().contains("after-drift"), "the drifted row is not in the topic");
+        restartRefuses(s, atStart);
+    }
+
+    /** Starts the capture again: it must exit 2 at start with {@code expected} in its log. */
+    private static void restartRefuses(final Source s, final String expected) {
+        s.capture();
+        final String log = s.awaitExit(2);
+        assertTrue(log.contains("cannot start") && log.contains(expected), log);
+    }
+
     /** One capture's world: a database with the contract's tables and a few rows, its slot, its topics. */
     private static final class Source implements AutoCloseable {
         final String name;
@@ -343,21 +352,12 @@ class PostgresSourceEdgesIT {
         }
 
         Map<String, String> env() {
-            final Map<String, String> env = new HashMap<>();
-            env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), KAFKA.cluster().bootstrapServers());
-            env.put(CdcConfig.PG_PORT.name(), String.valueOf(port));
-            env.put(CdcConfig.PG_DATABASE.name(), database);
-            env.put(CdcConfig.PG_PASSWORD.name(), "postgres");
+            final Map<String, String> env = CaptureEnv.postgres(KAFKA.cluster().bootstrapServers(), port, database,
+                    catalog, httpPort);
             env.put(CdcConfig.PG_SLOT.name(), "slot_" + name);
-            env.put(CdcConfig.SOURCES.name(), "postgres");
-            env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
-            env.put(OpsServer.HTTP_PORT.name(), String.valueOf(httpPort));
-            env.put(TopicCatalog.PREFIX.name(), catalog.prefix());
-            env.put(TopicCatalog.PARTITIONS.name(), String.valueOf(catalog.partitions()));
             env.put(CdcConfig.MAX_RETRIES.name(), "1");
             env.put(CdcConfig.RETRY_BACKOFF_MS.name(), "200");
             env.put(CdcConfig.OFFSET_FLUSH_MS.name(), "200");
-            env.put(CdcConfig.HEARTBEAT_MS.name(), "1000");
             return env;
         }
 
