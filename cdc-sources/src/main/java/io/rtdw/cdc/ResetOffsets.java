@@ -4,6 +4,7 @@ import io.rtdw.cdc.engine.StoredOffsets;
 import io.rtdw.cdc.mongodb.MongoCapture;
 import io.rtdw.cdc.postgres.PostgresCapture;
 import io.rtdw.cdc.postgres.PostgresPreflight;
+import io.rtdw.cdc.postgres.RestoreGuard;
 import io.rtdw.runtime.Service;
 
 import java.io.PrintStream;
@@ -37,6 +38,7 @@ final class ResetOffsets {
                     return Service.EXIT_CONFIG;
                 }
                 reset(config, PostgresCapture.ENGINE_NAME, out);
+                reset(config, RestoreGuard.IDENTITY, out);
                 try (PreparedStatement st = c.prepareStatement("SELECT pg_drop_replication_slot(slot_name) "
                         + "FROM pg_replication_slots WHERE slot_name = ?")) {
                     st.setString(1, config.pgSlot());

@@ -91,6 +91,25 @@ public final class StoredOffsets {
         return removed;
     }
 
+    /**
+     * Writes one record in the offset store's own format, {@code ["<name>", {partition}]} to {@code value} (JSON),
+     * acknowledged by all in-sync replicas. For what the capture records beside the engine's offsets (under a name
+     * of its own, which no engine reads).
+     */
+    public static void write(final KafkaClients kafka, final String topic, final String name,
+                             final Map<String, ?> partition, final Map<String, ?> value) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.producer("rtdw-cdc-offsets-writer"),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, JSON.writeValueAsBytes(List.of(name, partition)),
+                    JSON.writeValueAsBytes(value))).get(TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (final IOException | ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("could not write " + name + " to " + topic + ": " + e.getMessage(), e);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while writing " + name + " to " + topic, e);
+        }
+    }
+
     /** Every key's newest value in the topic ({@code null}: removed), read from the beginning to the current end. */
     private static Map<ByteBuffer, byte[]> latest(final KafkaClients kafka, final String topic) {
         final Map<ByteBuffer, byte[]> latest = new LinkedHashMap<>();

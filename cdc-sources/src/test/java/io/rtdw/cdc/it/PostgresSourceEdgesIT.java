@@ -217,8 +217,9 @@ class PostgresSourceEdgesIT {
             s.exec("UPDATE customers SET profissao = 'u99' WHERE id = 1");
             s.customers.readUntil(rs -> markers(rs).contains("u99"), Duration.ofSeconds(60));
             // Acknowledged offsets are committed: wait until they pass the last update.
-            final long stored = s.awaitStoredLsnAbove(beforeLast);
+            s.awaitStoredLsnAbove(beforeLast);
             assertEquals(143, s.child.stop(60), () -> s.child.tail(40));
+            final long stored = s.storedLsn(); // final: a graceful stop commits once more
 
             restoreServer.close();
             deleteTree(data);
@@ -244,18 +245,55 @@ class PostgresSourceEdgesIT {
             assertEquals(-1, s.storedLsn(), "no stored offsets left");
 
             // The next start re-snapshots the restored state: the rows as they were at the backup.
-            final int readsBefore = reads(s.customers.records());
-            s.capture();
-            final List<ConsumerRecord<CustomerKey, CustomerChange>> all = s.customers.readUntil(
-                    rs -> reads(rs) >= readsBefore + ROWS, Duration.ofSeconds(120));
-            assertEquals(readsBefore + ROWS, reads(all), () -> s.child.tail(60));
-            final Map<String, Long> snapshots = all.stream().filter(r -> r.value().getOp() == Op.READ)
+            s.captureUntilSnapshot();
+            final Map<String, Long> snapshots = s.customers.records().stream().filter(r -> r.value().getOp() == Op.READ)
                     .collect(Collectors.groupingBy(r -> r.value().getAfter().getProfissao(), Collectors.counting()));
             assertEquals(Map.of("p1", (long) ROWS, "p0", (long) ROWS), snapshots,
                     "first snapshot before the restore (p1), then the restored rows (p0)");
             assertTrue(s.child.isAlive(), s.child::logText);
         } finally {
             restoreServer.close();
+        }
+    }
+
+    @Test
+    void anotherClusterAtTheSameAddressIsRefusedByItsSystemIdentifier() throws Exception {
+        final Path base = Files.createDirectories(Path.of("target", "replace-it")).toAbsolutePath();
+        deleteTree(base.resolve("a"));
+        deleteTree(base.resolve("b"));
+        final int port = ChildJvm.freePort();
+        EmbeddedPostgres server = logicalServer(EmbeddedPostgres.builder()).setDataDirectory(base.resolve("a"))
+                .setCleanDataDirectory(false).setPort(port).start();
+        try (Source s = new Source("replaced", port, "postgres")) {
+            final String first = s.systemIdentifier();
+            s.captureUntilSnapshot();
+            final long stored = s.awaitStoredLsnAbove(0);
+            assertEquals(143, s.child.stop(60), () -> s.child.tail(40));
+            server.close();
+            // Another cluster (its own initdb) at the same address, with the same tables and rows, and a WAL that is
+            // already past the stored position: only the identifier tells them apart.
+            server = logicalServer(EmbeddedPostgres.builder()).setDataDirectory(base.resolve("b"))
+                    .setCleanDataDirectory(false).setPort(port).start();
+            s.fill();
+            final String second = s.systemIdentifier();
+            assertFalse(first.equals(second), "two clusters, two identifiers");
+            for (int i = 0; i < 5 && s.walLsn() <= stored; i++) {
+                s.exec("UPDATE customers SET profissao = 'p0'");
+                s.exec("SELECT pg_switch_wal()");
+            }
+            assertTrue(s.walLsn() > stored, "the new cluster's WAL is past the stored position");
+
+            s.capture();
+            final String log = s.awaitExit(2);
+            assertTrue(log.contains("is another database cluster than the one the capture's stored offsets come "
+                    + "from: system identifier " + second + ", recorded " + first), log);
+            final ChildJvm reset = s.child("reset", "--reset-offsets");
+            assertEquals(0, reset.awaitExit(120), reset::logText);
+            assertTrue(reset.logText().contains("rtdw-cdc-postgres-source: removed"), reset::logText);
+            s.captureUntilSnapshot(); // the new cluster's identifier is recorded, its rows snapshotted
+            assertTrue(s.child.isAlive(), s.child::logText);
+        } finally {
+            server.close();
         }
     }
 
@@ -303,12 +341,24 @@ class PostgresSourceEdgesIT {
         final List<ChildJvm> children = new ArrayList<>();
         ChildJvm child;
         int runs;
+        int snapshots;
 
         Source(final String name, final int port, final String database) throws SQLException {
             this.name = name;
             this.port = port;
             this.database = database;
             this.catalog = new TopicCatalog(name.replace('_', '-'), "public", "rtdw", 2, (short) 3);
+            fill();
+            KAFKA.cluster().createTopics(List.of(catalog.customers(), catalog.flights(), catalog.cdcDeadLetters(),
+                    catalog.cdcOffsets()));
+            customers = new TopicReader<>(KAFKA.cluster().bootstrapServers(), catalog.customers(),
+                    SERDES.valueSerde(catalog.customers()).deserializer());
+            flights = new TopicReader<>(KAFKA.cluster().bootstrapServers(), catalog.flights(),
+                    SERDES.valueSerde(catalog.flights()).deserializer());
+        }
+
+        /** The contract's tables with {@link #ROWS} customers and flights. */
+        void fill() throws SQLException {
             try (Connection c = connect()) {
                 PostgresPreflight.applyInitScripts(c);
             }
@@ -316,12 +366,14 @@ class PostgresSourceEdgesIT {
                 exec("INSERT INTO customers (nome, profissao) VALUES ('c" + i + "', 'p0')");
                 exec("INSERT INTO flight (customer_id, cod_iata) VALUES (" + i + ", 'f" + i + "')");
             }
-            KAFKA.cluster().createTopics(List.of(catalog.customers(), catalog.flights(), catalog.cdcDeadLetters(),
-                    catalog.cdcOffsets()));
-            customers = new TopicReader<>(KAFKA.cluster().bootstrapServers(), catalog.customers(),
-                    SERDES.valueSerde(catalog.customers()).deserializer());
-            flights = new TopicReader<>(KAFKA.cluster().bootstrapServers(), catalog.flights(),
-                    SERDES.valueSerde(catalog.flights()).deserializer());
+        }
+
+        String systemIdentifier() throws SQLException {
+            try (Connection c = connect(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT system_identifier::text FROM pg_control_system()")) {
+                rs.next();
+                return rs.getString(1);
+            }
         }
 
         /** A database of its own on the shared server. */
@@ -373,11 +425,14 @@ class PostgresSourceEdgesIT {
             child = child("capture-" + ++runs);
         }
 
+        /** Starts the capture and waits for its snapshot of the {@link #ROWS} rows (one more snapshot each call). */
         void captureUntilSnapshot() {
             capture();
-            customers.readUntil(rs -> reads(rs) >= ROWS, Duration.ofSeconds(120));
-            flights.readUntil(rs -> rs.size() >= ROWS, Duration.ofSeconds(30));
-            assertEquals(ROWS, reads(customers.records()), () -> "snapshot of " + name + "; log:\n" + child.tail(60));
+            final int expected = ++snapshots * ROWS;
+            customers.readUntil(rs -> reads(rs) >= expected, Duration.ofSeconds(120));
+            flights.readUntil(rs -> rs.size() >= expected, Duration.ofSeconds(30));
+            assertEquals(expected, reads(customers.records()), () -> "snapshot of " + name + "; log:\n"
+                    + child.tail(60));
         }
 
         /** Waits for the capture to exit; returns its log. */
