@@ -2,11 +2,14 @@ package io.rtdw.cdc;
 
 import io.rtdw.cdc.engine.CaptureConsumer;
 import io.rtdw.cdc.engine.CaptureEngine;
+import io.rtdw.cdc.engine.CaptureHaltException;
 import io.rtdw.cdc.engine.ChangeProducer;
 import io.rtdw.cdc.mongodb.MongoCapture;
 import io.rtdw.cdc.postgres.PostgresCapture;
 import io.rtdw.cdc.postgres.PostgresChangeMapper;
 import io.rtdw.cdc.postgres.PostgresPreflight;
+import io.rtdw.cdc.postgres.RestoreGuard;
+import io.rtdw.cdc.postgres.SchemaGuard;
 import io.rtdw.cdc.postgres.SlotLagProbe;
 import io.rtdw.catalog.Topic;
 import io.rtdw.runtime.ServiceMain;
@@ -45,11 +48,14 @@ public final class CdcProcess implements ServiceMain.Running {
         this.metrics = metrics;
         final BiConsumer<String, Throwable> failed = (message, error) -> {
             onFailure.accept(message, error);
-            failure.complete(new IllegalStateException(message, error));
+            // A change the warehouse cannot follow (truncate, schema drift): restarting will not help, exit 2.
+            failure.complete(CaptureHaltException.in(error) != null ? new ServiceMain.SetupException(message, error)
+                    : new IllegalStateException(message, error));
         };
         checkTopics(config);
         if (config.sources().contains(CdcConfig.Source.POSTGRES)) {
             PostgresPreflight.check(config);
+            RestoreGuard.check(config);
         }
         if (config.sources().contains(CdcConfig.Source.MONGODB)) {
             MongoCapture.check(config);
@@ -57,7 +63,7 @@ public final class CdcProcess implements ServiceMain.Running {
         producer = new ChangeProducer(config.kafka(), "rtdw-cdc", serdes, config.catalog());
         producer.bindMetrics(metrics);
         if (config.sources().contains(CdcConfig.Source.POSTGRES)) {
-            final PostgresChangeMapper mapper = new PostgresChangeMapper(config.catalog());
+            final PostgresChangeMapper mapper = new PostgresChangeMapper(config.catalog(), new SchemaGuard(metrics));
             final CaptureConsumer consumer = new CaptureConsumer("postgres", mapper::map, producer, metrics);
             engines.add(new CaptureEngine("postgres", PostgresCapture.properties(config), consumer, failed));
             slotLag = new SlotLagProbe(config, 10_000);

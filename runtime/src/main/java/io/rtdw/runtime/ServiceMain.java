@@ -22,7 +22,8 @@ import java.util.function.Function;
  *   <li>the ops server answers {@code /health/live} (live), {@code /health/ready} (not ready) and {@code /metrics}
  *       while the service starts;</li>
  *   <li>a set-up problem found at start ({@link SetupException}) exits 2; a failure at run time exits 1 after a
- *       bounded close, so that Kubernetes restarts the pod instead of keeping a zombie that looks alive.</li>
+ *       bounded close, so that Kubernetes restarts the pod instead of keeping a zombie that looks alive, or 2 when
+ *       the service failed with a {@link SetupException} (a change it must not pass over: an operator acts).</li>
  * </ol>
  *
  * <p>No static logger here on purpose: {@link #useServiceLogging()} must run before logging starts.
@@ -52,7 +53,10 @@ public final class ServiceMain {
         Running start(C config, ServiceMetrics metrics) throws Exception;
     }
 
-    /** The set-up is wrong (a topic missing, a database not prepared): the process exits 2 with this message. */
+    /**
+     * The set-up is wrong (a topic missing, a database not prepared), at start or found at run time (the source
+     * changed under the service): the process exits 2 with this message.
+     */
     public static final class SetupException extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
@@ -160,7 +164,11 @@ public final class ServiceMain {
             if (lifecycle.stopping) {
                 return -1;
             }
-            log.error("cannot start: {}", e.getMessage(), e.getCause());
+            if (e.getCause() == null) {
+                log.error("cannot start: {}", e.getMessage());
+            } else {
+                log.error("cannot start: {}", e.getMessage(), e.getCause());
+            }
             err.println(service.name() + ": cannot start: " + e.getMessage());
             closeQuietly(ops);
             return Service.EXIT_CONFIG;
@@ -189,7 +197,10 @@ public final class ServiceMain {
         if (lifecycle.stopping) {
             return -1;
         }
-        if (failure != null) {
+        if (failure instanceof SetupException) {
+            log.error("{} stopped on what a restart will not fix: {}; exiting with status 2", service.name(),
+                    failure.getMessage(), failure.getCause());
+        } else if (failure != null) {
             log.error("{} failed; exiting with status 1 so that it is restarted", service.name(), failure);
         } else {
             log.info("{} ended", service.name());
@@ -204,7 +215,8 @@ public final class ServiceMain {
             Thread.currentThread().interrupt();
         }
         closeQuietly(ops);
-        return failure == null ? Service.EXIT_OK : Service.EXIT_FAILED;
+        return failure == null ? Service.EXIT_OK
+                : failure instanceof SetupException ? Service.EXIT_CONFIG : Service.EXIT_FAILED;
     }
 
     /** Flushes the logs and ends the JVM without running shutdown hooks again. */

@@ -76,6 +76,14 @@ class ServiceMainTest {
     }
 
     @Test
+    void aSetUpProblemFoundAtRunTimeExitsTwo() {
+        final Fake fake = new Fake();
+        fake.failure.complete(new ServiceMain.SetupException("TRUNCATE of public.flight", null));
+        assertEquals(2, run(Map.of("T_URL", "u", "RTDW_HTTP_PORT", "-1"), (c, m) -> fake));
+        assertTrue(fake.closed.get(), "closed before exiting");
+    }
+
+    @Test
     void sigtermDuringStartUpInterruptsTheStartAndClosesWhatStarted() throws Exception {
         final TestLifecycle lifecycle = new TestLifecycle(Map.of("T_URL", "u", "RTDW_HTTP_PORT", "0"));
         final CountDownLatch inStart = new CountDownLatch(1);

@@ -33,6 +33,8 @@ public final class PostgresCapture {
         p.setProperty("time.precision.mode", "adaptive");
         p.setProperty("decimal.handling.mode", "string");
         p.setProperty("slot.drop.on.stop", "false");
+        // Debezium skips truncates by default ("t"): they must reach SchemaGuard, which stops the capture on them.
+        p.setProperty("skipped.operations", "none");
         if (!config.pgHeartbeatQuery().isBlank()) {
             // Writes to a heartbeat table so the slot advances even when only other tables of the database change.
             p.setProperty("heartbeat.action.query", config.pgHeartbeatQuery());

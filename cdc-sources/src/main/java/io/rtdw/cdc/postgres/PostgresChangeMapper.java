@@ -26,15 +26,23 @@ import java.util.Optional;
  *
  * <p>Expects the connector settings of {@link PostgresCapture}: {@code time.precision.mode=adaptive} (dates as
  * days, {@code timestamp} as microseconds), {@code tombstones.on.delete=false}, {@code REPLICA IDENTITY FULL}.
- * A row that breaks the contract (a NOT NULL column that became nullable, a changed column type) raises
- * {@link UnmappableChangeException}; records that are not row changes (heartbeats) map to empty.
+ * A row that breaks the contract (a NOT NULL column that became nullable) raises
+ * {@link UnmappableChangeException}; a truncate or a changed, dropped or renamed column stops the capture
+ * ({@link SchemaGuard}); records that are not row changes (heartbeats) map to empty.
  */
 public final class PostgresChangeMapper {
 
     private final TopicCatalog catalog;
+    private final SchemaGuard guard;
 
     public PostgresChangeMapper(final TopicCatalog catalog) {
+        this(catalog, new SchemaGuard(null));
+    }
+
+    /** @param guard stops the capture on a truncate or schema drift ({@link SchemaGuard}) */
+    public PostgresChangeMapper(final TopicCatalog catalog, final SchemaGuard guard) {
         this.catalog = catalog;
+        this.guard = guard;
     }
 
     /** The mapped change, or empty when the record is not a row change of a captured table. */
@@ -48,6 +56,7 @@ public final class PostgresChangeMapper {
         if (!catalog.pgSchema().equals(schema)) {
             return Optional.empty();
         }
+        guard.check(table, value); // truncate or schema drift: stops the capture (CaptureHaltException)
         final Op op = op(value.getString("op"));
         if (op == null) {
             return Optional.empty(); // truncate and logical-decoding messages are not row changes

@@ -19,7 +19,7 @@ import java.util.Properties;
 /**
  * Checks, before Debezium starts, that PostgreSQL is set up for capture, and fails with a message that says what to
  * fix: credentials, {@code wal_level}, the REPLICATION privilege, the tables, their replica identity, the
- * publication. An unreachable server is retried with backoff (it may still be starting); everything else fails at
+ * publication, the contract's columns and their types ({@link SchemaGuard#checkColumns}). An unreachable server is retried with backoff (it may still be starting); everything else fails at
  * once because waiting will not fix it.
  */
 public final class PostgresPreflight {
@@ -140,6 +140,12 @@ public final class PostgresPreflight {
             throw new MisconfigurationException("publication '" + config.pgPublication() + "' is missing or does not "
                     + "cover " + schema + ".customers and " + schema + ".flight. Apply sql/002_cdc.sql "
                     + "(or fix RTDW_PG_PUBLICATION).", null);
+        }
+        final List<String> drift = SchemaGuard.checkColumns(c, schema);
+        if (!drift.isEmpty()) {
+            throw new MisconfigurationException("the captured tables do not match the contract (domain.md, "
+                    + "sql/001_schema.sql): " + String.join("; ", drift) + ". Restore the column(s), then re-snapshot: "
+                    + "see 'Schema changes' in " + SchemaGuard.README + ".", null);
         }
     }
 

@@ -54,8 +54,7 @@ class ChangeRecordConverterTest {
     @Test
     void aPostgresCustomerInsertBecomesACustomerChangeAtItsCommitTime() {
         final Schema key = SchemaBuilder.struct().field("id", Schema.INT32_SCHEMA).build();
-        final Schema row = SchemaBuilder.struct().optional().field("id", Schema.INT32_SCHEMA)
-                .field("nome", Schema.OPTIONAL_STRING_SCHEMA).build();
+        final Schema row = io.rtdw.cdc.postgres.PostgresChangeMapperTest.CUSTOMER;
         final Schema source = SchemaBuilder.struct().field("ts_ms", Schema.INT64_SCHEMA)
                 .field("snapshot", Schema.OPTIONAL_STRING_SCHEMA).field("db", Schema.STRING_SCHEMA)
                 .field("schema", Schema.STRING_SCHEMA).field("table", Schema.STRING_SCHEMA)

@@ -1,7 +1,5 @@
 package io.rtdw.cdc.it;
 
-import io.rtdw.runtime.OpsServer;
-import io.rtdw.runtime.KafkaClients;
 import io.rtdw.cdc.CdcConfig;
 import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.TopicCatalog;
@@ -35,7 +33,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -111,23 +108,12 @@ class PostgresCaptureIT {
     }
 
     private static Map<String, String> env() {
-        final Map<String, String> env = new HashMap<>();
-        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), KAFKA.cluster().bootstrapServers());
-        env.put(CdcConfig.PG_HOST.name(), "localhost");
-        env.put(CdcConfig.PG_PORT.name(), String.valueOf(pg.getPort()));
-        env.put(CdcConfig.PG_DATABASE.name(), "postgres");
-        env.put(CdcConfig.PG_USER.name(), "postgres");
-        env.put(CdcConfig.PG_PASSWORD.name(), "postgres");
-        env.put(CdcConfig.SOURCES.name(), "postgres");
-        env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
-        env.put(OpsServer.HTTP_PORT.name(), String.valueOf(httpPort));
-        env.put(TopicCatalog.PREFIX.name(), CATALOG.prefix());
-        env.put(TopicCatalog.PARTITIONS.name(), String.valueOf(CATALOG.partitions()));
+        final Map<String, String> env = CaptureEnv.postgres(KAFKA.cluster().bootstrapServers(), pg.getPort(),
+                "postgres", CATALOG, httpPort);
         env.put(CdcConfig.MAX_RETRIES.name(), "2");
         env.put(CdcConfig.RETRY_BACKOFF_MS.name(), "500");
         // Commits every 2 s: a kill lands between two commits, so the restart must replay what was produced.
         env.put(CdcConfig.OFFSET_FLUSH_MS.name(), "2000");
-        env.put(CdcConfig.HEARTBEAT_MS.name(), "1000");
         return env;
     }
 
