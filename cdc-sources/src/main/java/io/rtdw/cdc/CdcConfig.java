@@ -18,6 +18,8 @@ import java.util.Set;
  *
  * @param kafka          Kafka clients ({@code KAFKA_BOOTSTRAP_SERVERS}, {@code KAFKA_*}, {@code RTDW_MAX_IN_FLIGHT})
  * @param sources        {@link #SOURCES}
+ * @param epochLabel     {@link #EPOCH}
+ * @param maxTxChanges   {@link #MAX_TX_CHANGES}
  * @param catalog        the topic catalog ({@code RTDW_TOPIC_PREFIX} ...)
  */
 public record CdcConfig(KafkaClients kafka, Set<Source> sources,
@@ -26,7 +28,7 @@ public record CdcConfig(KafkaClients kafka, Set<Source> sources,
                         String mongoUri, boolean mongoPreImages,
                         long offsetFlushMs, long heartbeatMs,
                         int maxRetries, long retryBackoffMs, String snapshotMode, long pollIntervalMs,
-                        String pgHeartbeatQuery, TopicCatalog catalog) {
+                        String pgHeartbeatQuery, String epochLabel, int maxTxChanges, TopicCatalog catalog) {
 
     /** A database the process can capture. */
     public enum Source { POSTGRES, MONGODB }
@@ -65,12 +67,19 @@ public record CdcConfig(KafkaClients kafka, Set<Source> sources,
             "Debezium snapshot.mode");
     public static final Setting<Long> POLL_INTERVAL_MS = Setting.longValue("RTDW_CDC_POLL_INTERVAL_MS", 100, 1,
             "Debezium poll.interval.ms: the wait when the source is idle, a bound on capture latency");
+    public static final Setting<String> EPOCH = Setting.string("RTDW_CDC_EPOCH", "",
+            "label appended to the source epoch (pg:<system id>:<timeline>:<label>); set a new value after restoring "
+                    + "the database from a backup, so the pipeline applies the restored history instead of dropping it "
+                    + "as older (cdc-sources/README, Source order)");
+    public static final Setting<Integer> MAX_TX_CHANGES = Setting.integer("RTDW_CDC_MAX_TX_CHANGES", 20_000, 1,
+            100_000_000, "changes of one PostgreSQL transaction held until its commit is seen (about 2 KB of heap "
+                    + "each); a larger transaction is produced in chunks with a warning and rtdw_cdc_tx_spills_total");
 
     /** Every variable the CDC process reads, its own and the shared parts', in {@code --help} order. */
     public static final List<Setting<?>> SETTINGS = Setting.concat(KafkaClients.SETTINGS, List.of(
             SOURCES, PG_HOST, PG_PORT, PG_DATABASE, PG_USER, PG_PASSWORD, PG_SLOT, PG_PUBLICATION, PG_INIT_SCHEMA,
             PG_HEARTBEAT_QUERY, MONGODB_URI, MONGO_PRE_IMAGES, OFFSET_FLUSH_MS, HEARTBEAT_MS, MAX_RETRIES,
-            RETRY_BACKOFF_MS, SNAPSHOT_MODE, POLL_INTERVAL_MS, OpsServer.HTTP_PORT),
+            RETRY_BACKOFF_MS, SNAPSHOT_MODE, POLL_INTERVAL_MS, EPOCH, MAX_TX_CHANGES, OpsServer.HTTP_PORT),
             TopicCatalog.SETTINGS);
 
     public CdcConfig {
@@ -101,13 +110,17 @@ public record CdcConfig(KafkaClients kafka, Set<Source> sources,
         final String snapshotMode = env.get(SNAPSHOT_MODE);
         final Long poll = env.get(POLL_INTERVAL_MS);
         final String heartbeatQuery = env.get(PG_HEARTBEAT_QUERY);
+        final String epochLabel = env.get(EPOCH);
+        env.check(epochLabel == null || epochLabel.matches("[A-Za-z0-9._-]*"), "RTDW_CDC_EPOCH may hold letters, "
+                + "digits, '.', '_' and '-' only (it becomes part of the epoch 'pg:<system id>:<timeline>:<label>')");
+        final Integer maxTxChanges = env.get(MAX_TX_CHANGES);
         final TopicCatalog catalog = TopicCatalog.fromEnv(env);
         if (!env.ok()) {
             return null;
         }
         return new CdcConfig(kafka, sources, pgHost, pgPort, pgDatabase, pgUser, pgPassword, slot, publication,
                 initSchema, mongoUri, preImages, offsetFlush, heartbeat, retries, backoff, snapshotMode, poll,
-                heartbeatQuery, catalog);
+                heartbeatQuery, epochLabel, maxTxChanges, catalog);
     }
 
     /** Reads and validates; throws a {@link io.rtdw.runtime.ConfigException} naming every problem. */

@@ -10,6 +10,7 @@ import io.rtdw.cdc.postgres.PostgresChangeMapper;
 import io.rtdw.cdc.postgres.PostgresPreflight;
 import io.rtdw.cdc.postgres.RestoreGuard;
 import io.rtdw.cdc.postgres.SchemaGuard;
+import io.rtdw.cdc.postgres.SourceEpoch;
 import io.rtdw.cdc.postgres.SlotLagProbe;
 import io.rtdw.catalog.Topic;
 import io.rtdw.runtime.ServiceMain;
@@ -63,8 +64,13 @@ public final class CdcProcess implements ServiceMain.Running {
         producer = new ChangeProducer(config.kafka(), "rtdw-cdc", serdes, config.catalog());
         producer.bindMetrics(metrics);
         if (config.sources().contains(CdcConfig.Source.POSTGRES)) {
-            final PostgresChangeMapper mapper = new PostgresChangeMapper(config.catalog(), new SchemaGuard(metrics));
-            final CaptureConsumer consumer = new CaptureConsumer("postgres", mapper::map, producer, metrics);
+            final String epoch = SourceEpoch.read(config);
+            metrics.gauge("source.epoch", "1 for the source epoch the capture writes on every change.", () -> 1,
+                    "source", "postgres", "epoch", epoch);
+            final PostgresChangeMapper mapper = new PostgresChangeMapper(config.catalog(), new SchemaGuard(metrics),
+                    epoch);
+            final CaptureConsumer consumer = new CaptureConsumer("postgres", mapper::map,
+                    PostgresChangeMapper::commitOf, config.maxTxChanges(), producer, metrics);
             engines.add(new CaptureEngine("postgres", PostgresCapture.properties(config), consumer, failed));
             slotLag = new SlotLagProbe(config, 10_000);
             metrics.gauge("pg.slot.lag.bytes", "WAL bytes the replication slot trails the server (-1 unknown).",

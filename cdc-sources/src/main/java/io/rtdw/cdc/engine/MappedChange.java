@@ -1,6 +1,8 @@
 package io.rtdw.cdc.engine;
 
 import io.rtdw.catalog.Topic;
+import io.rtdw.schemas.SourceInfo;
+import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
 
 import java.util.Objects;
@@ -22,5 +24,11 @@ public record MappedChange<K extends SpecificRecord, V extends SpecificRecord>(T
         Objects.requireNonNull(topic, "topic");
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
+    }
+
+    /** The change record's {@code source} (every change record has one), or null for a value without it. */
+    public SourceInfo source() {
+        final Schema.Field field = value.getSchema().getField("source");
+        return field != null && value.get(field.pos()) instanceof SourceInfo info ? info : null;
     }
 }

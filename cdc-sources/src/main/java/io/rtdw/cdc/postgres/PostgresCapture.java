@@ -35,6 +35,9 @@ public final class PostgresCapture {
         p.setProperty("slot.drop.on.stop", "false");
         // Debezium skips truncates by default ("t"): they must reach SchemaGuard, which stops the capture on them.
         p.setProperty("skipped.operations", "none");
+        // BEGIN/END records around each transaction: the END carries the commit LSN every change of the transaction
+        // is stamped with (CaptureConsumer, PostgresChangeMapper.commitOf). They are not produced anywhere.
+        p.setProperty("provide.transaction.metadata", "true");
         if (!config.pgHeartbeatQuery().isBlank()) {
             // Writes to a heartbeat table so the slot advances even when only other tables of the database change.
             p.setProperty("heartbeat.action.query", config.pgHeartbeatQuery());

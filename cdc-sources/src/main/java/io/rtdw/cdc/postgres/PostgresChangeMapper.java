@@ -3,6 +3,7 @@ package io.rtdw.cdc.postgres;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.engine.MappedChange;
 import io.rtdw.cdc.engine.UnmappableChangeException;
+import io.rtdw.position.SourcePosition;
 import io.rtdw.schemas.Customer;
 import io.rtdw.schemas.CustomerChange;
 import io.rtdw.schemas.CustomerKey;
@@ -18,7 +19,9 @@ import org.apache.kafka.connect.source.SourceRecord;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Maps Debezium PostgreSQL change events (Connect {@link SourceRecord}s with the standard envelope) of
@@ -28,21 +31,60 @@ import java.util.Optional;
  * days, {@code timestamp} as microseconds), {@code tombstones.on.delete=false}, {@code REPLICA IDENTITY FULL}.
  * A row that breaks the contract (a NOT NULL column that became nullable) raises
  * {@link UnmappableChangeException}; a truncate or a changed, dropped or renamed column stops the capture
- * ({@link SchemaGuard}); records that are not row changes (heartbeats) map to empty.
+ * ({@link SchemaGuard}); records that are not row changes (heartbeats) map to empty. A flight whose
+ * {@code customer_id} cannot be read also carries a DELETE of that flight as its retraction (the SQL join no longer
+ * has it under its old customer).
+ *
+ * <p>Source order (cdc-sources/README "Source order: PostgreSQL"): every change carries the capture's
+ * {@code epoch}; a snapshot row carries the snapshot's point (its {@code source.lsn}) as {@code commit_sequence} and
+ * an empty {@code change_order}; a streamed change carries its own LSN as {@code change_order} and
+ * {@code commit_sequence} -1, which {@link io.rtdw.cdc.engine.CaptureConsumer} replaces by its transaction's commit
+ * LSN ({@link #commitOf}) before producing it.
  */
 public final class PostgresChangeMapper {
 
+    /** {@code commit_sequence} of a streamed change whose transaction has not committed yet. */
+    public static final long AWAITS_COMMIT = -1;
+
     private final TopicCatalog catalog;
     private final SchemaGuard guard;
+    private final String epoch;
 
+    /**
+     * A mapper without epoch, for the Kafka Connect converter: it sees no transaction END, so streamed changes keep
+     * {@code commit_sequence} -1 and order by {@code sequence} (the rule before v2, see the README).
+     */
     public PostgresChangeMapper(final TopicCatalog catalog) {
-        this(catalog, new SchemaGuard(null));
+        this(catalog, new SchemaGuard(null), "");
     }
 
-    /** @param guard stops the capture on a truncate or schema drift ({@link SchemaGuard}) */
-    public PostgresChangeMapper(final TopicCatalog catalog, final SchemaGuard guard) {
+    /**
+     * @param guard stops the capture on a truncate or schema drift ({@link SchemaGuard})
+     * @param epoch the capture's epoch ({@link SourceEpoch}), written on every change
+     */
+    public PostgresChangeMapper(final TopicCatalog catalog, final SchemaGuard guard, final String epoch) {
         this.catalog = catalog;
         this.guard = guard;
+        this.epoch = epoch;
+    }
+
+    /**
+     * The commit position when {@code record} is the END of a transaction (Debezium's transaction metadata,
+     * {@code provide.transaction.metadata=true}): the END is dispatched after the commit message, so its offset's
+     * {@code lsn_commit} is the LSN of the commit, i.e. the transaction's end LSN. Empty for every other record.
+     */
+    public static OptionalLong commitOf(final SourceRecord record) {
+        if (!(record.value() instanceof Struct value) || value.schema().field("status") == null
+                || value.schema().field("op") != null || !"END".equals(value.getString("status"))) {
+            return OptionalLong.empty();
+        }
+        final Map<String, ?> offset = record.sourceOffset();
+        final Object commit = offset == null ? null : offset.get("lsn_commit");
+        if (commit instanceof Long lsn) {
+            return OptionalLong.of(lsn);
+        }
+        throw new IllegalStateException("transaction END without lsn_commit in its offset " + offset
+                + ": cannot place its changes in commit order");
     }
 
     /** The mapped change, or empty when the record is not a row change of a captured table. */
@@ -61,7 +103,7 @@ public final class PostgresChangeMapper {
         if (op == null) {
             return Optional.empty(); // truncate and logical-decoding messages are not row changes
         }
-        final SourceInfo info = sourceInfo(source);
+        final SourceInfo info = sourceInfo(source, epoch);
         final Struct before = value.getStruct("before");
         final Struct after = value.getStruct("after");
         try {
@@ -75,10 +117,15 @@ public final class PostgresChangeMapper {
                             info.getCommitTsMs(), info.getPosition()));
                 }
                 case "flight" -> {
-                    final FlightChange change = FlightChange.newBuilder().setOp(op)
-                            .setBefore(before == null ? null : flight(before))
-                            .setAfter(after == null ? null : flight(after)).setSource(info).build();
                     final int id = key(record, op == Op.DELETE ? before : after);
+                    final FlightChange change;
+                    try {
+                        change = FlightChange.newBuilder().setOp(op)
+                                .setBefore(before == null ? null : flight(before))
+                                .setAfter(after == null ? null : flight(after)).setSource(info).build();
+                    } catch (final UnmappableChangeException e) {
+                        throw e.withRetraction(flightGone(id, before, info));
+                    }
                     return Optional.of(new MappedChange<>(catalog.flights(), new FlightKey(id), change,
                             info.getCommitTsMs(), info.getPosition()));
                 }
@@ -100,6 +147,27 @@ public final class PostgresChangeMapper {
         return String.format("%X/%X", lsn >>> 32, lsn & 0xFFFFFFFFL);
     }
 
+    /**
+     * A DELETE of flight {@code id} at the position of the change that could not be mapped: whatever row the flight
+     * now has, the SQL join no longer lists it under a customer the warehouse knows. The old row goes along when
+     * it can be read (so the app knows the old owner).
+     */
+    private MappedChange<FlightKey, FlightChange> flightGone(final int id, final Struct before, final SourceInfo info) {
+        Flight old = null;
+        if (before != null) {
+            try {
+                old = flight(before);
+            } catch (final UnmappableChangeException e) {
+                old = null; // the old image is as unreadable as the new one: the key alone retracts it
+            }
+        }
+        final SourceInfo own = SourceInfo.newBuilder(info).build();
+        final FlightChange delete = FlightChange.newBuilder().setOp(Op.DELETE).setBefore(old).setAfter(null)
+                .setSource(own).build();
+        return new MappedChange<>(catalog.flights(), new FlightKey(id), delete, own.getCommitTsMs(),
+                own.getPosition());
+    }
+
     private static Op op(final String code) {
         return switch (code) {
             case "c" -> Op.CREATE;
@@ -110,13 +178,22 @@ public final class PostgresChangeMapper {
         };
     }
 
-    private static SourceInfo sourceInfo(final Struct source) {
+    /**
+     * The change's place in the source. Snapshot rows: {@code commit_sequence} = their {@code lsn}, which Debezium
+     * sets to the snapshot's point (the new slot's consistent point, or the WAL position read in the snapshot
+     * transaction when the slot existed) = where streaming starts; {@code change_order} empty. Streamed changes:
+     * {@code change_order} = own LSN, {@code commit_sequence} = {@link #AWAITS_COMMIT} until the END of their
+     * transaction is seen.
+     */
+    static SourceInfo sourceInfo(final Struct source, final String epoch) {
         final Long lsn = source.getInt64("lsn");
         if (lsn == null) {
             throw new UnmappableChangeException("change of " + source.getString("table") + " has no LSN");
         }
         final Long txId = source.getInt64("txId");
         final String snapshot = source.getString("snapshot");
+        // "true", "first", "last", "first_in_data_collection" ... all mean the row came from the snapshot.
+        final boolean fromSnapshot = snapshot != null && !"false".equals(snapshot);
         return SourceInfo.newBuilder()
                 .setConnector("postgresql")
                 .setDb(source.getString("db"))
@@ -124,9 +201,11 @@ public final class PostgresChangeMapper {
                 .setCommitTsMs(source.getInt64("ts_ms"))
                 .setPosition(formatLsn(lsn))
                 .setSequence(lsn)
-                // "true", "first", "last", "first_in_data_collection" ... all mean the row came from the snapshot.
-                .setSnapshot(snapshot != null && !"false".equals(snapshot))
+                .setSnapshot(fromSnapshot)
                 .setTxId(txId == null ? null : txId.toString())
+                .setEpoch(epoch)
+                .setCommitSequence(fromSnapshot ? lsn : AWAITS_COMMIT)
+                .setChangeOrder(fromSnapshot ? "" : SourcePosition.orderOf(lsn))
                 .build();
     }
 

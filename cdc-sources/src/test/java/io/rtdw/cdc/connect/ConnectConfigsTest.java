@@ -22,12 +22,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The Kafka Connect configs in connect/ capture the same way as the embedded engine (no drift between them). */
 class ConnectConfigsTest {
 
-    /** Keys that legitimately differ: connection values come from the worker's environment, offsets are Connect's. */
+    /**
+     * Keys that legitimately differ: connection values come from the worker's environment, offsets are Connect's;
+     * the embedded capture reads transaction END events to stamp commit positions (Connect writes records one by one
+     * through the converter and would need a topic for them: it keeps the pre-v2 order, see the README).
+     */
     private static final Set<String> DIFFERENT = Set.of("name", "slot.name", "database.hostname", "database.port",
             "database.dbname", "database.user", "database.password", "mongodb.connection.string", "bootstrap.servers",
             "offset.storage", "offset.storage.topic", "offset.storage.partitions", "offset.storage.replication.factor",
             "offset.flush.interval.ms", "offset.flush.timeout.ms", "key.converter.schemas.enable",
-            "value.converter.schemas.enable");
+            "value.converter.schemas.enable", "provide.transaction.metadata");
 
     private static JsonNode config(final String file) throws IOException {
         return new ObjectMapper().readTree(Path.of("connect", file).toFile()).get("config");
