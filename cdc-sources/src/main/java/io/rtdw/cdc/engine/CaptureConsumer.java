@@ -219,7 +219,7 @@ public final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<Reco
         if (open.size() >= maxTxChanges) {
             final long lowerBound = info.getSequence();
             if (openTotal == open.size()) {
-                LOG.warn("{}: transaction {} has more than {} changes (the transaction buffer, RTDW_CDC_MAX_TX_CHANGES):"
+                LOG.warn("{}: transaction {} reached {} changes (the transaction buffer, RTDW_CDC_MAX_TX_CHANGES):"
                         + " producing it in chunks stamped with the LSN of its newest change so far instead of its "
                         + "commit LSN (a lower bound; see cdc-sources/README 'Source order')", source, openTx,
                         maxTxChanges);

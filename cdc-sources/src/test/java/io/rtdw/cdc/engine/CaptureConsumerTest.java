@@ -7,6 +7,8 @@ import io.rtdw.runtime.ServiceMetrics;
 import io.rtdw.schemas.CustomerChange;
 import io.rtdw.schemas.CustomerKey;
 import io.rtdw.schemas.DeadLetter;
+import io.rtdw.schemas.FlightChange;
+import io.rtdw.schemas.FlightKey;
 import io.rtdw.schemas.Op;
 import io.rtdw.schemas.SourceInfo;
 import io.rtdw.serde.RegistrySerdes;
@@ -21,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -76,7 +79,7 @@ class CaptureConsumerTest {
     private static final Function<SourceRecord, Optional<? extends MappedChange<?, ?>>> MAPPER = r -> {
         final int i = (Integer) r.value();
         if (i < 0) {
-            throw new UnmappableChangeException("customer id must be positive, was " + i);
+            throw new UnmappableChangeException("customer row " + i + " cannot be read");
         }
         final SourceInfo info = SourceInfo.newBuilder().setConnector("postgresql").setDb("d").setTable("public.customers")
                 .setCommitTsMs(1000 + i).setPosition("0/" + i).setSequence(i).build();
@@ -155,10 +158,118 @@ class CaptureConsumerTest {
         final ProducerRecord<byte[], byte[]> letter = kafka.history().get(1);
         assertEquals(CATALOG.cdcDeadLetters().name(), letter.topic());
         final DeadLetter dl = SERDES.value(DeadLetter.class).deserializer().deserialize(letter.topic(), letter.value());
-        assertTrue(dl.getReason().contains("customer id must be positive, was -3"), dl.getReason());
+        assertTrue(dl.getReason().contains("customer row -3 cannot be read"), dl.getReason());
         assertEquals("1/10", dl.getSourcePosition());
         assertEquals("cdc-postgres", dl.getStage());
         assertEquals(1.0, metrics.registry().get("rtdw.cdc.dead.letters").tag("source", "postgres").counter().count());
         assertTrue(metrics.scrape().contains("rtdw_cdc_dead_letters_total{source=\"postgres\"} 1.0"), metrics.scrape());
+    }
+
+    // ---- the transaction buffer (PostgreSQL) ----
+
+    /** A record of the buffered tests: a change (Integer lsn), or the END of transaction tx ("END:tx:commitLsn"). */
+    private static RecordChangeEvent<SourceRecord> rec(final Object value) {
+        final SourceRecord r = new SourceRecord(Map.of(), Map.of("lsn", 1L), "t", null, null, null, value);
+        return () -> r;
+    }
+
+    private static final CaptureConsumer.TransactionEnds ENDS = r -> r.value() instanceof String s
+            && s.startsWith("END:") ? OptionalLong.of(Long.parseLong(s.split(":")[2])) : OptionalLong.empty();
+
+    /** lsn n: customer n % 100 changed by transaction n / 100, commit unknown; negative: a heartbeat-like no-op. */
+    private static final Function<SourceRecord, Optional<? extends MappedChange<?, ?>>> STREAMED = r -> {
+        if (!(r.value() instanceof Integer lsn) || lsn < 0) {
+            return Optional.empty();
+        }
+        final SourceInfo info = SourceInfo.newBuilder().setConnector("postgresql").setDb("d").setTable("public.customers")
+                .setCommitTsMs(5000).setPosition("0/" + lsn).setSequence(lsn).setTxId(String.valueOf(lsn / 100))
+                .setEpoch("pg:1:1").setCommitSequence(-1).setChangeOrder(String.format("%016X", lsn)).build();
+        return Optional.of(new MappedChange<>(CATALOG.customers(), new CustomerKey(lsn % 100),
+                CustomerChange.newBuilder().setOp(Op.UPDATE).setSource(info).build(), 5000, "0/" + lsn));
+    };
+
+    private static List<SourceInfo> produced(final MockProducer<byte[], byte[]> kafka) {
+        return kafka.history().stream().filter(r -> r.topic().equals(CATALOG.customers().name()))
+                .map(r -> SERDES.valueSerde(CATALOG.customers()).deserializer().deserialize(r.topic(), r.value())
+                        .getSource()).toList();
+    }
+
+    @Test
+    void aTransactionIsHeldAcrossBatchesUntilItsEndAndStampedWithItsCommit() throws InterruptedException {
+        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
+                new ByteArraySerializer());
+        final Committer committer = new Committer();
+        final CaptureConsumer consumer = new CaptureConsumer("postgres", STREAMED, ENDS, 100,
+                new ChangeProducer(kafka, SERDES, CATALOG), new ServiceMetrics("cdc"));
+        consumer.handleBatch(List.of(rec(-1), rec(701), rec(702)), committer);
+        assertTrue(produced(kafka).isEmpty(), "nothing of an open transaction is produced");
+        assertEquals(List.of(-1), committer.processed.stream().map(r -> (Integer) r.value()).toList(),
+                "only what precedes the open transaction is marked");
+        consumer.handleBatch(List.of(rec(-2), rec(703), rec("END:7:9000"), rec(801)), committer);
+        final List<SourceInfo> out = produced(kafka);
+        assertEquals(List.of(9000L, 9000L, 9000L), out.stream().map(SourceInfo::getCommitSequence).toList(),
+                "every change of the transaction carries its commit");
+        assertEquals(List.of(701L, 702L, 703L), out.stream().map(SourceInfo::getSequence).toList(), "in LSN order");
+        assertEquals(List.of(-1, 701, 702, -2, 703, "END:7:9000"), committer.processed.stream()
+                .map(SourceRecord::value).toList(), "marked up to the END; transaction 8 is still open");
+        consumer.handleBatch(List.of(rec("END:8:9100")), committer);
+        assertEquals(9100L, produced(kafka).get(3).getCommitSequence());
+        assertEquals(8, committer.processed.size());
+    }
+
+    @Test
+    void aTransactionLargerThanTheBufferIsProducedInChunksAtALowerBoundOfItsCommit() throws InterruptedException {
+        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
+                new ByteArraySerializer());
+        final Committer committer = new Committer();
+        final ServiceMetrics metrics = new ServiceMetrics("cdc");
+        final CaptureConsumer consumer = new CaptureConsumer("postgres", STREAMED, ENDS, 2,
+                new ChangeProducer(kafka, SERDES, CATALOG), metrics);
+        consumer.handleBatch(List.of(rec(701), rec(702), rec(703), rec(704), rec(705)), committer);
+        assertEquals(List.of(702L, 702L, 704L, 704L), produced(kafka).stream().map(SourceInfo::getCommitSequence)
+                .toList(), "chunks stamped with the newest LSN seen so far: never above the commit");
+        assertTrue(committer.processed.isEmpty(), "still nothing marked inside the transaction");
+        assertEquals(2.0, metrics.registry().get("rtdw.cdc.tx.spills").counter().count());
+        consumer.handleBatch(List.of(rec("END:7:9000")), committer);
+        assertEquals(9000L, produced(kafka).get(4).getCommitSequence());
+        assertEquals("END:7:9000", committer.processed.get(committer.processed.size() - 1).value(),
+                "the END's offset is the one committed");
+    }
+
+    @Test
+    void aChangeOfAnotherTransactionBeforeTheEndStopsTheCapture() {
+        final CaptureConsumer consumer = new CaptureConsumer("postgres", STREAMED, ENDS, 100,
+                new ChangeProducer(new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()),
+                        SERDES, CATALOG), new ServiceMetrics("cdc"));
+        final Committer committer = new Committer();
+        final IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> consumer.handleBatch(List.of(rec(701), rec(801)), committer));
+        assertTrue(e.getMessage().contains("had not ended"), e.getMessage());
+        assertTrue(committer.processed.isEmpty());
+    }
+
+    @Test
+    void aRetractionIsProducedWithItsDeadLetter() throws InterruptedException {
+        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
+                new ByteArraySerializer());
+        final SourceInfo info = SourceInfo.newBuilder().setConnector("postgresql").setDb("d").setTable("public.flight")
+                .setCommitTsMs(5000).setPosition("0/9").setSequence(9).setEpoch("pg:1:1").setCommitSequence(-1)
+                .setChangeOrder("0000000000000009").setTxId("0").build();
+        final MappedChange<FlightKey, FlightChange> delete = new MappedChange<>(CATALOG.flights(), new FlightKey(4),
+                FlightChange.newBuilder().setOp(Op.DELETE).setSource(info).build(), 5000, "0/9");
+        final Function<SourceRecord, Optional<? extends MappedChange<?, ?>>> mapper = r -> {
+            throw new UnmappableChangeException("flight.customer_id must be a non-null int4, was null")
+                    .withRetraction(delete);
+        };
+        final Committer committer = new Committer();
+        new CaptureConsumer("postgres", mapper, ENDS, 100, new ChangeProducer(kafka, SERDES, CATALOG),
+                new ServiceMetrics("cdc")).handleBatch(List.of(rec(9), rec("END:0:50")), committer);
+        assertEquals(List.of(CATALOG.cdcDeadLetters().name(), CATALOG.flights().name()),
+                kafka.history().stream().map(ProducerRecord::topic).toList());
+        final FlightChange sent = SERDES.valueSerde(CATALOG.flights()).deserializer()
+                .deserialize(CATALOG.flights().name(), kafka.history().get(1).value());
+        assertEquals(Op.DELETE, sent.getOp());
+        assertEquals(50L, sent.getSource().getCommitSequence(), "at the bad change's position, in its commit");
+        assertEquals(2, committer.processed.size());
     }
 }

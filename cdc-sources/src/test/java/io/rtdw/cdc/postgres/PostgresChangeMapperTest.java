@@ -6,7 +6,9 @@ import io.rtdw.cdc.engine.MappedChange;
 import io.rtdw.cdc.engine.UnmappableChangeException;
 import io.rtdw.schemas.CustomerChange;
 import io.rtdw.schemas.FlightChange;
+import io.rtdw.schemas.FlightKey;
 import io.rtdw.schemas.Op;
+import io.rtdw.schemas.SourceInfo;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
@@ -17,6 +19,7 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -56,7 +59,8 @@ public class PostgresChangeMapperTest {
             .field("txId", Schema.OPTIONAL_INT64_SCHEMA).field("lsn", Schema.OPTIONAL_INT64_SCHEMA)
             .field("xmin", Schema.OPTIONAL_INT64_SCHEMA).build();
 
-    private final PostgresChangeMapper mapper = new PostgresChangeMapper(TopicCatalog.DEFAULT);
+    private static final String EPOCH = "pg:7301234567890123456:1";
+    private final PostgresChangeMapper mapper = new PostgresChangeMapper(TopicCatalog.DEFAULT, EPOCH);
 
     static Schema envelope(final Schema row) {
         return SchemaBuilder.struct().name("envelope").field("before", row).field("after", row)
@@ -169,5 +173,76 @@ public class PostgresChangeMapperTest {
     void lsnIsSpelledAsPostgresSpellsIt() {
         assertEquals("16/B374D848", PostgresChangeMapper.formatLsn(0x16B374D848L));
         assertEquals("0/0", PostgresChangeMapper.formatLsn(0));
+    }
+
+    @Test
+    void aSnapshotRowStandsAtTheSnapshotsPointFirstInItsCommit() {
+        final SourceInfo info = ((CustomerChange) mapper.map(record("customers", CUSTOMER, 1, null, customer(1, "x"),
+                "r", "last")).orElseThrow().value()).getSource();
+        assertEquals(EPOCH, info.getEpoch());
+        assertEquals(0x16B3748L, info.getCommitSequence(), "the snapshot's LSN, where streaming starts");
+        assertEquals("", info.getChangeOrder());
+    }
+
+    @Test
+    void aStreamedChangeAwaitsItsCommitAndIsOrderedByItsOwnLsn() {
+        final SourceInfo info = ((CustomerChange) mapper.map(record("customers", CUSTOMER, 1, null, customer(1, "x"),
+                "c", "false")).orElseThrow().value()).getSource();
+        assertEquals(EPOCH, info.getEpoch());
+        assertEquals(PostgresChangeMapper.AWAITS_COMMIT, info.getCommitSequence());
+        assertEquals("00000000016B3748", info.getChangeOrder());
+        assertEquals(0x16B3748L, info.getSequence(), "sequence stays the change's LSN");
+    }
+
+    @Test
+    void theEndOfATransactionGivesItsCommitLsn() {
+        final Schema tx = SchemaBuilder.struct().name("io.debezium.connector.common.TransactionMetadataValue")
+                .field("status", Schema.STRING_SCHEMA).field("id", Schema.STRING_SCHEMA).build();
+        final SourceRecord end = new SourceRecord(Map.of(), Map.of("lsn", 0x2000L, "lsn_commit", 0x2000L,
+                "lsn_proc", 0x2000L), "rtdw.transaction", null, null, tx, new Struct(tx).put("status", "END")
+                .put("id", "771:8192"));
+        final SourceRecord begin = new SourceRecord(Map.of(), Map.of("lsn", 0x1000L), "rtdw.transaction", null, null,
+                tx, new Struct(tx).put("status", "BEGIN").put("id", "771:4096"));
+        assertEquals(OptionalLong.of(0x2000L), PostgresChangeMapper.commitOf(end));
+        assertEquals(OptionalLong.empty(), PostgresChangeMapper.commitOf(begin));
+        assertEquals(OptionalLong.empty(), PostgresChangeMapper.commitOf(record("customers", CUSTOMER, 1, null,
+                customer(1, "x"), "c", "false")));
+        assertEquals(Optional.empty(), mapper.map(end), "transaction markers are not changes");
+        final SourceRecord broken = new SourceRecord(Map.of(), Map.of("lsn", 0x2000L), "rtdw.transaction", null, null,
+                tx, new Struct(tx).put("status", "END").put("id", "771:8192"));
+        assertThrows(IllegalStateException.class, () -> PostgresChangeMapper.commitOf(broken));
+    }
+
+    @Test
+    void aFlightWhoseCustomerIdBecomesNullIsRetractedAtTheSamePosition() {
+        final Struct before = new Struct(FLIGHT).put("id", 3).put("customer_id", 9).put("cod_iata", "GRU");
+        final Struct after = new Struct(FLIGHT).put("id", 3).put("customer_id", null).put("cod_iata", "GRU");
+        final UnmappableChangeException e = assertThrows(UnmappableChangeException.class,
+                () -> mapper.map(record("flight", FLIGHT, 3, before, after, "u", "false")));
+        final MappedChange<?, ?> retraction = e.retraction().orElseThrow();
+        assertEquals(TopicCatalog.DEFAULT.flights(), retraction.topic());
+        assertEquals(3, ((FlightKey) retraction.key()).getId());
+        final FlightChange delete = (FlightChange) retraction.value();
+        assertEquals(Op.DELETE, delete.getOp());
+        assertNull(delete.getAfter());
+        assertEquals(9, delete.getBefore().getCustomerId(), "the old owner, so the app knows whose array it leaves");
+        assertEquals(0x16B3748L, delete.getSource().getSequence());
+        assertEquals("00000000016B3748", delete.getSource().getChangeOrder());
+        assertEquals(EPOCH, delete.getSource().getEpoch());
+
+        final UnmappableChangeException insert = assertThrows(UnmappableChangeException.class,
+                () -> mapper.map(record("flight", FLIGHT, 3, null, after, "c", "false")));
+        assertNull(((FlightChange) insert.retraction().orElseThrow().value()).getBefore());
+    }
+
+    @Test
+    void zeroAndNegativeIdsAreIds() {
+        final Struct after = new Struct(FLIGHT).put("id", 0).put("customer_id", -5);
+        final MappedChange<?, ?> c = mapper.map(record("flight", FLIGHT, 0, null, after, "c", "false")).orElseThrow();
+        assertEquals(0, ((FlightKey) c.key()).getId());
+        assertEquals(-5, ((FlightChange) c.value()).getAfter().getCustomerId());
+        final MappedChange<?, ?> customer = mapper.map(record("customers", CUSTOMER, -7, null, customer(-7, "x"), "c",
+                "false")).orElseThrow();
+        assertEquals(-7, ((io.rtdw.schemas.CustomerKey) customer.key()).getId());
     }
 }
