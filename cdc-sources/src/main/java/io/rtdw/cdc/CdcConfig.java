@@ -68,7 +68,7 @@ public record CdcConfig(KafkaClients kafka, Set<Source> sources,
     public static final Setting<Long> POLL_INTERVAL_MS = Setting.longValue("RTDW_CDC_POLL_INTERVAL_MS", 100, 1,
             "Debezium poll.interval.ms: the wait when the source is idle, a bound on capture latency");
     public static final Setting<String> EPOCH = Setting.string("RTDW_CDC_EPOCH", "",
-            "label appended to the source epoch (pg:<system id>:<timeline>:<label>); set a new value after restoring "
+            "label appended to the source epoch (pg:SYSTEM_ID:TIMELINE:LABEL); set a new value after restoring "
                     + "the database from a backup, so the pipeline applies the restored history instead of dropping it "
                     + "as older (cdc-sources/README, Source order)");
     public static final Setting<Integer> MAX_TX_CHANGES = Setting.integer("RTDW_CDC_MAX_TX_CHANGES", 20_000, 1,
