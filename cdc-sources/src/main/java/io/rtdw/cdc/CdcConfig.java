@@ -68,12 +68,13 @@ public record CdcConfig(KafkaClients kafka, Set<Source> sources,
     public static final Setting<Long> POLL_INTERVAL_MS = Setting.longValue("RTDW_CDC_POLL_INTERVAL_MS", 100, 1,
             "Debezium poll.interval.ms: the wait when the source is idle, a bound on capture latency");
     public static final Setting<String> EPOCH = Setting.string("RTDW_CDC_EPOCH", "",
-            "label appended to the source epoch (pg:SYSTEM_ID:TIMELINE:LABEL); set a new value after restoring "
-                    + "the database from a backup, so the pipeline applies the restored history instead of dropping it "
-                    + "as older (cdc-sources/README, Source order)");
+            "label appended to the source epochs (pg:SYSTEM_ID:TIMELINE:LABEL, mongodb:REPLICA_SET_ID:LABEL); set a "
+                    + "new value after restoring a database from a backup, so the pipeline applies the restored history "
+                    + "instead of dropping it as older (cdc-sources/README, Source order)");
     public static final Setting<Integer> MAX_TX_CHANGES = Setting.integer("RTDW_CDC_MAX_TX_CHANGES", 20_000, 1,
-            100_000_000, "changes of one PostgreSQL transaction held until its commit is seen (about 2 KB of heap "
-                    + "each); a larger transaction is produced in chunks with a warning and rtdw_cdc_tx_spills_total");
+            100_000_000, "changes of one PostgreSQL transaction held until its commit is seen (about 2.6 KB of heap "
+                    + "each for rows of ~200 bytes); a larger transaction is produced in chunks with a warning and "
+                    + "rtdw_cdc_tx_spills_total");
 
     /** Every variable the CDC process reads, its own and the shared parts', in {@code --help} order. */
     public static final List<Setting<?>> SETTINGS = Setting.concat(KafkaClients.SETTINGS, List.of(

@@ -95,7 +95,7 @@ public final class CdcProcess implements ServiceMain.Running {
      * null: no label. This is the one place that setting reaches the MongoDB capture.
      */
     private static String mongoEpochLabel(final CdcConfig config) {
-        return null;
+        return config.epochLabel().isEmpty() ? null : config.epochLabel();
     }
 
     /**

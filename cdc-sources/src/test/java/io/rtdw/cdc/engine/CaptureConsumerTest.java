@@ -249,7 +249,7 @@ class CaptureConsumerTest {
     }
 
     @Test
-    void aRetractionIsProducedWithItsDeadLetter() throws InterruptedException {
+    void aRetractionInAnOpenTransactionIsProducedAtItsCommit() throws InterruptedException {
         final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
                 new ByteArraySerializer());
         final SourceInfo info = SourceInfo.newBuilder().setConnector("postgresql").setDb("d").setTable("public.flight")
