@@ -33,16 +33,17 @@ public final class SourceEpoch {
     /**
      * Reads the epoch from the server.
      *
-     * @throws MisconfigurationException when the capture's role may not read the control data
+     * @throws MisconfigurationException when the capture's role may not call the control functions (PUBLIC may by
+     *                                   default; some managed services revoke it)
      */
     public static String read(final CdcConfig config) {
         try (Connection c = PostgresPreflight.connect(config)) {
             return read(c, config.epochLabel());
         } catch (final SQLException e) {
             throw new MisconfigurationException("cannot read the PostgreSQL epoch (pg_control_system(), "
-                    + "pg_control_checkpoint()) as '" + config.pgUser() + "': " + e.getMessage() + ". Run GRANT "
-                    + "pg_monitor TO " + config.pgUser() + " (or GRANT EXECUTE ON FUNCTION pg_control_system(), "
-                    + "pg_control_checkpoint() TO " + config.pgUser() + ").", e);
+                    + "pg_control_checkpoint()) as '" + config.pgUser() + "': " + e.getMessage() + ". Every role may "
+                    + "call them unless that was revoked: run GRANT EXECUTE ON FUNCTION pg_control_system(), "
+                    + "pg_control_checkpoint() TO " + config.pgUser() + ".", e);
         }
     }
 
