@@ -19,6 +19,22 @@ class CdcConfigTest {
         assertEquals("localhost:9092", c.bootstrapServers());
         assertEquals("jdbc:postgresql://localhost:5432/postgres", c.pgJdbcUrl());
         assertEquals(Set.of(CdcConfig.Source.POSTGRES), c.sources());
+        assertEquals("", c.epochLabel(), "no epoch label unless the operator sets one");
+        assertEquals(20_000, c.maxTxChanges());
+    }
+
+    @Test
+    void theEpochLabelBecomesPartOfTheEpoch() {
+        final CdcConfig c = CdcConfig.fromEnv(Map.of("RTDW_CDC_SOURCES", "postgres", "RTDW_CDC_EPOCH", "restore-2"));
+        assertEquals("pg:7301234567890123456:3:restore-2",
+                io.rtdw.cdc.postgres.SourceEpoch.of(7301234567890123456L, 3, c.epochLabel()));
+        assertEquals("pg:18446744073709551615:1", io.rtdw.cdc.postgres.SourceEpoch.of(-1L, 1, ""),
+                "the system identifier is unsigned");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> CdcConfig.fromEnv(Map.of(
+                "RTDW_CDC_SOURCES", "postgres", "RTDW_CDC_EPOCH", "a:b"))).getMessage().contains("RTDW_CDC_EPOCH"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> CdcConfig.fromEnv(Map.of(
+                "RTDW_CDC_SOURCES", "postgres", "RTDW_CDC_MAX_TX_CHANGES", "0"))).getMessage()
+                .contains("RTDW_CDC_MAX_TX_CHANGES"));
     }
 
     @Test

@@ -111,6 +111,12 @@ class PostgresCommitOrderIT {
     @Order(1)
     void existingSlotTransactionOpenDuringTheSnapshotIsAppliedAfterIt() throws Exception {
         existing = new Capture("existing", 12, 12);
+        final String epoch;
+        try (Connection c = existing.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT s.system_identifier, k.timeline_id FROM pg_control_system() s, pg_control_checkpoint() k")) {
+            assertTrue(rs.next());
+            epoch = "pg:" + Long.toUnsignedString(rs.getLong(1)) + ":" + rs.getLong(2);
+        }
         existing.exec("SELECT pg_create_logical_replication_slot('" + existing.slot + "', 'pgoutput')");
         try (Connection t = existing.connect()) {
             t.setAutoCommit(false);
@@ -120,6 +126,8 @@ class PostgresCommitOrderIT {
             commitAfterTheSnapshot(existing, t);
         }
         assertTAppliedOverTheSnapshot(existing);
+        assertTrue(existing.customers.records().stream().allMatch(r -> epoch.equals(r.value().getSource().getEpoch())),
+                "every change carries the server's epoch " + epoch);
     }
 
     /** T: updates customer 2 and inserts flight 100 for it. */
