@@ -58,6 +58,11 @@ public final class PostgresChangeMapper {
         this(catalog, new SchemaGuard(null), "");
     }
 
+    /** Without epoch (tests of the guard). @param guard stops the capture on a truncate or schema drift */
+    public PostgresChangeMapper(final TopicCatalog catalog, final SchemaGuard guard) {
+        this(catalog, guard, "");
+    }
+
     /**
      * @param guard stops the capture on a truncate or schema drift ({@link SchemaGuard})
      * @param epoch the capture's epoch ({@link SourceEpoch}), written on every change

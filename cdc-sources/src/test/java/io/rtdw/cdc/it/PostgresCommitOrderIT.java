@@ -4,6 +4,7 @@ import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcConfig;
 import io.rtdw.cdc.postgres.PostgresPreflight;
+import io.rtdw.cdc.postgres.SourceEpoch;
 import io.rtdw.position.SourcePosition;
 import io.rtdw.schemas.Customer;
 import io.rtdw.schemas.CustomerChange;
@@ -57,6 +58,7 @@ import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -112,10 +114,8 @@ class PostgresCommitOrderIT {
     void existingSlotTransactionOpenDuringTheSnapshotIsAppliedAfterIt() throws Exception {
         existing = new Capture("existing", 12, 12);
         final String epoch;
-        try (Connection c = existing.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-                "SELECT s.system_identifier, k.timeline_id FROM pg_control_system() s, pg_control_checkpoint() k")) {
-            assertTrue(rs.next());
-            epoch = "pg:" + Long.toUnsignedString(rs.getLong(1)) + ":" + rs.getLong(2);
+        try (Connection c = existing.connect()) {
+            epoch = serverEpoch(c);
         }
         existing.exec("SELECT pg_create_logical_replication_slot('" + existing.slot + "', 'pgoutput')");
         try (Connection t = existing.connect()) {
@@ -319,6 +319,34 @@ class PostgresCommitOrderIT {
         big.quiesce();
         big.assertMatchesSource();
         System.out.printf("kill -9 during the snapshot after %d of %d rows: source and topics agree%n", atKill, rows);
+    }
+
+    @Test
+    @Order(7)
+    void theEpochIsReadWithIdentifySystemWhereTheControlFunctionsAreRevoked() throws Exception {
+        final String epoch;
+        try (Connection c = existing.connect()) {
+            epoch = serverEpoch(c);
+        }
+        existing.exec("CREATE ROLE capture LOGIN REPLICATION PASSWORD 'capture'");
+        existing.exec("REVOKE EXECUTE ON FUNCTION pg_control_system() FROM PUBLIC"); // in this database only
+        final CdcConfig config = CdcConfig.fromEnv(Map.of(CdcConfig.SOURCES.name(), "postgres",
+                CdcConfig.PG_PORT.name(), String.valueOf(pg.getPort()), CdcConfig.PG_DATABASE.name(), existing.name,
+                CdcConfig.PG_USER.name(), "capture", CdcConfig.PG_PASSWORD.name(), "capture"));
+        try (Connection c = PostgresPreflight.connect(config)) {
+            assertEquals("42501", assertThrows(SQLException.class, () -> serverEpoch(c)).getSQLState(),
+                    "the role may not call pg_control_system() here");
+        }
+        assertEquals(epoch, SourceEpoch.read(config));
+    }
+
+    /** {@code pg:<system identifier>:<timeline>} as the control functions say. */
+    private static String serverEpoch(final Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT s.system_identifier, k.timeline_id FROM pg_control_system() s, pg_control_checkpoint() k")) {
+            assertTrue(rs.next());
+            return "pg:" + Long.toUnsignedString(rs.getLong(1)) + ":" + rs.getLong(2);
+        }
     }
 
     /** Transactions of 2 to 5 random changes over a few rows, so they collide; deadlock victims are retried. */

@@ -60,7 +60,8 @@ public class PostgresChangeMapperTest {
             .field("xmin", Schema.OPTIONAL_INT64_SCHEMA).build();
 
     private static final String EPOCH = "pg:7301234567890123456:1";
-    private final PostgresChangeMapper mapper = new PostgresChangeMapper(TopicCatalog.DEFAULT, EPOCH);
+    private final PostgresChangeMapper mapper = new PostgresChangeMapper(TopicCatalog.DEFAULT, new SchemaGuard(null),
+            EPOCH);
 
     static Schema envelope(final Schema row) {
         return SchemaBuilder.struct().name("envelope").field("before", row).field("after", row)
