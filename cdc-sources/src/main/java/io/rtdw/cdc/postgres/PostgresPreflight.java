@@ -43,13 +43,18 @@ public final class PostgresPreflight {
 
     /** Opens a JDBC connection with timeouts, so a dead server never hangs the process. */
     public static Connection connect(final CdcConfig config) throws SQLException {
+        return DriverManager.getConnection(config.pgJdbcUrl(), connectionProperties(config, "rtdw-cdc-preflight"));
+    }
+
+    /** The capture's credentials with connect and socket timeouts, under {@code applicationName}. */
+    public static Properties connectionProperties(final CdcConfig config, final String applicationName) {
         final Properties props = new Properties();
         props.setProperty("user", config.pgUser());
         props.setProperty("password", config.pgPassword());
         props.setProperty("connectTimeout", "10");
         props.setProperty("socketTimeout", "30");
-        props.setProperty("ApplicationName", "rtdw-cdc-preflight");
-        return DriverManager.getConnection(config.pgJdbcUrl(), props);
+        props.setProperty("ApplicationName", applicationName);
+        return props;
     }
 
     /** Applies {@link #INIT_SCRIPTS} (idempotent: IF NOT EXISTS everywhere). */

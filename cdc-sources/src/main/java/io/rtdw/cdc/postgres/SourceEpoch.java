@@ -66,12 +66,7 @@ public final class SourceEpoch {
 
     /** {@code IDENTIFY_SYSTEM} on a replication connection: the system identifier and the current timeline. */
     static String identifySystem(final CdcConfig config) throws SQLException {
-        final Properties props = new Properties();
-        props.setProperty("user", config.pgUser());
-        props.setProperty("password", config.pgPassword());
-        props.setProperty("connectTimeout", "10");
-        props.setProperty("socketTimeout", "30");
-        props.setProperty("ApplicationName", "rtdw-cdc-epoch");
+        final Properties props = PostgresPreflight.connectionProperties(config, "rtdw-cdc-epoch");
         props.setProperty("replication", "database");
         props.setProperty("preferQueryMode", "simple"); // a replication connection speaks the simple protocol only
         props.setProperty("assumeMinServerVersion", "10");

@@ -126,7 +126,7 @@ class PostgresCommitOrderIT {
             commitAfterTheSnapshot(existing, t);
         }
         assertTAppliedOverTheSnapshot(existing);
-        assertTrue(existing.customers.records().stream().allMatch(r -> epoch.equals(r.value().getSource().getEpoch())),
+        assertTrue(existing.topics.customers.records().stream().allMatch(r -> epoch.equals(r.value().getSource().getEpoch())),
                 "every change carries the server's epoch " + epoch);
     }
 
@@ -259,7 +259,7 @@ class PostgresCommitOrderIT {
             writer.start();
         }
         await("both writers are halfway", WAIT, () -> committed.get() >= 80 || !failures.isEmpty());
-        final int streamedBefore = existing.customers.readUntil(rs -> false, Duration.ofMillis(500)).size();
+        final int streamedBefore = existing.topics.customers.readUntil(rs -> false, Duration.ofMillis(500)).size();
         existing.kill();
         killed.countDown();
         existing.start();
@@ -271,7 +271,7 @@ class PostgresCommitOrderIT {
         existing.quiesce();
         existing.assertMatchesSource();
         System.out.printf("kill -9 during streaming after 80 of 160 transactions (%d customer records on the topic "
-                + "then, %d now): source and topics agree%n", streamedBefore, existing.customers.records().size());
+                + "then, %d now): source and topics agree%n", streamedBefore, existing.topics.customers.records().size());
     }
 
     @Test
@@ -306,10 +306,10 @@ class PostgresCommitOrderIT {
         final int rows = 30_000;
         big = new Capture("big", rows, 200);
         big.start();
-        assertTrue(reads(big.customers.readUntil(rs -> reads(rs) >= 1000, WAIT)) >= 1000, "the snapshot is under way");
+        assertTrue(reads(big.topics.customers.readUntil(rs -> reads(rs) >= 1000, WAIT)) >= 1000, "the snapshot is under way");
         big.pause();
         // Frozen: what reaches Kafka now is at most what the process had already written to its sockets.
-        final int atKill = reads(big.customers.readUntil(rs -> false, Duration.ofSeconds(2)));
+        final int atKill = reads(big.topics.customers.readUntil(rs -> false, Duration.ofSeconds(2)));
         big.kill();
         assertTrue(atKill < rows, "the kill landed inside the snapshot: " + atKill + " of " + rows + " rows read");
         big.exec("UPDATE customers SET profissao = 'changed while the capture was down' WHERE id % 1000 = 7");
@@ -390,8 +390,7 @@ class PostgresCommitOrderIT {
         final String slot;
         final TopicCatalog catalog;
         final int httpPort = ChildJvm.freePort();
-        final TopicReader<CustomerKey, CustomerChange> customers;
-        final TopicReader<FlightKey, FlightChange> flights;
+        final CaptureTopics topics;
         final int customerRows;
         final int flightRows;
         ChildJvm child;
@@ -416,12 +415,7 @@ class PostgresCommitOrderIT {
             exec("INSERT INTO customers (id, nome) VALUES (" + SENTINEL + ", 'sentinel')");
             exec("INSERT INTO flight (id, customer_id, aeroporto, linha_aerea, cod_iata) SELECT i, i % 15, 'GRU', "
                     + "'LATAM', 'f' || i FROM generate_series(1, " + flightRows + ") i");
-            KAFKA.cluster().createTopics(List.of(catalog.customers(), catalog.flights(), catalog.cdcDeadLetters(),
-                    catalog.cdcOffsets()));
-            customers = new TopicReader<>(KAFKA.cluster().bootstrapServers(), catalog.customers(),
-                    SERDES.valueSerde(catalog.customers()).deserializer());
-            flights = new TopicReader<>(KAFKA.cluster().bootstrapServers(), catalog.flights(),
-                    SERDES.valueSerde(catalog.flights()).deserializer());
+            topics = new CaptureTopics(KAFKA.cluster(), catalog, SERDES);
         }
 
         Connection connect() throws SQLException {
@@ -458,10 +452,10 @@ class PostgresCommitOrderIT {
 
         /** Waits until every pre-existing row is on the topics as a snapshot read; the customers read so far. */
         List<ConsumerRecord<CustomerKey, CustomerChange>> awaitSnapshot() {
-            final List<ConsumerRecord<CustomerKey, CustomerChange>> c = customers.readUntil(
+            final List<ConsumerRecord<CustomerKey, CustomerChange>> c = topics.customers.readUntil(
                     rs -> reads(rs) >= customerRows + 1, WAIT);
             assertEquals(customerRows + 1, reads(c), () -> "snapshot of " + name + "; log:\n" + child.tail(80));
-            final List<ConsumerRecord<FlightKey, FlightChange>> f = flights.readUntil(
+            final List<ConsumerRecord<FlightKey, FlightChange>> f = topics.flights.readUntil(
                     rs -> rs.stream().filter(r -> r.value().getOp() == Op.READ).map(r -> r.key().getId())
                             .distinct().count() >= flightRows, WAIT);
             assertEquals(flightRows, f.stream().filter(r -> r.value().getOp() == Op.READ).map(r -> r.key().getId())
@@ -510,13 +504,13 @@ class PostgresCommitOrderIT {
                             + "pg_replication_slots WHERE slot_name = '" + slot + "'") >= written;
                 }
             });
-            readToEnd(customers, catalog.customers());
-            readToEnd(flights, catalog.flights());
+            readToEnd(topics.customers, catalog.customers());
+            readToEnd(topics.flights, catalog.flights());
         }
 
         /** The fold of both topics equals the source tables; the fold. */
         Folded assertMatchesSource() throws SQLException {
-            final Folded state = new Folded(customers.records(), flights.records(), PostgresCommitOrderIT::applies);
+            final Folded state = new Folded(topics.customers.records(), topics.flights.records(), PostgresCommitOrderIT::applies);
             try (Connection c = connect()) {
                 assertSame("customers", sourceCustomers(c), state.customers);
                 assertSame("flight", sourceFlights(c), state.flights);
@@ -540,8 +534,7 @@ class PostgresCommitOrderIT {
             if (child != null) {
                 child.close();
             }
-            customers.close();
-            flights.close();
+            topics.close();
         }
     }
 

@@ -349,12 +349,9 @@ class PostgresSourceEdgesIT {
             this.database = database;
             this.catalog = new TopicCatalog(name.replace('_', '-'), "public", "rtdw", 2, (short) 3);
             fill();
-            KAFKA.cluster().createTopics(List.of(catalog.customers(), catalog.flights(), catalog.cdcDeadLetters(),
-                    catalog.cdcOffsets()));
-            customers = new TopicReader<>(KAFKA.cluster().bootstrapServers(), catalog.customers(),
-                    SERDES.valueSerde(catalog.customers()).deserializer());
-            flights = new TopicReader<>(KAFKA.cluster().bootstrapServers(), catalog.flights(),
-                    SERDES.valueSerde(catalog.flights()).deserializer());
+            final CaptureTopics topics = new CaptureTopics(KAFKA.cluster(), catalog, SERDES);
+            customers = topics.customers;
+            flights = topics.flights;
         }
 
         /** The contract's tables with {@link #ROWS} customers and flights. */
