@@ -41,7 +41,7 @@ class ReplayTest {
     void showsDeadLettersWhenAsked() {
         final List<String> out = replay("{\"table\":\"customers\",\"id\":5,\"raw\":\"garbage\"}\n", true);
         assertEquals(1, out.size());
-        assertTrue(out.get(0).startsWith("{\"dead_letter\": ") && out.get(0).contains("undeserializable"), out.get(0));
+        assertTrue(out.get(0).startsWith("{\"dead_letter\": ") && out.get(0).contains("not registry-framed Avro"), out.get(0));
     }
 
     @Test
