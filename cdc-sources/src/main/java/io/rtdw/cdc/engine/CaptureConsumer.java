@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.function.Function;
 
@@ -209,16 +208,9 @@ public final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<Reco
 
     /** Blocks until Kafka acknowledged every change in {@code sent}. */
     private void awaitAcks(final List<Future<RecordMetadata>> sent) throws InterruptedException {
-        producer.flush();
-        for (final Future<RecordMetadata> future : sent) {
-            try {
-                future.get();
-            } catch (final ExecutionException e) {
-                // Nothing of this batch is marked: after the restart the engine resumes before it.
-                throw new IllegalStateException(source + ": Kafka did not acknowledge a change ("
-                        + e.getCause().getMessage() + "); stopping without committing this batch", e.getCause());
-            }
-        }
+        // Nothing of this batch is marked when one is refused: after the restart the engine resumes before it.
+        producer.awaitAcks(sent, source + ": Kafka did not acknowledge a change (%s); stopping without committing "
+                + "this batch");
     }
 
     private void noteSnapshotRow(final MappedChange<?, ?> change) {

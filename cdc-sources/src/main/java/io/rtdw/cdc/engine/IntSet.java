@@ -1,7 +1,5 @@
 package io.rtdw.cdc.engine;
 
-import java.util.function.IntConsumer;
-
 /**
  * A set of {@code int}s without boxing: open addressing with linear probing in one {@code int[]}, removal by
  * backward shift (no tombstones, so removed keys free their slot). Every int is a legal member (ids 0 and negative
@@ -31,17 +29,11 @@ public final class IntSet {
     /** Adds {@code value}; true when it was not there. */
     public boolean add(final int value) {
         if (value == EMPTY) {
-            final boolean added = !hasEmptyValue;
-            hasEmptyValue = true;
-            size += added ? 1 : 0;
-            return added;
+            return setEmptyValue(true);
         }
-        int i = slot(value);
-        while (slots[i] != EMPTY) {
-            if (slots[i] == value) {
-                return false;
-            }
-            i = (i + 1) & mask;
+        final int i = find(value);
+        if (slots[i] == value) {
+            return false;
         }
         slots[i] = value;
         size++;
@@ -54,17 +46,11 @@ public final class IntSet {
     /** Removes {@code value}; true when it was there. */
     public boolean remove(final int value) {
         if (value == EMPTY) {
-            final boolean removed = hasEmptyValue;
-            hasEmptyValue = false;
-            size -= removed ? 1 : 0;
-            return removed;
+            return setEmptyValue(false);
         }
-        int i = slot(value);
-        while (slots[i] != value) {
-            if (slots[i] == EMPTY) {
-                return false;
-            }
-            i = (i + 1) & mask;
+        final int i = find(value);
+        if (slots[i] != value) {
+            return false;
         }
         // Backward shift: move later members of the probe run into the hole when their home allows it.
         int hole = i;
@@ -84,17 +70,26 @@ public final class IntSet {
     }
 
     public boolean contains(final int value) {
-        if (value == EMPTY) {
-            return hasEmptyValue;
-        }
+        return value == EMPTY ? hasEmptyValue : slots[find(value)] == value;
+    }
+
+    /** The slot holding {@code value}, or the empty slot that ends its probe run. */
+    private int find(final int value) {
         int i = slot(value);
-        while (slots[i] != EMPTY) {
-            if (slots[i] == value) {
-                return true;
-            }
+        while (slots[i] != EMPTY && slots[i] != value) {
             i = (i + 1) & mask;
         }
-        return false;
+        return i;
+    }
+
+    /** The empty marker's membership, kept aside; true when it changed. */
+    private boolean setEmptyValue(final boolean member) {
+        if (hasEmptyValue == member) {
+            return false;
+        }
+        hasEmptyValue = member;
+        size += member ? 1 : -1;
+        return true;
     }
 
     public int size() {
@@ -106,8 +101,14 @@ public final class IntSet {
         return 4L * slots.length;
     }
 
-    /** Calls {@code action} for every member, in no particular order. */
-    public void forEach(final IntConsumer action) {
+    /** What {@link #forEach} calls with each member. @param <E> what it may throw */
+    @FunctionalInterface
+    public interface Action<E extends Exception> {
+        void accept(int value) throws E;
+    }
+
+    /** Calls {@code action} for every member, in no particular order; the set must not change meanwhile. */
+    public <E extends Exception> void forEach(final Action<E> action) throws E {
         if (hasEmptyValue) {
             action.accept(EMPTY);
         }

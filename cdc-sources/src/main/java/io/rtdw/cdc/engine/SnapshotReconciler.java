@@ -27,7 +27,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.function.Supplier;
 
@@ -102,7 +101,7 @@ public final class SnapshotReconciler {
      * @return deletes produced
      * @throws IllegalStateException when Kafka did not acknowledge a delete
      */
-    public long reconcile(final SourceInfo snapshot) {
+    public long reconcile(final SourceInfo snapshot) throws InterruptedException {
         long total = 0;
         for (final Topic<?, ?> topic : topics) {
             total += reconcile(topic, snapshot);
@@ -110,7 +109,7 @@ public final class SnapshotReconciler {
         return total;
     }
 
-    private <K, V> long reconcile(final Topic<K, V> topic, final SourceInfo snapshot) {
+    private <K, V> long reconcile(final Topic<K, V> topic, final SourceInfo snapshot) throws InterruptedException {
         final long started = System.nanoTime();
         final Fold fold = new Fold(snapshot.getEpoch(), snapshot.getCommitSequence());
         final Deserializer<K> keys = RegistrySerdes.keySerde(topic).deserializer();
@@ -150,7 +149,8 @@ public final class SnapshotReconciler {
         return produced;
     }
 
-    private <K, V> long produceDeletes(final Topic<K, V> topic, final Fold fold, final SourceInfo snapshot) {
+    private <K, V> long produceDeletes(final Topic<K, V> topic, final Fold fold, final SourceInfo snapshot)
+            throws InterruptedException {
         final SourceInfo stamp = SourceInfo.newBuilder(snapshot).setTable(fold.table).setTxId(null).setSnapshot(true)
                 .setChangeOrder("").build();
         final List<Future<RecordMetadata>> window = new ArrayList<>();
@@ -169,20 +169,9 @@ public final class SnapshotReconciler {
         return count[0];
     }
 
-    private void awaitAcks(final List<Future<RecordMetadata>> sent) {
-        producer.flush();
-        for (final Future<RecordMetadata> future : sent) {
-            try {
-                future.get();
-            } catch (final ExecutionException e) {
-                throw new IllegalStateException(source + ": Kafka did not acknowledge a snapshot reconciliation delete ("
-                        + e.getCause().getMessage() + "); stopping before the snapshot's end is committed, so the "
-                        + "restart redoes the snapshot", e.getCause());
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(source + ": interrupted while producing reconciliation deletes", e);
-            }
-        }
+    private void awaitAcks(final List<Future<RecordMetadata>> sent) throws InterruptedException {
+        producer.awaitAcks(sent, source + ": Kafka did not acknowledge a snapshot reconciliation delete (%s); stopping "
+                + "before the snapshot's end is committed, so the restart redoes the snapshot");
         sent.clear();
     }
 

@@ -91,7 +91,7 @@ class SnapshotReconcilerTest {
     }
 
     @Test
-    void deletesTheLiveRowsTheSnapshotDidNotRefreshStampedAtItsPoint() {
+    void deletesTheLiveRowsTheSnapshotDidNotRefreshStampedAtItsPoint() throws InterruptedException {
         add(1, Op.READ, OLD, 900, "");                      // an earlier history's snapshot row: stale
         add(2, Op.CREATE, OLD, 950, "00A0");                // refreshed below by this snapshot
         add(3, Op.UPDATE, NOW, 4_000, "0FA0");              // this epoch, committed before the point: stale
@@ -258,7 +258,7 @@ class SnapshotReconcilerTest {
     }
 
     @Test
-    void anEmptyTopicProducesNothing() {
+    void anEmptyTopicProducesNothing() throws InterruptedException {
         final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
                 new ByteArraySerializer());
         final SourceInfo snapshot = SourceInfo.newBuilder().setConnector("postgresql").setDb("d")

@@ -66,7 +66,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Source order on real PostgreSQL 17 and Debezium 3.4.1 (the CDC process in a child JVM, the 3-broker cluster):
  * transactions open across the snapshot (with a slot that exists, and with one the capture creates while a
  * transaction is running), one row changed many times in a transaction, interleaved transactions, kill -9 during the
- * snapshot and during streaming.
+ * snapshot and during streaming (rows deleted while it is down are gone after the redo), a {@code TRUNCATE} of each
+ * table followed by the operator's re-snapshot (the snapshot's reconciliation deletes what it did not see).
  *
  * <p>The oracle is the source itself: every record of the customers and flight topics is folded per key with the
  * app's apply rule ({@link SourcePosition#against}: a change applies unless it is not newer in the same epoch),
