@@ -4,6 +4,7 @@ import io.rtdw.cdc.engine.CaptureConsumer;
 import io.rtdw.cdc.engine.CaptureEngine;
 import io.rtdw.cdc.engine.CaptureHaltException;
 import io.rtdw.cdc.engine.ChangeProducer;
+import io.rtdw.cdc.engine.SnapshotReconciler;
 import io.rtdw.cdc.mongodb.MongoCapture;
 import io.rtdw.cdc.postgres.PostgresCapture;
 import io.rtdw.cdc.postgres.PostgresChangeMapper;
@@ -70,7 +71,9 @@ public final class CdcProcess implements ServiceMain.Running {
             final PostgresChangeMapper mapper = new PostgresChangeMapper(config.catalog(), new SchemaGuard(metrics),
                     epoch);
             final CaptureConsumer consumer = new CaptureConsumer("postgres", mapper::map,
-                    PostgresChangeMapper::commitOf, config.maxTxChanges(), producer, metrics);
+                    PostgresChangeMapper::commitOf, config.maxTxChanges(), producer, metrics)
+                    .reconcilingSnapshots(new SnapshotReconciler("postgres", List.of(config.catalog().customers(),
+                            config.catalog().flights()), config.kafka(), serdes, producer, metrics));
             engines.add(new CaptureEngine("postgres", PostgresCapture.properties(config), consumer, failed));
             slotLag = new SlotLagProbe(config, 10_000);
             metrics.gauge("pg.slot.lag.bytes", "WAL bytes the replication slot trails the server (-1 unknown).",
@@ -82,7 +85,9 @@ public final class CdcProcess implements ServiceMain.Running {
             final MongoCapture capture = MongoCapture.open(config, mongoEpochLabel(config));
             metrics.gauge("source.epoch", "1 for the source epoch the capture writes on every change.", () -> 1,
                     "source", "mongodb", "epoch", capture.epoch());
-            final CaptureConsumer consumer = new CaptureConsumer("mongodb", capture::map, producer, metrics);
+            final CaptureConsumer consumer = new CaptureConsumer("mongodb", capture::map, producer, metrics)
+                    .reconcilingSnapshots(new SnapshotReconciler("mongodb", List.of(config.catalog().vehicles()),
+                            config.kafka(), serdes, producer, metrics));
             engines.add(new CaptureEngine("mongodb", MongoCapture.properties(config), consumer, failed));
         }
         metrics.gauge("engines.streaming", "Number of captures currently streaming.",

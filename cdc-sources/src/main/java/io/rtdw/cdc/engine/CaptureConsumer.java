@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.function.Function;
 
@@ -36,6 +35,11 @@ import java.util.function.Function;
  * {@code maxTxChanges} changes is produced in chunks stamped with the LSN of its newest change so far (a lower bound
  * of its commit, see cdc-sources/README "Source order"), with a warning and the {@code tx.spills} counter, instead of
  * growing the heap without bound.
+ *
+ * <p>With a {@link SnapshotReconciler}, the record that ends a snapshot (Debezium's {@code source.snapshot} =
+ * {@code "last"}) waits until every change before it is acknowledged, then the reconciler deletes what the snapshot
+ * did not see, synchronously, before the record is marked: a crash or a failed delete leaves the snapshot's end
+ * uncommitted, and Debezium redoes the snapshot on the next start (its offsets still say "snapshot running").
  *
  * <p>A record the mapper rejects goes to the dead-letter topic with the reason (and its retraction, if it has one,
  * as a change), and counts as processed once the dead letter is acknowledged. A failed produce fails the batch: the
@@ -72,6 +76,10 @@ public final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<Reco
     private final List<MappedChange<?, ?>> open = new ArrayList<>();
     /** Index in {@link #unmarked} of the open transaction's first record; -1 when no transaction is open. */
     private int openFrom = -1;
+    /** Null: snapshots are not reconciled. */
+    private SnapshotReconciler reconciler;
+    /** The source info of the newest snapshot row mapped: the snapshot's epoch and point. */
+    private SourceInfo snapshotRow;
     private String openTx;
     private long openTotal;
 
@@ -116,6 +124,12 @@ public final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<Reco
                 + "before their commit was seen (stamped with a lower bound of the commit).", "source", source);
     }
 
+    /** Reconciles every completed snapshot with {@code reconciler} (before the engine starts). */
+    public CaptureConsumer reconcilingSnapshots(final SnapshotReconciler reconciler) {
+        this.reconciler = reconciler;
+        return this;
+    }
+
     @Override
     public void handleBatch(final List<RecordChangeEvent<SourceRecord>> records,
                             final DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
@@ -136,6 +150,7 @@ public final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<Reco
                     try {
                         final Optional<? extends MappedChange<?, ?>> change = mapper.apply(record);
                         if (change.isPresent()) {
+                            noteSnapshotRow(change.get());
                             accept(change.get(), sent, changes);
                         }
                     } catch (final UnmappableChangeException e) {
@@ -150,18 +165,12 @@ public final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<Reco
                         }
                     }
                 }
+                if (reconciler != null && endsSnapshot(record)) {
+                    reconcile(sent);
+                }
                 unmarked.add(event);
             }
-            producer.flush();
-            for (final Future<RecordMetadata> future : sent) {
-                try {
-                    future.get();
-                } catch (final ExecutionException e) {
-                    // Nothing of this batch is marked: after the restart the engine resumes before it.
-                    throw new IllegalStateException(source + ": Kafka did not acknowledge a change ("
-                            + e.getCause().getMessage() + "); stopping without committing this batch", e.getCause());
-                }
-            }
+            awaitAcks(sent);
         } catch (final RuntimeException e) {
             // The engine stops; whatever was held is replayed from the committed offset by the next run.
             unmarked.clear();
@@ -195,6 +204,51 @@ public final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<Reco
         }
         openTxChanges = open.size();
         committer.markBatchFinished();
+    }
+
+    /** Blocks until Kafka acknowledged every change in {@code sent}. */
+    private void awaitAcks(final List<Future<RecordMetadata>> sent) throws InterruptedException {
+        // Nothing of this batch is marked when one is refused: after the restart the engine resumes before it.
+        producer.awaitAcks(sent, source + ": Kafka did not acknowledge a change (%s); stopping without committing "
+                + "this batch");
+    }
+
+    private void noteSnapshotRow(final MappedChange<?, ?> change) {
+        final SourceInfo info = change.source();
+        if (info != null && info.getSnapshot()) {
+            snapshotRow = info;
+        }
+    }
+
+    /** True for the last record of a snapshot: Debezium's {@code source.snapshot} is {@code "last"}. */
+    static boolean endsSnapshot(final SourceRecord record) {
+        if (!(record.value() instanceof org.apache.kafka.connect.data.Struct value)
+                || value.schema().field("source") == null
+                || !(value.get("source") instanceof org.apache.kafka.connect.data.Struct info)
+                || info.schema().field("snapshot") == null) {
+            return false;
+        }
+        return "last".equals(String.valueOf(info.get("snapshot")));
+    }
+
+    /**
+     * The snapshot's last record: once every change so far is acknowledged (the snapshot's rows are on the topics),
+     * deletes what the snapshot did not see. Runs before the record is marked, so a crash redoes the snapshot.
+     */
+    private void reconcile(final List<Future<RecordMetadata>> sent) throws InterruptedException {
+        if (snapshotRow == null) {
+            LOG.warn("{}: the snapshot ended without a row this capture could map: nothing to reconcile against",
+                    source);
+            return;
+        }
+        awaitAcks(sent);
+        final long started = System.nanoTime();
+        LOG.info("{}: snapshot complete at {}: reconciling the topics with it", source,
+                io.rtdw.position.SourcePosition.of(snapshotRow));
+        final long deletes = reconciler.reconcile(snapshotRow);
+        LOG.info("{}: snapshot reconciled: {} deletes in {} ms", source, deletes,
+                (System.nanoTime() - started) / 1_000_000);
+        snapshotRow = null;
     }
 
     /** Produces a change now, or holds it in the open transaction until its commit is known. */

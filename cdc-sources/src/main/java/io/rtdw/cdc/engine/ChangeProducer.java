@@ -18,8 +18,10 @@ import org.apache.kafka.common.serialization.Serializer;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
 /**
@@ -90,6 +92,23 @@ public final class ChangeProducer implements AutoCloseable {
         final Serializer<Object> values = valueSerializers.computeIfAbsent(topic.name(),
                 n -> (Serializer<Object>) (Serializer<?>) serdes.value(DeadLetter.class).serializer());
         return producer.send(new ProducerRecord<>(topic.name(), key, values.serialize(topic.name(), letter)));
+    }
+
+    /**
+     * Flushes, then blocks until Kafka acknowledged every record in {@code sent}.
+     *
+     * @param refused the message when one was not acknowledged, {@code %s} standing for Kafka's reason
+     * @throws IllegalStateException with {@code refused} when a record was not acknowledged
+     */
+    public void awaitAcks(final List<Future<RecordMetadata>> sent, final String refused) throws InterruptedException {
+        flush();
+        for (final Future<RecordMetadata> future : sent) {
+            try {
+                future.get();
+            } catch (final ExecutionException e) {
+                throw new IllegalStateException(String.format(refused, e.getCause().getMessage()), e.getCause());
+            }
+        }
     }
 
     /** Blocks until every record sent so far is acknowledged or failed. */

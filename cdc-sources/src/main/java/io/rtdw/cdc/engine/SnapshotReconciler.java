@@ -1,0 +1,243 @@
+package io.rtdw.cdc.engine;
+
+import io.micrometer.core.instrument.Counter;
+import io.rtdw.catalog.Topic;
+import io.rtdw.position.SourcePosition;
+import io.rtdw.runtime.KafkaClients;
+import io.rtdw.runtime.ServiceMetrics;
+import io.rtdw.schemas.Op;
+import io.rtdw.schemas.SourceInfo;
+import io.rtdw.serde.RegistrySerdes;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Future;
+import java.util.function.Supplier;
+
+/**
+ * Deletes what a completed snapshot did not see. A snapshot sends every row the source has; a row the warehouse
+ * still holds but the source no longer has (truncated, deleted in a restored-away history, deleted while an
+ * interrupted snapshot waited for its redo, deleted while a lost slot was re-created) gets no change from it.
+ *
+ * <p>For each captured table, its CDC topic is read from the beginning to its end offsets (read_committed); per key
+ * only one bit is kept: whether the key's latest record is a live row that this snapshot did not refresh, i.e.
+ * whose position is not at or after the snapshot's point in the snapshot's epoch (another epoch, or an older commit
+ * or snapshot). Every such key gets a DELETE stamped with the snapshot's own position (its epoch, {@code
+ * commit_sequence} = the snapshot's point, {@code change_order} ""), so under {@link SourcePosition#against} it wins
+ * over everything committed before the snapshot and loses to everything streamed after it, in any arrival order.
+ * The DELETE carries no before image: the app turns a DELETE into its table's tombstone for the key and retracts the
+ * row it holds (its own state knows the old customer), and keeping the last rows would cost memory per key.
+ *
+ * <p>Memory: an {@link IntSet} of the stale keys of one table at a time, 5.3 to 10.7 bytes per key it holds; at its
+ * peak (just before the snapshot's own rows are read) that is every live key of the table: 5 million flights take a
+ * 32 MiB table. Keys are read as bytes and decoded one record at a time.
+ */
+public final class SnapshotReconciler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotReconciler.class);
+    private static final Duration POLL = Duration.ofMillis(500);
+    private static final int SEND_WINDOW = 10_000;
+    private static final long PROGRESS_NS = Duration.ofSeconds(10).toNanos();
+
+    private final String source;
+    private final List<Topic<?, ?>> topics;
+    private final Supplier<Consumer<byte[], byte[]>> consumers;
+    private final RegistrySerdes serdes;
+    private final ChangeProducer producer;
+    private final ServiceMetrics metrics;
+    private final Map<String, Counter> deletes = new HashMap<>();
+
+    /**
+     * @param source metric label and log name ({@code postgres}, {@code mongodb})
+     * @param topics the captured tables' CDC topics (from the TopicCatalog)
+     */
+    public SnapshotReconciler(final String source, final List<Topic<?, ?>> topics, final KafkaClients clients,
+                              final RegistrySerdes serdes, final ChangeProducer producer, final ServiceMetrics metrics) {
+        this(source, topics, () -> new KafkaConsumer<>(consumerConfig(clients, source), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer()), serdes, producer, metrics);
+    }
+
+    /** Over any consumer (tests use Kafka's MockConsumer). */
+    public SnapshotReconciler(final String source, final List<Topic<?, ?>> topics,
+                              final Supplier<Consumer<byte[], byte[]>> consumers, final RegistrySerdes serdes,
+                              final ChangeProducer producer, final ServiceMetrics metrics) {
+        this.source = source;
+        this.topics = List.copyOf(topics);
+        this.consumers = consumers;
+        this.serdes = serdes;
+        this.producer = producer;
+        this.metrics = metrics;
+    }
+
+    /** A group-less, read_committed consumer (KafkaClients#consumer) that reads in larger fetches. */
+    static Map<String, Object> consumerConfig(final KafkaClients clients, final String source) {
+        final Map<String, Object> c = new HashMap<>(clients.consumer(null));
+        c.put(ConsumerConfig.CLIENT_ID_CONFIG, "rtdw-cdc-" + source + "-reconcile");
+        c.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
+        return c;
+    }
+
+    /**
+     * Deletes, in every topic, the rows the snapshot whose rows carry {@code snapshot} did not refresh; returns when
+     * Kafka acknowledged every delete.
+     *
+     * @param snapshot the source info of a row of the snapshot (its epoch and its point as {@code commit_sequence})
+     * @return deletes produced
+     * @throws IllegalStateException when Kafka did not acknowledge a delete
+     */
+    public long reconcile(final SourceInfo snapshot) throws InterruptedException {
+        long total = 0;
+        for (final Topic<?, ?> topic : topics) {
+            total += reconcile(topic, snapshot);
+        }
+        return total;
+    }
+
+    private <K, V> long reconcile(final Topic<K, V> topic, final SourceInfo snapshot) throws InterruptedException {
+        final long started = System.nanoTime();
+        final Fold fold = new Fold(snapshot.getEpoch(), snapshot.getCommitSequence());
+        final Deserializer<K> keys = RegistrySerdes.keySerde(topic).deserializer();
+        @SuppressWarnings("unchecked")
+        final Deserializer<? extends SpecificRecord> values = serdes.valueSerde(
+                (Topic<K, SpecificRecord>) (Topic<K, ?>) topic).deserializer();
+        try (Consumer<byte[], byte[]> consumer = consumers.get()) {
+            final List<TopicPartition> partitions = new ArrayList<>();
+            consumer.partitionsFor(topic.name()).forEach(p -> partitions.add(new TopicPartition(p.topic(),
+                    p.partition())));
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            final Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            final Set<TopicPartition> open = new HashSet<>(partitions);
+            open.removeIf(tp -> consumer.position(tp) >= ends.get(tp));
+            long lastLog = System.nanoTime();
+            while (!open.isEmpty()) {
+                for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL)) {
+                    if (r.offset() < ends.get(new TopicPartition(r.topic(), r.partition()))) {
+                        final SpecificRecord key = (SpecificRecord) keys.deserialize(r.topic(), r.key());
+                        fold.accept((Integer) key.get(0), r.value() == null ? null
+                                : values.deserialize(r.topic(), r.value()));
+                    }
+                }
+                open.removeIf(tp -> consumer.position(tp) >= ends.get(tp));
+                if (System.nanoTime() - lastLog > PROGRESS_NS) {
+                    lastLog = System.nanoTime();
+                    LOG.info("{}: reconciling the snapshot with {}: {} records read, {} stale keys so far", source,
+                            topic.name(), fold.read, fold.stale.size());
+                }
+            }
+        }
+        final long produced = fold.stale.size() == 0 ? 0 : produceDeletes(topic, fold, snapshot);
+        LOG.info("{}: snapshot reconciled with {}: {} records read, {} deletes at {} (peak {} keys held, {} KiB), "
+                        + "{} ms", source, topic.name(), fold.read, produced, SourcePosition.of(snapshot),
+                fold.peak, fold.peakBytes / 1024, (System.nanoTime() - started) / 1_000_000);
+        return produced;
+    }
+
+    private <K, V> long produceDeletes(final Topic<K, V> topic, final Fold fold, final SourceInfo snapshot)
+            throws InterruptedException {
+        final SourceInfo stamp = SourceInfo.newBuilder(snapshot).setTable(fold.table).setTxId(null).setSnapshot(true)
+                .setChangeOrder("").build();
+        final List<Future<RecordMetadata>> window = new ArrayList<>();
+        final long[] count = {0};
+        fold.stale.forEach(id -> {
+            window.add(producer.send(delete(topic, id, stamp)));
+            count[0]++;
+            if (window.size() >= SEND_WINDOW) {
+                awaitAcks(window);
+            }
+        });
+        awaitAcks(window);
+        deletes.computeIfAbsent(fold.table, table -> metrics.counter("snapshot.reconcile.deletes",
+                "Rows a completed snapshot did not see, deleted by its reconciliation.", "table", table))
+                .increment(count[0]);
+        return count[0];
+    }
+
+    private void awaitAcks(final List<Future<RecordMetadata>> sent) throws InterruptedException {
+        producer.awaitAcks(sent, source + ": Kafka did not acknowledge a snapshot reconciliation delete (%s); stopping "
+                + "before the snapshot's end is committed, so the restart redoes the snapshot");
+        sent.clear();
+    }
+
+    /** A DELETE of row {@code id} of {@code topic}'s table, without before image, stamped {@code stamp}. */
+    static <K, V> MappedChange<?, ?> delete(final Topic<K, V> topic, final int id, final SourceInfo stamp) {
+        final SpecificRecord key = newRecord(topic.keyType());
+        key.put(0, id);
+        final SpecificRecord value = newRecord(topic.valueType());
+        value.put(value.getSchema().getField("op").pos(), Op.DELETE);
+        value.put(value.getSchema().getField("before").pos(), null);
+        value.put(value.getSchema().getField("after").pos(), null);
+        value.put(value.getSchema().getField("source").pos(), SourceInfo.newBuilder(stamp).build());
+        @SuppressWarnings("unchecked")
+        final Topic<SpecificRecord, SpecificRecord> t = (Topic<SpecificRecord, SpecificRecord>) (Topic<?, ?>) topic;
+        return new MappedChange<>(t, key, value, stamp.getCommitTsMs(), stamp.getPosition());
+    }
+
+    private static SpecificRecord newRecord(final Class<?> type) {
+        try {
+            return (SpecificRecord) type.getDeclaredConstructor().newInstance();
+        } catch (final ReflectiveOperationException | ClassCastException e) {
+            throw new IllegalArgumentException(type + " is not an Avro specific record", e);
+        }
+    }
+
+    /**
+     * The fold of one table's topic, in arrival order: per key, whether its latest record is a live row the snapshot
+     * did not refresh.
+     */
+    static final class Fold {
+        private final SourcePosition point;
+        final IntSet stale = new IntSet(1 << 16);
+        /** The table, as the records name it (the deletes carry it). */
+        String table;
+        long read;
+        int peak;
+        long peakBytes;
+
+        /** @param epoch the snapshot's epoch @param point the snapshot's point ({@code commit_sequence}) */
+        Fold(final String epoch, final long point) {
+            this.point = new SourcePosition(epoch, point, "");
+        }
+
+        /** The next record of key {@code id}; {@code change} null for a Kafka tombstone. */
+        void accept(final int id, final SpecificRecord change) {
+            read++;
+            final SourceInfo info = change == null ? null
+                    : (SourceInfo) change.get(change.getSchema().getField("source").pos());
+            if (info == null) {
+                stale.remove(id);
+                return;
+            }
+            table = info.getTable();
+            final SourcePosition position = SourcePosition.of(info);
+            final boolean refreshed = position.epoch().equals(point.epoch())
+                    && position.compareWithinEpoch(point) >= 0;
+            final boolean live = change.get(change.getSchema().getField("op").pos()) != Op.DELETE;
+            if (live && !refreshed) {
+                stale.add(id);
+                if (stale.size() > peak) {
+                    peak = stale.size();
+                    peakBytes = Math.max(peakBytes, stale.tableBytes());
+                }
+            } else {
+                stale.remove(id);
+            }
+        }
+    }
+}

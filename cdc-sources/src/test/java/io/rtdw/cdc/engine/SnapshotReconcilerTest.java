@@ -1,0 +1,291 @@
+package io.rtdw.cdc.engine;
+
+import io.rtdw.catalog.Topic;
+import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.position.SourcePosition;
+import io.rtdw.runtime.ServiceMetrics;
+import io.rtdw.schemas.Customer;
+import io.rtdw.schemas.CustomerChange;
+import io.rtdw.schemas.CustomerKey;
+import io.rtdw.schemas.Op;
+import io.rtdw.schemas.SourceInfo;
+import io.rtdw.serde.RegistrySerdes;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.errors.NotEnoughReplicasException;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The reconciliation over Kafka's MockConsumer and MockProducer: which keys get a DELETE, how it is stamped, and
+ * that the topic folded with the app's rule ({@link SourcePosition#against}) then holds exactly the rows the
+ * snapshot saw plus what was streamed after it, whatever order the DELETE arrives in.
+ */
+class SnapshotReconcilerTest {
+
+    private static final TopicCatalog CATALOG = TopicCatalog.DEFAULT;
+    private static final RegistrySerdes SERDES = RegistrySerdes.embedded();
+    private static final Topic<CustomerKey, CustomerChange> TOPIC = CATALOG.customers();
+    private static final String OLD = "pg:1:1";
+    private static final String NOW = "pg:1:1:restore-1";
+    private static final long POINT = 5_000;
+
+    private final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    private final Map<Integer, Long> offsets = new HashMap<>();
+
+    private void add(final int id, final Op op, final String epoch, final long commit, final String order) {
+        final SourceInfo source = SourceInfo.newBuilder().setConnector("postgresql").setDb("d")
+                .setTable("public.customers").setCommitTsMs(commit).setPosition("0/" + commit).setSequence(commit)
+                .setSnapshot(order.isEmpty()).setEpoch(epoch).setCommitSequence(commit).setChangeOrder(order).build();
+        final CustomerChange change = CustomerChange.newBuilder().setOp(op).setSource(source)
+                .setAfter(op == Op.DELETE ? null : Customer.newBuilder().setId(id).setNome("c" + id).build()).build();
+        final int partition = Math.floorMod(id, 2);
+        final long offset = offsets.merge(partition, 1L, Long::sum) - 1;
+        records.add(new ConsumerRecord<>(TOPIC.name(), partition, offset,
+                RegistrySerdes.keySerde(TOPIC).serializer().serialize(TOPIC.name(), new CustomerKey(id)),
+                SERDES.valueSerde(TOPIC).serializer().serialize(TOPIC.name(), change)));
+    }
+
+    private MockConsumer<byte[], byte[]> consumer() {
+        final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
+        final Node node = new Node(0, "localhost", 9092);
+        consumer.updatePartitions(TOPIC.name(), List.of(
+                new PartitionInfo(TOPIC.name(), 0, node, new Node[0], new Node[0]),
+                new PartitionInfo(TOPIC.name(), 1, node, new Node[0], new Node[0])));
+        final Map<TopicPartition, Long> begin = new HashMap<>();
+        final Map<TopicPartition, Long> end = new HashMap<>();
+        for (int p = 0; p < 2; p++) {
+            begin.put(new TopicPartition(TOPIC.name(), p), 0L);
+            end.put(new TopicPartition(TOPIC.name(), p), offsets.getOrDefault(p, 0L));
+        }
+        consumer.updateBeginningOffsets(begin);
+        consumer.updateEndOffsets(end);
+        // Delivered in two polls, as a broker would hand out fetches.
+        final int half = records.size() / 2;
+        consumer.schedulePollTask(() -> records.subList(0, half).forEach(consumer::addRecord));
+        consumer.schedulePollTask(() -> records.subList(half, records.size()).forEach(consumer::addRecord));
+        return consumer;
+    }
+
+    @Test
+    void deletesTheLiveRowsTheSnapshotDidNotRefreshStampedAtItsPoint() throws InterruptedException {
+        add(1, Op.READ, OLD, 900, "");                      // an earlier history's snapshot row: stale
+        add(2, Op.CREATE, OLD, 950, "00A0");                // refreshed below by this snapshot
+        add(3, Op.UPDATE, NOW, 4_000, "0FA0");              // this epoch, committed before the point: stale
+        add(4, Op.READ, NOW, 3_000, "");                    // an interrupted earlier snapshot of this epoch: stale
+        add(5, Op.CREATE, OLD, 800, "0320");                // deleted in its history: nothing to do
+        add(5, Op.DELETE, OLD, 810, "032A");
+        add(6, Op.CREATE, OLD, 700, "02BC");                // refreshed, then deleted after the snapshot
+        add(-7, Op.UPDATE, OLD, 990, "03DE");               // negative ids are ids: stale
+        add(2, Op.READ, NOW, POINT, "");
+        add(6, Op.READ, NOW, POINT, "");
+        add(8, Op.READ, NOW, POINT, "");                    // new in this snapshot
+        add(6, Op.DELETE, NOW, POINT + 10, "1388");
+        add(9, Op.CREATE, NOW, POINT + 20, "1392");         // streamed after the snapshot
+
+        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
+                new ByteArraySerializer());
+        final ServiceMetrics metrics = new ServiceMetrics("cdc");
+        final SourceInfo snapshot = SourceInfo.newBuilder().setConnector("postgresql").setDb("d")
+                .setTable("public.flight").setCommitTsMs(123).setPosition("0/1388").setSequence(POINT).setSnapshot(true)
+                .setTxId("77").setEpoch(NOW).setCommitSequence(POINT).setChangeOrder("").build();
+        final MockConsumer<byte[], byte[]> consumer = consumer();
+        final long deletes = new SnapshotReconciler("postgres", List.of(TOPIC), () -> consumer, SERDES,
+                new ChangeProducer(kafka, SERDES, CATALOG), metrics).reconcile(snapshot);
+
+        assertEquals(4, deletes);
+        final List<Keyed> produced = new ArrayList<>();
+        for (final ProducerRecord<byte[], byte[]> r : kafka.history()) {
+            assertEquals(TOPIC.name(), r.topic());
+            assertEquals(123L, r.timestamp());
+            produced.add(keyed(r.key(), r.value()));
+        }
+        assertEquals(List.of(-7, 1, 3, 4), produced.stream().map(Keyed::id).sorted().toList());
+        for (final Keyed k : produced) {
+            final CustomerChange delete = k.change();
+            assertEquals(Op.DELETE, delete.getOp());
+            assertNull(delete.getBefore());
+            assertNull(delete.getAfter());
+            assertEquals(new SourcePosition(NOW, POINT, ""), SourcePosition.of(delete.getSource()));
+            assertEquals("public.customers", delete.getSource().getTable(), "the table of the topic's records");
+            assertNull(delete.getSource().getTxId());
+        }
+        assertTrue(metrics.scrape().contains("rtdw_cdc_snapshot_reconcile_deletes_total{table=\"public.customers\"} 4.0"),
+                metrics.scrape());
+        assertTrue(consumer.closed(), "the consumer is closed");
+
+        // The app's fold: the deletes after every record, or before every record of the snapshot's epoch (the older
+        // epochs' records are on the topic before any of this epoch), give the same rows: those the snapshot saw
+        // and those streamed after it.
+        final List<Keyed> older = new ArrayList<>();
+        final List<Keyed> current = new ArrayList<>();
+        for (final ConsumerRecord<byte[], byte[]> r : records) {
+            final Keyed k = keyed(r.key(), r.value());
+            (k.change().getSource().getEpoch().equals(NOW) ? current : older).add(k);
+        }
+        final List<Keyed> deletesLast = new ArrayList<>(older);
+        deletesLast.addAll(current);
+        deletesLast.addAll(produced);
+        final List<Keyed> deletesFirst = new ArrayList<>(older);
+        deletesFirst.addAll(produced);
+        deletesFirst.addAll(current);
+        assertEquals(List.of(2, 8, 9), List.copyOf(fold(deletesLast).keySet()));
+        assertEquals(List.of(2, 8, 9), List.copyOf(fold(deletesFirst).keySet()));
+        metrics.close();
+    }
+
+    private record Keyed(int id, CustomerChange change) {
+    }
+
+    private static Keyed keyed(final byte[] key, final byte[] value) {
+        return new Keyed(RegistrySerdes.keySerde(TOPIC).deserializer().deserialize(TOPIC.name(), key).getId(),
+                SERDES.valueSerde(TOPIC).deserializer().deserialize(TOPIC.name(), value));
+    }
+
+    /** A Debezium-shaped record of customer {@code id} whose {@code source.snapshot} is {@code snapshot}. */
+    private static RecordChangeEvent<SourceRecord> debezium(final int id, final String snapshot) {
+        final Schema sourceSchema = SchemaBuilder.struct().field("snapshot", Schema.OPTIONAL_STRING_SCHEMA).build();
+        final Schema valueSchema = SchemaBuilder.struct().field("id", Schema.INT32_SCHEMA).field("source", sourceSchema)
+                .build();
+        final Struct value = new Struct(valueSchema).put("id", id)
+                .put("source", new Struct(sourceSchema).put("snapshot", snapshot));
+        final SourceRecord r = new SourceRecord(Map.of(), Map.of("lsn", (long) id), "t", null, null, valueSchema,
+                value);
+        return () -> r;
+    }
+
+    /** Maps a {@link #debezium} record to a snapshot READ at {@link #POINT} of epoch {@link #NOW}. */
+    private static Optional<? extends MappedChange<?, ?>> snapshotRead(final SourceRecord record) {
+        final int id = ((Struct) record.value()).getInt32("id");
+        final SourceInfo source = SourceInfo.newBuilder().setConnector("postgresql").setDb("d")
+                .setTable("public.customers").setCommitTsMs(1).setPosition("0/1388").setSequence(POINT)
+                .setSnapshot(true).setEpoch(NOW).setCommitSequence(POINT).setChangeOrder("").build();
+        return Optional.of(new MappedChange<>(TOPIC, new CustomerKey(id), CustomerChange.newBuilder().setOp(Op.READ)
+                .setAfter(Customer.newBuilder().setId(id).build()).setSource(source).build(), 1, "0/1388"));
+    }
+
+    /** Marks what the engine would commit. */
+    private static final class Marks implements DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> {
+        final List<Integer> processed = new ArrayList<>();
+
+        @Override
+        public void markProcessed(final RecordChangeEvent<SourceRecord> record) {
+            processed.add(((Struct) record.record().value()).getInt32("id"));
+        }
+
+        @Override
+        public void markBatchFinished() {
+        }
+
+        @Override
+        public void markProcessed(final RecordChangeEvent<SourceRecord> record, final DebeziumEngine.Offsets offsets) {
+            markProcessed(record);
+        }
+
+        @Override
+        public DebeziumEngine.Offsets buildOffsets() {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    @Test
+    void theSnapshotsLastRecordIsMarkedOnlyAfterItsReconciliationIsAcknowledged() throws InterruptedException {
+        add(10, Op.READ, OLD, 900, "");
+        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
+                new ByteArraySerializer());
+        final ChangeProducer producer = new ChangeProducer(kafka, SERDES, CATALOG);
+        final MockConsumer<byte[], byte[]> consumer = consumer();
+        final Marks marks = new Marks();
+        new CaptureConsumer("postgres", SnapshotReconcilerTest::snapshotRead, producer, new ServiceMetrics("cdc"))
+                .reconcilingSnapshots(new SnapshotReconciler("postgres", List.of(TOPIC), () -> consumer, SERDES,
+                        producer, new ServiceMetrics("cdc")))
+                .handleBatch(List.of(debezium(1, "first"), debezium(2, "true"), debezium(3, "last"),
+                        debezium(4, "false")), marks);
+        assertEquals(List.of(1, 2, 3, 10, 4), kafka.history().stream().map(r -> keyed(r.key(), r.value()).id())
+                .toList(), "the snapshot's rows, the delete of 10, then the next record");
+        assertEquals(List.of(1, 2, 3, 4), marks.processed);
+    }
+
+    @Test
+    void aReconciliationKafkaRefusesMarksNothingSoTheSnapshotIsRedone() {
+        add(10, Op.READ, OLD, 900, "");
+        final int[] flushes = {0};
+        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(false, null, new ByteArraySerializer(),
+                new ByteArraySerializer()) {
+            @Override
+            public synchronized void flush() {
+                if (++flushes[0] == 2) {
+                    errorNext(new NotEnoughReplicasException("2 of 3 brokers down"));
+                }
+                while (completeNext()) {
+                    // the snapshot's rows are acknowledged
+                }
+            }
+        };
+        final ChangeProducer producer = new ChangeProducer(kafka, SERDES, CATALOG);
+        final MockConsumer<byte[], byte[]> consumer = consumer();
+        final Marks marks = new Marks();
+        final CaptureConsumer capture = new CaptureConsumer("postgres", SnapshotReconcilerTest::snapshotRead,
+                producer, new ServiceMetrics("cdc")).reconcilingSnapshots(new SnapshotReconciler("postgres",
+                List.of(TOPIC), () -> consumer, SERDES, producer, new ServiceMetrics("cdc")));
+        final IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> capture.handleBatch(List.of(debezium(1, "first"), debezium(3, "last")), marks));
+        assertTrue(e.getMessage().contains("reconciliation delete"), e.getMessage());
+        assertTrue(marks.processed.isEmpty(), "the snapshot's end is not committed");
+    }
+
+    @Test
+    void anEmptyTopicProducesNothing() throws InterruptedException {
+        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
+                new ByteArraySerializer());
+        final SourceInfo snapshot = SourceInfo.newBuilder().setConnector("postgresql").setDb("d")
+                .setTable("public.customers").setCommitTsMs(1).setPosition("0/1").setSequence(1).setSnapshot(true)
+                .setEpoch(NOW).setCommitSequence(1).setChangeOrder("").build();
+        final MockConsumer<byte[], byte[]> consumer = consumer();
+        assertEquals(0, new SnapshotReconciler("postgres", List.of(TOPIC), () -> consumer, SERDES,
+                new ChangeProducer(kafka, SERDES, CATALOG), new ServiceMetrics("cdc")).reconcile(snapshot));
+        assertTrue(kafka.history().isEmpty());
+    }
+
+    /** Per key the change the app keeps ({@link SourcePosition#against}), deletes dropped. */
+    private static Map<Integer, Customer> fold(final List<Keyed> changes) {
+        final Map<Integer, CustomerChange> applied = new HashMap<>();
+        for (final Keyed k : changes) {
+            final CustomerChange current = applied.get(k.id());
+            if (SourcePosition.of(k.change().getSource()).against(current == null ? null
+                    : SourcePosition.of(current.getSource())) != SourcePosition.Verdict.NOT_NEWER) {
+                applied.put(k.id(), k.change());
+            }
+        }
+        final Map<Integer, Customer> rows = new TreeMap<>();
+        applied.forEach((id, change) -> {
+            if (change.getAfter() != null) {
+                rows.put(id, change.getAfter());
+            }
+        });
+        return rows;
+    }
+}
