@@ -219,7 +219,11 @@ public final class PipelineBenchmark {
                         }
                     }
                     if (parts.contains("memory")) {
-                        memory(kafka, mode, report, logs);
+                        memory(kafka, mode, report, logs, "bounded", Map.of());
+                        // The same load on Kafka Streams' own RocksDB defaults (one cache and memtables per store),
+                        // side by side in this run: what the bound saves.
+                        memory(kafka, mode, report, logs, "streams-defaults",
+                                Map.of("KAFKA_ROCKSDB_CONFIG_SETTER", StreamsDefaultRocksDb.class.getName()));
                     }
                 }
                 if (parts.contains("flush")) {
@@ -285,23 +289,26 @@ public final class PipelineBenchmark {
      * (4) The streams app in its own JVM fed N/2 then N customers with 3 flights and 2 vehicles each, straight into
      * the CDC topics; heap after a full GC, RSS and on-disk state at each size, extrapolated to 1M / 5M.
      */
-    private static void memory(final KafkaTestCluster kafka, final Mode mode, final Report report, final Path logs)
-            throws Exception {
+    private static void memory(final KafkaTestCluster kafka, final Mode mode, final Report report, final Path logs,
+                               final String variant, final Map<String, String> extraEnv) throws Exception {
         final int n = mode.memoryCustomers();
-        final TopicCatalog catalog = new TopicCatalog("mem", "public", "rtdw", 6, (short) 3);
+        final TopicCatalog catalog = new TopicCatalog("mem-" + variant, "public", "rtdw", 6, (short) 3);
         kafka.createTopics(catalog.all());
         final Path state = Files.createTempDirectory("rtdw-bench-mem");
         final Map<String, String> env = new HashMap<>();
         env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
         env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
-        env.put(StreamsSettings.APPLICATION_ID.name(), "bench-mem");
+        env.put(StreamsSettings.APPLICATION_ID.name(), "bench-mem-" + variant);
         env.put(StreamsSettings.COMMIT_INTERVAL_MS.name(), "1000");
         env.put(StreamsSettings.STANDBY_REPLICAS.name(), "0");
         env.put(StreamsSettings.STATE_DIR.name(), state.toString());
         env.put(TopicCatalog.PREFIX.name(), catalog.prefix());
         env.put(TopicCatalog.PARTITIONS.name(), String.valueOf(catalog.partitions()));
-        final String config = String.format(Locale.ROOT, "exactly_once_v2, commit 1 s, -Xmx%dm, SerialGC, 6 partitions",
-                mode.memoryHeapMb());
+        env.putAll(extraEnv);
+        final String config = String.format(Locale.ROOT, "exactly_once_v2, commit 1 s, -Xmx%dm, SerialGC, 6 partitions, "
+                + "RocksDB %s", mode.memoryHeapMb(), extraEnv.isEmpty()
+                ? "bounded (RTDW_ROCKSDB_MEMORY_MB " + StreamsSettings.ROCKSDB_MEMORY_MB.defaultValue() + ")"
+                : "Kafka Streams defaults (no shared cache)");
         System.out.println("== memory " + config);
         final long[][] points = new long[2][];
         try (StreamsChild app = StreamsChild.start(env, mode.memoryHeapMb(), logs.resolve("app-memory.log"))) {
@@ -312,7 +319,7 @@ public final class PipelineBenchmark {
                 final long t0 = System.nanoTime();
                 final long records = MemoryLoad.produce(kafka.bootstrapServers(), catalog, from, sizes[i] + 1, 3, 2);
                 final double produceSecs = (System.nanoTime() - t0) / 1e9;
-                awaitProcessed(kafka.admin(), "bench-mem", List.of(catalog.customers(), catalog.flights(),
+                awaitProcessed(kafka.admin(), "bench-mem-" + variant, List.of(catalog.customers(), catalog.flights(),
                         catalog.vehicles()), catalog.partitions(), Duration.ofMinutes(30));
                 final double totalSecs = (System.nanoTime() - t0) / 1e9;
                 Thread.sleep(2000);
