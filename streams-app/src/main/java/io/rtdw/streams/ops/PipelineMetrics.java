@@ -56,7 +56,7 @@ public final class PipelineMetrics {
             applied.put(table, state);
             metrics.gauge("source.commit.sequence", "Newest source commit position applied (commit_sequence: "
                     + "PostgreSQL commit LSN, MongoDB cluster time), in the table's current epoch.",
-                    () -> state.commit, "table", table);
+                    state.commit::get, "table", table);
         }
         recordsOut = metrics.counter("output.records", "Unified records written (including delete markers).");
         deletesOut = metrics.counter("output.deletes", "Delete markers written.");
@@ -113,20 +113,22 @@ public final class PipelineMetrics {
         if (state == null) {
             return;
         }
-        synchronized (state) {
-            if (!position.epoch().equals(state.epoch)) {
-                state.epoch = position.epoch();
-                state.commit = position.commit();
-                state.epochs.computeIfAbsent(position.epoch(), epoch -> {
-                    registry.gauge("source.epoch", "1 for the source epoch the table's newest change belongs to, "
-                            + "0 for epochs seen before.", () -> epoch.equals(state.epoch) ? 1 : 0,
-                            "table", table, "epoch", epoch.isEmpty() ? "none" : epoch);
-                    return Boolean.TRUE;
-                });
-            } else if (Long.compareUnsigned(position.commit(), state.commit) > 0) {
-                state.commit = position.commit();
+        if (!position.epoch().equals(state.epoch)) {
+            synchronized (state) { // rare: a table's first change, or its first of a new epoch
+                if (!position.epoch().equals(state.epoch)) {
+                    state.epoch = position.epoch();
+                    state.commit.set(position.commit());
+                    if (state.epochs.add(position.epoch())) {
+                        final String epoch = position.epoch();
+                        registry.gauge("source.epoch", "1 for the source epoch the table's newest change belongs to, "
+                                + "0 for epochs seen before.", () -> epoch.equals(state.epoch) ? 1 : 0,
+                                "table", table, "epoch", epoch.isEmpty() ? "none" : epoch);
+                    }
+                    return;
+                }
             }
         }
+        state.commit.accumulateAndGet(position.commit(), (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
     }
 
     /** One record written to the output topic, {@code lagMs} after its newest source commit. */
@@ -168,8 +170,8 @@ public final class PipelineMetrics {
     /** Per table: the current epoch and the newest commit position applied in it. */
     private static final class Applied {
         volatile String epoch;
-        volatile long commit = -1;
-        final Map<String, Boolean> epochs = new ConcurrentHashMap<>();
+        final AtomicLong commit = new AtomicLong(-1);
+        final Set<String> epochs = ConcurrentHashMap.newKeySet();
         final Set<String> warned = ConcurrentHashMap.newKeySet();
     }
 }
