@@ -110,7 +110,18 @@ public final class RegistrySerdes {
 
     /** A registry-framed Avro value serde for any generated record class. */
     public <V extends SpecificRecord> Serde<V> value(final Class<V> type) {
-        return serde(true);
+        return serde(true, autoRegister);
+    }
+
+    /**
+     * A registry-framed Avro serde for the streams app's own state (store values and their changelogs): every value
+     * carries the registry id of the schema it was written with and is read by resolving that schema against this
+     * build's class, so a release that adds an optional field reads the previous release's state and the previous
+     * release, during a rolling upgrade or a rollback, reads the new one. State schemas are always registered: they
+     * belong to the app, not to a topic contract an operator curates.
+     */
+    public <V extends SpecificRecord> Serde<V> state(final Class<V> type) {
+        return serde(true, true);
     }
 
     /**
@@ -119,24 +130,24 @@ public final class RegistrySerdes {
      * and schema-evolution tests; the pipeline itself uses {@link #value(Class)}.
      */
     public Serde<GenericRecord> genericValue() {
-        return serde(false);
+        return serde(false, autoRegister);
     }
 
-    private <V> Serde<V> serde(final boolean specific) {
+    private <V> Serde<V> serde(final boolean specific, final boolean register) {
         final AvroKafkaSerializer<V> serializer = embeddedClient == null
                 ? new AvroKafkaSerializer<>() : new AvroKafkaSerializer<>(embeddedClient);
         final AvroKafkaDeserializer<V> deserializer = embeddedClient == null
                 ? new AvroKafkaDeserializer<>() : new AvroKafkaDeserializer<>(embeddedClient);
-        final Map<String, Object> config = config(specific);
+        final Map<String, Object> config = config(specific, register);
         serializer.configure(config, false);
         deserializer.configure(config, false);
         return Serdes.serdeFrom(serializer, deserializer);
     }
 
-    private Map<String, Object> config(final boolean specific) {
+    private Map<String, Object> config(final boolean specific, final boolean register) {
         final Map<String, Object> config = new HashMap<>();
         config.put(AvroSerdeConfig.REGISTRY_URL, isEmbedded() ? "http://embedded.invalid/apis/registry/v3" : url);
-        config.put(AvroSerdeConfig.AUTO_REGISTER_ARTIFACT, autoRegister);
+        config.put(AvroSerdeConfig.AUTO_REGISTER_ARTIFACT, register);
         config.put(AvroSerdeConfig.USE_SPECIFIC_AVRO_READER, specific);
         // The 4-byte id after the magic byte is the registry's contentId: the 3.1.7 serdes' default
         // (SerdeConfig.USE_ID = apicurio.registry.use-id, default "contentId", written by Default4ByteIdHandler).
