@@ -54,6 +54,34 @@ public final class TopicProvisioner {
         }
     }
 
+    /**
+     * Fails a start when {@code topics} do not all have {@code partitions} partitions: the streams app joins a
+     * customer with its children in one task, which holds only when the CDC topics and the output are partitioned
+     * alike ({@link CustomerPartitioner}). A topic whose partitions were added refuses too: its keys moved.
+     */
+    public static void requireCoPartitioned(final Map<String, Object> adminConfig, final Collection<Topic<?, ?>> topics,
+                                            final int partitions) {
+        final Object bootstrap = adminConfig.get("bootstrap.servers");
+        try (Admin admin = Admin.create(adminConfig)) {
+            final Map<String, TopicDescription> found = admin.describeTopics(topics.stream().map(Topic::name).toList())
+                    .allTopicNames().get(60, TimeUnit.SECONDS);
+            final Map<String, Integer> counts = new java.util.TreeMap<>();
+            found.forEach((name, d) -> counts.put(name, d.partitions().size()));
+            if (counts.values().stream().anyMatch(n -> n != partitions)) {
+                throw new ServiceMain.SetupException("the CDC topics and the output must all have " + partitions
+                        + " partitions (RTDW_TOPIC_PARTITIONS), found " + counts + ": the join finds a customer and its "
+                        + "flights and vehicles in one task only when they are partitioned alike. Recreate the topics "
+                        + "(README, Operations) or set RTDW_TOPIC_PARTITIONS to their count.", null);
+            }
+        } catch (final ExecutionException | TimeoutException e) {
+            throw new ServiceMain.SetupException("cannot describe " + topics.stream().map(Topic::name).toList() + " on "
+                    + bootstrap + ": " + e.getMessage(), e);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while checking the topics' partitions", e);
+        }
+    }
+
     public TopicProvisioner(final Admin admin, final long timeoutMs) {
         this.admin = admin;
         this.timeoutMs = timeoutMs;

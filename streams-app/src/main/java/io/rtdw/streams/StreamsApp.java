@@ -1,7 +1,5 @@
 package io.rtdw.streams;
 
-import io.rtdw.schemas.CustomerChange;
-import io.rtdw.schemas.CustomerKey;
 
 
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
@@ -19,27 +17,16 @@ import io.rtdw.streams.ops.PipelineMetrics;
 import io.rtdw.streams.topology.UnifiedCustomerTopology;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.processor.StateRestoreListener;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.QueryableStoreTypes;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The streams app: the topology on a {@link KafkaStreams} client, its health (live unless failed, ready when running
@@ -66,13 +53,8 @@ public final class StreamsApp implements ServiceMain.Running {
     private final KafkaStreams streams;
     private final org.apache.kafka.clients.producer.Producer<byte[], byte[]> deadLetterProducer;
     private final AtomicInteger restoring = new AtomicInteger();
-    private final AtomicLong orphanCustomers = new AtomicLong(-1);
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private final ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(r -> {
-        final Thread t = new Thread(r, "rtdw-orphan-count");
-        t.setDaemon(true);
-        return t;
-    });
+    private final StreamsSettings settings;
     private volatile boolean failed;
     private volatile Throwable failure;
 
@@ -89,6 +71,7 @@ public final class StreamsApp implements ServiceMain.Running {
     private StreamsApp(final StreamsSettings settings, final RegistrySerdes registry,
                        final ServiceMetrics registryOfMetrics, final boolean ownsMetrics) {
         this.ownMetrics = ownsMetrics ? registryOfMetrics : null;
+        this.settings = settings;
         this.metrics = new PipelineMetrics(registryOfMetrics);
         final Properties properties = settings.toProperties();
         // The key dead-letter handler writes where the topology does, with the same clients and serdes.
@@ -97,9 +80,8 @@ public final class StreamsApp implements ServiceMain.Running {
         deadLetterProducer = DeadLetterDeserializationHandler.producer(settings.kafka(), settings.applicationId());
         properties.put(DeadLetterDeserializationHandler.PRODUCER_CONFIG, deadLetterProducer);
         this.streams = new KafkaStreams(UnifiedCustomerTopology.build(settings.catalog(), registry,
-                settings.maxChildren(), metrics), properties);
+                options(settings), metrics), properties);
         registryOfMetrics.bind(new KafkaStreamsMetrics(streams));
-        metrics.orphanCustomers(orphanCustomers::get);
         streams.setGlobalStateRestoreListener(new StateRestoreListener() {
             @Override
             public void onRestoreStart(final TopicPartition partition, final String store, final long start, final long end) {
@@ -137,9 +119,20 @@ public final class StreamsApp implements ServiceMain.Running {
         });
     }
 
-    /** Starts processing. */
+    /** How the topology runs with {@code settings}. */
+    public static UnifiedCustomerTopology.Options options(final StreamsSettings settings) {
+        return new UnifiedCustomerTopology.Options(settings.catalog().partitions(), settings.maxChildren(),
+                !settings.exactlyOnce(), Duration.ofHours(settings.removedRetentionHours()), false);
+    }
+
+    /**
+     * Starts processing, after checking that the CDC topics and the output have the catalog's partition count: the
+     * join finds a customer and its children in one task only when all are partitioned alike.
+     */
     public StreamsApp start() {
-        background.scheduleWithFixedDelay(this::countOrphans, 30, 30, TimeUnit.SECONDS);
+        final TopicCatalog catalog = settings.catalog();
+        TopicProvisioner.requireCoPartitioned(settings.kafka().admin(), List.of(catalog.customers(), catalog.flights(),
+                catalog.vehicles(), catalog.unifiedCustomers()), catalog.partitions());
         streams.start();
         return this;
     }
@@ -180,38 +173,9 @@ public final class StreamsApp implements ServiceMain.Running {
     }
 
 
-    /** Customer ids in local state with children but no customer: the orphans the join is holding. */
-    private void countOrphans() {
-        if (streams.state() != KafkaStreams.State.RUNNING) {
-            return;
-        }
-        try {
-            final ReadOnlyKeyValueStore<CustomerKey, CustomerChange> customers = streams.store(StoreQueryParameters
-                    .fromNameAndType(UnifiedCustomerTopology.CUSTOMERS_LATEST, QueryableStoreTypes.keyValueStore()));
-            final Set<Integer> orphans = new HashSet<>();
-            for (final String store : List.of(UnifiedCustomerTopology.FLIGHTS_PER_CUSTOMER,
-                    UnifiedCustomerTopology.VEHICLES_PER_CUSTOMER)) {
-                final ReadOnlyKeyValueStore<CustomerKey, List<?>> children = streams.store(StoreQueryParameters
-                        .fromNameAndType(store, QueryableStoreTypes.keyValueStore()));
-                try (KeyValueIterator<CustomerKey, List<?>> it = children.all()) {
-                    while (it.hasNext()) {
-                        final KeyValue<CustomerKey, List<?>> kv = it.next();
-                        if (!kv.value.isEmpty() && customers.get(kv.key) == null) {
-                            orphans.add(kv.key.getId());
-                        }
-                    }
-                }
-            }
-            orphanCustomers.set(orphans.size());
-        } catch (final RuntimeException e) {
-            LOG.debug("orphan count skipped: {}", e.getMessage());
-        }
-    }
-
     @Override
     public void close() {
         LOG.info("closing (timeout {} s)", CLOSE_TIMEOUT.toSeconds());
-        background.shutdownNow();
         final boolean closed = streams.close(CLOSE_TIMEOUT);
         deadLetterProducer.close(Duration.ofSeconds(10));
         if (ownMetrics != null) {

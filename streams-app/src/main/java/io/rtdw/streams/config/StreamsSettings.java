@@ -27,11 +27,13 @@ import java.util.Properties;
  * @param maxChildren      {@link #MAX_CHILDREN}
  * @param cacheMaxBytes    {@link #CACHE_MAX_BYTES}
  * @param rocksDbMemoryMb  {@link #ROCKSDB_MEMORY_MB}
+ * @param removedRetentionHours {@link #REMOVED_STATE_RETENTION_HOURS}
  * @param catalog          topic catalog ({@code RTDW_TOPIC_*})
  */
 public record StreamsSettings(KafkaClients kafka, String applicationId, boolean exactlyOnce, long commitIntervalMs,
                               int standbyReplicas, int streamThreads, String stateDir, String instanceId,
-                              int maxChildren, long cacheMaxBytes, int rocksDbMemoryMb, TopicCatalog catalog) {
+                              int maxChildren, long cacheMaxBytes, int rocksDbMemoryMb, int removedRetentionHours,
+                              TopicCatalog catalog) {
 
     public static final Setting<String> APPLICATION_ID = Setting.string("RTDW_APPLICATION_ID", "rtdw-unified-customer",
             "consumer group and prefix of the internal topics; letters, digits, '.', '_', '-'").map(id -> {
@@ -61,10 +63,17 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
             "off-heap memory of all RocksDB stores together (one shared block cache; memtables, index and filter "
                     + "blocks charged to it); the pod's memory limit must cover it plus the JVM's heap and overhead");
 
+    public static final Setting<Integer> REMOVED_STATE_RETENTION_HOURS = Setting.integer(
+            "RTDW_REMOVED_STATE_RETENTION_HOURS", 168, 1, 87_600,
+            "how long the state of a deleted (or moved-away) flight or vehicle is kept so that a replayed older change "
+                    + "cannot bring it back; then it is purged. Longer than any capture replay (capture restarts "
+                    + "replay seconds to minutes)");
+
     /** Every variable the streams app reads (the registry's are added by {@code StreamsApp.SERVICE}). */
     public static final List<Setting<?>> SETTINGS = Setting.concat(KafkaClients.SETTINGS, List.of(APPLICATION_ID,
             PROCESSING_GUARANTEE, COMMIT_INTERVAL_MS, STANDBY_REPLICAS, STREAM_THREADS, STATE_DIR, INSTANCE_ID,
-            OpsServer.HTTP_PORT, MAX_CHILDREN, CACHE_MAX_BYTES, ROCKSDB_MEMORY_MB), TopicCatalog.SETTINGS);
+            OpsServer.HTTP_PORT, MAX_CHILDREN, CACHE_MAX_BYTES, ROCKSDB_MEMORY_MB, REMOVED_STATE_RETENTION_HOURS),
+            TopicCatalog.SETTINGS);
 
     /** Reads {@link #SETTINGS}; problems are recorded in {@code env} ({@code null} returned then). */
     public static StreamsSettings fromEnv(final Env env) {
@@ -79,12 +88,13 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
         final Integer maxChildren = env.get(MAX_CHILDREN);
         final Long cache = env.get(CACHE_MAX_BYTES);
         final Integer rocksDb = env.get(ROCKSDB_MEMORY_MB);
+        final Integer removedRetention = env.get(REMOVED_STATE_RETENTION_HOURS);
         final TopicCatalog catalog = TopicCatalog.fromEnv(env);
         if (!env.ok()) {
             return null;
         }
         return new StreamsSettings(kafka, applicationId, guarantee.equals(StreamsConfig.EXACTLY_ONCE_V2), commit,
-                standbys, threads, stateDir, instanceId, maxChildren, cache, rocksDb, catalog);
+                standbys, threads, stateDir, instanceId, maxChildren, cache, rocksDb, removedRetention, catalog);
     }
 
     /** Reads and validates; throws a {@link io.rtdw.runtime.ConfigException} naming every problem. */

@@ -12,7 +12,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.LongSupplier;
 
 /**
  * The app's own metrics ({@code rtdw_streams_*}), next to Kafka Streams' ({@code kafka_stream_*}): changes read per
@@ -37,7 +36,8 @@ public final class PipelineMetrics {
     private final LongAdder lagSumMs = new LongAdder();
     private final AtomicLong lagLastMs = new AtomicLong();
     private final AtomicLong lagMaxMs = new AtomicLong();
-    private volatile LongSupplier orphanCustomers = () -> -1;
+    private final Map<String, Long> orphanCustomers = new ConcurrentHashMap<>();
+    private final Counter removedPurged;
 
     /** On its own registry (tests, tools). */
     public PipelineMetrics() {
@@ -60,8 +60,11 @@ public final class PipelineMetrics {
         }
         recordsOut = metrics.counter("output.records", "Unified records written (including delete markers).");
         deletesOut = metrics.counter("output.deletes", "Delete markers written.");
-        metrics.gauge("orphan.customers", "Customer ids with flights or vehicles but no customer row (local state).",
-                () -> orphanCustomers.getAsLong());
+        metrics.gauge("orphan.customers", "Customer ids with flights or vehicles but no customer row (this "
+                + "instance's tasks, kept up to date with every change).",
+                () -> orphanCustomers.values().stream().mapToLong(Long::longValue).sum());
+        removedPurged = metrics.counter("removed.children.purged", "State of deleted or moved-away children purged "
+                + "after RTDW_REMOVED_STATE_RETENTION_HOURS.");
         metrics.gauge("source.to.output.lag.ms", "Source commit to output, last record (before the commit).",
                 lagLastMs::get);
         metrics.gauge("source.to.output.lag.max.ms", "Source commit to output, maximum since start.", lagMaxMs::get);
@@ -143,9 +146,24 @@ public final class PipelineMetrics {
         lagMaxMs.accumulateAndGet(lagMs, Math::max);
     }
 
-    /** Where the number of customer ids that have children but no customer comes from (computed by the app). */
-    public void orphanCustomers(final LongSupplier supplier) {
-        this.orphanCustomers = supplier;
+    /** The number of customer ids with children but no customer row in one task's state. */
+    public void orphanCustomers(final String task, final long count) {
+        orphanCustomers.put(task, count);
+    }
+
+    /** A task left this instance: its counts are another instance's now. */
+    public void forgetTask(final String task) {
+        orphanCustomers.remove(task);
+    }
+
+    /** Customer ids with children but no customer row, over this instance's tasks. */
+    public long orphanCustomers() {
+        return orphanCustomers.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Removed children whose state was purged. */
+    public void removedPurged(final int n) {
+        removedPurged.increment(n);
     }
 
     public long deadLetters() {

@@ -6,6 +6,7 @@ import io.rtdw.streams.ops.PipelineMetrics;
 import io.rtdw.streams.topology.UnifiedCustomerTopology;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -95,8 +96,9 @@ public final class TopologyCompatibility {
 
     /** This build's description. */
     public static String currentDescription() {
-        return UnifiedCustomerTopology.build(TopicCatalog.DEFAULT, RegistrySerdes.embedded(), 100, new PipelineMetrics())
-                .describe().toString();
+        return UnifiedCustomerTopology.build(TopicCatalog.DEFAULT, RegistrySerdes.embedded(),
+                new UnifiedCustomerTopology.Options(TopicCatalog.DEFAULT.partitions(), 100, false, Duration.ofDays(7),
+                        false), new PipelineMetrics()).describe().toString();
     }
 
     /** A release's description shipped in this build. */

@@ -1,7 +1,6 @@
 package io.rtdw.streams.topology;
 
 import io.rtdw.schemas.Customer;
-import io.rtdw.schemas.CustomerChange;
 import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.schemas.UnifiedFlight;
 import io.rtdw.schemas.UnifiedVehicle;
@@ -10,27 +9,23 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * The two LEFT joins from the customer: first its flights, then its vehicles. Builds new records and never
- * changes its inputs (they may be cached store values). Version and final source time are set later by
- * {@link VersionStamper}.
+ * The unified record of a live customer: its row mapped to the warehouse names, its (capped) arrays and exact
+ * counts. The version is set by the caller.
  */
 public final class CustomerJoiner {
 
-    private final int maxChildren;
-
-    public CustomerJoiner(final int maxChildren) {
-        this.maxChildren = maxChildren;
+    private CustomerJoiner() {
     }
 
-    /** Customer LEFT JOIN its flights (null when it has none). */
-    public UnifiedCustomer withFlights(final CustomerChange customer, final List<UnifiedFlight> flights) {
-        final Customer c = customer.getAfter();
-        final List<UnifiedFlight> all = flights == null ? List.of() : flights;
+    /** Customer LEFT JOIN its flights LEFT JOIN its vehicles, arrays as given (already capped and ordered). */
+    public static UnifiedCustomer unified(final Customer c, final Instant sourceTs,
+                                          final List<UnifiedFlight> flights, final int flightCount,
+                                          final List<UnifiedVehicle> vehicles, final int vehicleCount) {
         return UnifiedCustomer.newBuilder()
                 .setCustomerId(c.getId())
                 .setDeleted(false)
                 .setVersion(0)
-                .setSourceTsMs(Instant.ofEpochMilli(customer.getSource().getCommitTsMs()))
+                .setSourceTsMs(sourceTs)
                 .setName(c.getNome())
                 .setGender(c.getSexo())
                 .setAddress(c.getEndereco())
@@ -40,19 +35,10 @@ public final class CustomerJoiner {
                 .setBirthDate(c.getNascimento())
                 .setProfession(c.getProfissao())
                 .setUpdatedAt(c.getDtUpdate())
-                .setFlightCount(all.size())
-                .setFlights(Children.cap(all, maxChildren, Children::flightId, Children::flightTs))
-                .setVehicleCount(0)
-                .setVehicles(List.of())
-                .build();
-    }
-
-    /** (Customer with flights) LEFT JOIN its vehicles (null when it has none). */
-    public UnifiedCustomer withVehicles(final UnifiedCustomer customer, final List<UnifiedVehicle> vehicles) {
-        final List<UnifiedVehicle> all = vehicles == null ? List.of() : vehicles;
-        return UnifiedCustomer.newBuilder(customer)
-                .setVehicleCount(all.size())
-                .setVehicles(Children.cap(all, maxChildren, Children::vehicleId, Children::vehicleTs))
+                .setFlightCount(flightCount)
+                .setFlights(flights)
+                .setVehicleCount(vehicleCount)
+                .setVehicles(vehicles)
                 .build();
     }
 }

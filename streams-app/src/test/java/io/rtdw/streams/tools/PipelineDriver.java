@@ -66,7 +66,8 @@ public final class PipelineDriver implements AutoCloseable {
         props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
         // The driver has no transactions either way; at-least-once spares a store checkpoint file per input record.
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
-        driver = new TopologyTestDriver(UnifiedCustomerTopology.build(catalog, registry, maxChildren, metrics, true), props,
+        driver = new TopologyTestDriver(UnifiedCustomerTopology.build(catalog, registry,
+                UnifiedCustomerTopology.Options.driver(maxChildren), metrics), props,
                 Instant.ofEpochMilli(0));
         for (final SourceChange.Table table : SourceChange.Table.values()) {
             inputs.put(table, driver.createInputTopic(table.topic(catalog).name(),

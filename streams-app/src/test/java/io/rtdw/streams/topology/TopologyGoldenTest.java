@@ -34,8 +34,7 @@ class TopologyGoldenTest {
     static final Path RELEASES = Path.of("src/main/resources/io/rtdw/streams/released-topology");
 
     static String describe() {
-        return UnifiedCustomerTopology.build(TopicCatalog.DEFAULT, RegistrySerdes.embedded(), 100, new PipelineMetrics())
-                .describe().toString();
+        return io.rtdw.streams.tools.TopologyCompatibility.currentDescription();
     }
 
     /** The newest {@code <version>.txt} in {@link #RELEASES}, by numeric version order. */
