@@ -33,6 +33,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The join, in one processor over one store: every change of a customer, flight or vehicle is applied to the state
@@ -143,13 +145,20 @@ final class JoinProcessor implements Processor<Object, Object, CustomerKey, Unif
         final ChildState before = state.child(table.tag(), id);
         final SourcePosition position = SourcePosition.of(source.source(change));
         if (!applies(source.name(), position, before == null ? null : before.getPosition())) {
+            // The customers this change touched: where the state has the child now, and the two its images name.
+            final Set<Integer> touched = new TreeSet<>();
             if (before != null && before.getCustomerId() != null) {
-                rewrite(before.getCustomerId());
+                touched.add(before.getCustomerId());
             }
-            final Integer named = source.op(change) == Op.DELETE ? null : table.afterCustomer().apply(change);
-            if (named != null && ours(named) && !named.equals(before == null ? null : before.getCustomerId())) {
-                rewrite(named);
+            if (before != null && before.getLastCustomerId() != null) {
+                touched.add(before.getLastCustomerId());
             }
+            for (final Integer named : new Integer[] {table.afterCustomer().apply(change), table.beforeCustomer().apply(change)}) {
+                if (named != null && ours(named)) {
+                    touched.add(named);
+                }
+            }
+            touched.forEach(this::rewrite);
             return;
         }
         final long commitTs = source.source(change).getCommitTsMs();
@@ -167,6 +176,8 @@ final class JoinProcessor implements Processor<Object, Object, CustomerKey, Unif
         final ChildState after = ChildState.newBuilder()
                 .setPosition(ByteBuffer.wrap(position.toBytes()))
                 .setCustomerId(owner)
+                .setLastCustomerId(oldOwner != null && !oldOwner.equals(owner) ? oldOwner
+                        : before == null ? null : before.getLastCustomerId())
                 .setItemTsMs(owner == null ? 0 : commitTs)
                 .setRemovedAtMs(0)
                 .build();

@@ -52,6 +52,16 @@ public final class PipelineDriver implements AutoCloseable {
      * @param caching     true: record caches on (updates to one key may be merged); false: every update flows
      */
     public PipelineDriver(final TopicCatalog catalog, final int maxChildren, final boolean caching) {
+        this(catalog, UnifiedCustomerTopology.Options.driver(maxChildren), caching);
+    }
+
+    /**
+     * @param catalog topic names
+     * @param options how the join runs (one partition: the driver has one)
+     * @param caching true: record caches on; false: every update flows
+     */
+    public PipelineDriver(final TopicCatalog catalog, final UnifiedCustomerTopology.Options options,
+                          final boolean caching) {
         this.catalog = catalog;
         try {
             this.stateDir = Files.createTempDirectory("rtdw-driver");
@@ -66,8 +76,7 @@ public final class PipelineDriver implements AutoCloseable {
         props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
         // The driver has no transactions either way; at-least-once spares a store checkpoint file per input record.
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
-        driver = new TopologyTestDriver(UnifiedCustomerTopology.build(catalog, registry,
-                UnifiedCustomerTopology.Options.driver(maxChildren), metrics), props,
+        driver = new TopologyTestDriver(UnifiedCustomerTopology.build(catalog, registry, options, metrics), props,
                 Instant.ofEpochMilli(0));
         for (final SourceChange.Table table : SourceChange.Table.values()) {
             inputs.put(table, driver.createInputTopic(table.topic(catalog).name(),
