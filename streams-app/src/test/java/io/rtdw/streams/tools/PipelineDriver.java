@@ -127,6 +127,11 @@ public final class PipelineDriver implements AutoCloseable {
         return driver;
     }
 
+    /** The embedded registry the topology reads and writes with (a schema must be registered here to be read). */
+    public RegistrySerdes registry() {
+        return registry;
+    }
+
     @SuppressWarnings("unchecked")
     private byte[] keyBytes(final SourceChange.Table table, final SpecificRecord key) {
         final Serde<SpecificRecord> serde = (Serde<SpecificRecord>) RegistrySerdes.keySerde(table.topic(catalog));
