@@ -1,9 +1,6 @@
 package io.rtdw.streams.topology;
 
-import io.rtdw.catalog.TopicCatalog;
-import io.rtdw.serde.RegistrySerdes;
 import io.rtdw.serde.SchemaHistory;
-import io.rtdw.streams.ops.PipelineMetrics;
 import io.rtdw.streams.tools.TopologyCompatibility;
 import org.junit.jupiter.api.Test;
 
