@@ -85,7 +85,7 @@ public final class UnifiedCustomerTopology {
         final KeyValueBytesStoreSupplier supplier = options.inMemoryStores()
                 ? Stores.inMemoryKeyValueStore(STATE) : Stores.persistentKeyValueStore(STATE);
         final StoreBuilder<KeyValueStore<Bytes, byte[]>> store = Stores.keyValueStoreBuilder(supplier,
-                Serdes.Bytes(), Serdes.ByteArray()).withLoggingEnabled(CHANGELOG_CONFIG).withCachingEnabled();
+                Serdes.Bytes(), Serdes.ByteArray()).withLoggingEnabled(CHANGELOG_CONFIG).withCachingDisabled();
         builder.addStateStore(store);
 
         final KStream customers = decoded(builder, catalog.customers(), SourceTable.CUSTOMERS, registry, dlq, dlqProduced, metrics);

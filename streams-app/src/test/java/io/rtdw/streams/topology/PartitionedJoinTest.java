@@ -8,23 +8,15 @@ import io.rtdw.serde.RegistrySerdes;
 import io.rtdw.streams.ops.PipelineMetrics;
 import io.rtdw.testing.Oracle;
 import io.rtdw.testing.RandomChanges;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.processor.TaskId;
-import org.apache.kafka.streams.processor.api.MockProcessorContext;
-import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.File;
+import org.apache.kafka.streams.KeyValue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,10 +40,10 @@ class PartitionedJoinTest {
         final RegistrySerdes registry = RegistrySerdes.embedded();
         final JoinState.Serdes serdes = new JoinState.Serdes(registry);
         final PipelineMetrics metrics = new PipelineMetrics();
-        final List<Task> tasks = new ArrayList<>();
+        final List<JoinTask> tasks = new ArrayList<>();
         for (int p = 0; p < partitions; p++) {
-            tasks.add(new Task(p, new JoinProcessor(UnifiedCustomerTopology.STATE, serdes, partitions, 10_000,
-                    atLeastOnce, 3_600_000, metrics)));
+            tasks.add(new JoinTask(p, new JoinProcessor(UnifiedCustomerTopology.STATE, serdes, partitions, 10_000,
+                    atLeastOnce, 3_600_000, metrics), stateDir, false));
         }
         final RandomChanges source = new RandomChanges(seed, 80, 1_700_000_000_000L);
         final List<SourceChange> changes = source.next(4_000);
@@ -64,14 +56,14 @@ class PartitionedJoinTest {
             final int[] targets = CustomerPartitioner.partitions(change.value(), partitions);
             moves += targets.length == 2 ? 1 : 0;
             for (final int p : targets) {
-                final Task task = tasks.get(p);
-                task.processor.process(new Record<>(change.key(), change.value(), change.timestampMs()));
+                final JoinTask task = tasks.get(p);
+                task.process(change.key(), change.value(), change.timestampMs());
                 final List<KeyValue<CustomerKey, UnifiedCustomer>> written = task.written();
                 // At least once, a crash may lose what a change wrote while its state survived: the capture
                 // replays the change (the generator replays too, on its own), and it must come back.
                 if (atLeastOnce && !written.isEmpty() && lose.nextInt(10) == 0) {
                     lost++;
-                    task.processor.process(new Record<>(change.key(), change.value(), change.timestampMs()));
+                    task.process(change.key(), change.value(), change.timestampMs());
                     log.addAll(task.written());
                 } else {
                     log.addAll(written);
@@ -90,31 +82,5 @@ class PartitionedJoinTest {
         source.model().vehicles().values().forEach(v -> orphans.add(v.row().getCustomerId()));
         orphans.removeAll(source.model().customers().keySet());
         assertEquals(orphans.size(), metrics.orphanCustomers(), "orphan customers, counted as they came and went");
-    }
-
-    /** One task: its partition, its own store, the processor, what it forwarded. */
-    private final class Task {
-        final JoinProcessor processor;
-        final MockProcessorContext<CustomerKey, UnifiedCustomer> context;
-
-        Task(final int partition, final JoinProcessor processor) {
-            this.processor = processor;
-            this.context = new MockProcessorContext<>(new Properties(), new TaskId(0, partition),
-                    new File(stateDir, "task-" + partition));
-            final KeyValueStore<Bytes, byte[]> store = Stores.keyValueStoreBuilder(
-                    Stores.inMemoryKeyValueStore(UnifiedCustomerTopology.STATE), Serdes.Bytes(), Serdes.ByteArray())
-                    .withLoggingDisabled().build();
-            store.init(context.getStateStoreContext(), store);
-            context.addStateStore(store);
-            context.setCurrentSystemTimeMs(1_700_000_000_000L);
-            processor.init(context);
-        }
-
-        List<KeyValue<CustomerKey, UnifiedCustomer>> written() {
-            final List<KeyValue<CustomerKey, UnifiedCustomer>> out = new ArrayList<>();
-            context.forwarded().forEach(f -> out.add(KeyValue.pair(f.record().key(), f.record().value())));
-            context.resetForwards();
-            return out;
-        }
     }
 }
