@@ -25,14 +25,13 @@ import java.util.Properties;
  * @param stateDir         {@link #STATE_DIR}
  * @param instanceId       {@link #INSTANCE_ID}; empty for dynamic membership
  * @param maxChildren      {@link #MAX_CHILDREN}
- * @param cacheMaxBytes    {@link #CACHE_MAX_BYTES}
  * @param rocksDbMemoryMb  {@link #ROCKSDB_MEMORY_MB}
  * @param removedRetentionHours {@link #REMOVED_STATE_RETENTION_HOURS}
  * @param catalog          topic catalog ({@code RTDW_TOPIC_*})
  */
 public record StreamsSettings(KafkaClients kafka, String applicationId, boolean exactlyOnce, long commitIntervalMs,
                               int standbyReplicas, int streamThreads, String stateDir, String instanceId,
-                              int maxChildren, long cacheMaxBytes, int rocksDbMemoryMb, int removedRetentionHours,
+                              int maxChildren, int rocksDbMemoryMb, int removedRetentionHours,
                               TopicCatalog catalog) {
 
     public static final Setting<String> APPLICATION_ID = Setting.string("RTDW_APPLICATION_ID", "rtdw-unified-customer",
@@ -57,8 +56,6 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
             "static membership id (group.instance.id), e.g. the pod name; empty for dynamic membership");
     public static final Setting<Integer> MAX_CHILDREN = Setting.integer("RTDW_MAX_CHILDREN", 100, 1, 1_000_000,
             "max flights and max vehicles in one output record (counts stay exact)");
-    public static final Setting<Long> CACHE_MAX_BYTES = Setting.longValue("RTDW_CACHE_MAX_BYTES", 10L * 1024 * 1024,
-            0, "record cache; 0 sends every update downstream");
     public static final Setting<Integer> ROCKSDB_MEMORY_MB = Setting.integer("RTDW_ROCKSDB_MEMORY_MB", 256, 16, 1_048_576,
             "off-heap memory of all RocksDB stores together (one shared block cache; memtables, index and filter "
                     + "blocks charged to it); the pod's memory limit must cover it plus the JVM's heap and overhead");
@@ -72,7 +69,7 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
     /** Every variable the streams app reads (the registry's are added by {@code StreamsApp.SERVICE}). */
     public static final List<Setting<?>> SETTINGS = Setting.concat(KafkaClients.SETTINGS, List.of(APPLICATION_ID,
             PROCESSING_GUARANTEE, COMMIT_INTERVAL_MS, STANDBY_REPLICAS, STREAM_THREADS, STATE_DIR, INSTANCE_ID,
-            OpsServer.HTTP_PORT, MAX_CHILDREN, CACHE_MAX_BYTES, ROCKSDB_MEMORY_MB, REMOVED_STATE_RETENTION_HOURS),
+            OpsServer.HTTP_PORT, MAX_CHILDREN, ROCKSDB_MEMORY_MB, REMOVED_STATE_RETENTION_HOURS),
             TopicCatalog.SETTINGS);
 
     /** Reads {@link #SETTINGS}; problems are recorded in {@code env} ({@code null} returned then). */
@@ -86,7 +83,6 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
         final String stateDir = env.get(STATE_DIR);
         final String instanceId = env.get(INSTANCE_ID);
         final Integer maxChildren = env.get(MAX_CHILDREN);
-        final Long cache = env.get(CACHE_MAX_BYTES);
         final Integer rocksDb = env.get(ROCKSDB_MEMORY_MB);
         final Integer removedRetention = env.get(REMOVED_STATE_RETENTION_HOURS);
         final TopicCatalog catalog = TopicCatalog.fromEnv(env);
@@ -94,7 +90,7 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
             return null;
         }
         return new StreamsSettings(kafka, applicationId, guarantee.equals(StreamsConfig.EXACTLY_ONCE_V2), commit,
-                standbys, threads, stateDir, instanceId, maxChildren, cache, rocksDb, removedRetention, catalog);
+                standbys, threads, stateDir, instanceId, maxChildren, rocksDb, removedRetention, catalog);
     }
 
     /** Reads and validates; throws a {@link io.rtdw.runtime.ConfigException} naming every problem. */
@@ -115,7 +111,9 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, standbyReplicas);
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, streamThreads);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
-        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, cacheMaxBytes);
+        // The join writes its store and the output itself, per change: no store has a record cache (0.2), so none
+        // is allocated.
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0L);
         p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDb.class.getName());
         p.put(BoundedRocksDb.MEMORY_BYTES_CONFIG, String.valueOf(rocksDbMemoryMb * 1024L * 1024L));
         p.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
