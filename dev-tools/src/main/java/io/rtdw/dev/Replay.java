@@ -32,14 +32,13 @@ public final class Replay {
     }
 
     private static final String USAGE = """
-            Usage: replay [--max-children N] [--no-cache] [--dead-letters] [FILE|-]
+            Usage: replay [--max-children N] [--dead-letters] [FILE|-]
 
             Reads source changes as JSON lines (format: streams-app/README.md) from FILE or standard input,
             runs them through the unified customer topology in a TopologyTestDriver (no Kafka needed) and
             prints every output record as one JSON line; a tombstone prints as {"customer_id":N,"tombstone":true}.
 
               --max-children N  cap of the flights and vehicles arrays                   (100)
-              --no-cache        no record cache: print every intermediate update
               --dead-letters    also print dead letters, as {"dead_letter": ...} lines
             """;
 
@@ -48,7 +47,6 @@ public final class Replay {
 
     public static void main(final String[] args) throws IOException {
         int maxChildren = 100;
-        boolean caching = true;
         boolean showDeadLetters = false;
         String file = "-";
         for (int i = 0; i < args.length; i++) {
@@ -58,7 +56,6 @@ public final class Replay {
                     return;
                 }
                 case "--max-children" -> maxChildren = Integer.parseInt(args[++i]);
-                case "--no-cache" -> caching = false;
                 case "--dead-letters" -> showDeadLetters = true;
                 default -> file = args[i];
             }
@@ -73,13 +70,13 @@ public final class Replay {
             System.exit(2);
             return;
         }
-        run(lines, maxChildren, caching, showDeadLetters, System.out);
+        run(lines, maxChildren, showDeadLetters, System.out);
     }
 
     /** Runs {@code lines} through the topology and prints the output to {@code out}. */
-    public static void run(final List<ChangeLines.Line> lines, final int maxChildren, final boolean caching,
+    public static void run(final List<ChangeLines.Line> lines, final int maxChildren,
                            final boolean showDeadLetters, final PrintStream out) {
-        try (PipelineDriver driver = new PipelineDriver(TopicCatalog.DEFAULT, maxChildren, caching)) {
+        try (PipelineDriver driver = new PipelineDriver(TopicCatalog.DEFAULT, maxChildren)) {
             lines.forEach(driver::pipe);
             for (final KeyValue<CustomerKey, UnifiedCustomer> record : driver.readOutput()) {
                 out.println(record.value == null

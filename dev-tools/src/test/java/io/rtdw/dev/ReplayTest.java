@@ -18,7 +18,7 @@ class ReplayTest {
 
     private static List<String> replay(final String input, final boolean deadLetters) {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        Replay.run(ChangeLines.parse(new BufferedReader(new StringReader(input))), 100, true, deadLetters,
+        Replay.run(ChangeLines.parse(new BufferedReader(new StringReader(input))), 100, deadLetters,
                 new PrintStream(bytes, true, StandardCharsets.UTF_8));
         return bytes.toString(StandardCharsets.UTF_8).lines().toList();
     }

@@ -76,7 +76,7 @@ class MongoSourceOrderReplayTest {
         }
 
         final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Replay.run(lines, 100, true, false, new PrintStream(out, true, StandardCharsets.UTF_8));
+        Replay.run(lines, 100, false, new PrintStream(out, true, StandardCharsets.UTF_8));
         assertEquals(expected(s.collection()), lastRecords(out.toString(StandardCharsets.UTF_8)));
     }
 

@@ -49,19 +49,16 @@ public final class PipelineDriver implements AutoCloseable {
     /**
      * @param catalog     topic names
      * @param maxChildren cap of each output array
-     * @param caching     true: record caches on (updates to one key may be merged); false: every update flows
      */
-    public PipelineDriver(final TopicCatalog catalog, final int maxChildren, final boolean caching) {
-        this(catalog, UnifiedCustomerTopology.Options.driver(maxChildren), caching);
+    public PipelineDriver(final TopicCatalog catalog, final int maxChildren) {
+        this(catalog, UnifiedCustomerTopology.Options.driver(maxChildren));
     }
 
     /**
      * @param catalog topic names
      * @param options how the join runs (one partition: the driver has one)
-     * @param caching true: record caches on; false: every update flows
      */
-    public PipelineDriver(final TopicCatalog catalog, final UnifiedCustomerTopology.Options options,
-                          final boolean caching) {
+    public PipelineDriver(final TopicCatalog catalog, final UnifiedCustomerTopology.Options options) {
         this.catalog = catalog;
         try {
             this.stateDir = Files.createTempDirectory("rtdw-driver");
@@ -72,7 +69,7 @@ public final class PipelineDriver implements AutoCloseable {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "rtdw-driver");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "driver:9092");
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, caching ? 10L * 1024 * 1024 : 0L);
+        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0L);
         props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
         // The driver has no transactions either way; at-least-once spares a store checkpoint file per input record.
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);

@@ -31,7 +31,7 @@ class JoinProcessorTest {
 
     private static PipelineDriver driver(final boolean atLeastOnce) {
         return new PipelineDriver(TopicCatalog.DEFAULT,
-                new UnifiedCustomerTopology.Options(1, 100, atLeastOnce, RETENTION, true), false);
+                new UnifiedCustomerTopology.Options(1, 100, atLeastOnce, RETENTION, true));
     }
 
     private static void pipe(final PipelineDriver driver, final String... lines) {

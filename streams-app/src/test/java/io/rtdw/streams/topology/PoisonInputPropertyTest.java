@@ -44,14 +44,14 @@ class PoisonInputPropertyTest {
         final List<ChangeLines.Line> valid = ChangeLines.parse(new BufferedReader(new StringReader(validChanges(random))));
 
         final List<Object> reference;
-        try (PipelineDriver driver = new PipelineDriver(CATALOG, 5, true)) {
+        try (PipelineDriver driver = new PipelineDriver(CATALOG, 5)) {
             valid.forEach(driver::pipe);
             reference = new ArrayList<>(driver.readOutput());
             assertEquals(List.of(), driver.readDeadLetters(), "the valid changes alone are valid");
         }
 
         final List<String> kinds = new ArrayList<>();
-        try (PipelineDriver driver = new PipelineDriver(CATALOG, 5, true)) {
+        try (PipelineDriver driver = new PipelineDriver(CATALOG, 5)) {
             for (final ChangeLines.Line line : valid) {
                 while (random.nextInt(3) == 0) {
                     final SourceChange.Table table = SourceChange.Table.values()[random.nextInt(3)];

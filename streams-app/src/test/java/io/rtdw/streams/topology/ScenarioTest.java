@@ -34,8 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Runs every scenario fixture of {@code src/test/resources/scenarios} through the real topology, with record caches
- * on and off. Each fixture is data: changes as JSON lines plus {@code #expect...} lines; other modules can reuse
+ * Runs every scenario fixture of {@code src/test/resources/scenarios} through the real topology. Each fixture is data: changes as JSON lines plus {@code #expect...} lines; other modules can reuse
  * them. Every scenario is checked three ways: its own expectations, the output invariants of {@link OutputLog},
  * and the {@link Oracle}'s SQL-join answer for the final state.
  */
@@ -49,16 +48,15 @@ class ScenarioTest {
         final List<Arguments> out = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
             for (final Path file : files.filter(f -> f.toString().endsWith(".jsonl")).sorted().toList()) {
-                out.add(Arguments.of(file.getFileName().toString(), true));
-                out.add(Arguments.of(file.getFileName().toString(), false));
+                out.add(Arguments.of(file.getFileName().toString()));
             }
         }
         return out.stream();
     }
 
-    @ParameterizedTest(name = "{0} caching={1}")
+    @ParameterizedTest(name = "{0}")
     @MethodSource("scenarios")
-    void scenario(final String name, final boolean caching) throws Exception {
+    void scenario(final String name) throws Exception {
         final String text = Files.readString(Path.of(ScenarioTest.class.getResource("/scenarios/" + name).toURI()));
         final List<ChangeLines.Line> lines = ChangeLines.parse(new BufferedReader(new StringReader(text)));
         final int maxChildren = directive(text, "#max-children ").stream().findFirst().map(Integer::parseInt).orElse(NO_CAP);
@@ -66,7 +64,7 @@ class ScenarioTest {
         final OutputLog log = new OutputLog();
         final List<DeadLetter> deadLetters = new ArrayList<>();
         final List<SourceChange> captured = new ArrayList<>();
-        try (PipelineDriver driver = new PipelineDriver(TopicCatalog.DEFAULT, maxChildren, caching)) {
+        try (PipelineDriver driver = new PipelineDriver(TopicCatalog.DEFAULT, maxChildren)) {
             for (final ChangeLines.Line line : lines) {
                 driver.pipe(line);
                 if (line.raw() == null) {

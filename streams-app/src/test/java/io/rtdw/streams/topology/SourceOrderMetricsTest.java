@@ -25,7 +25,7 @@ class SourceOrderMetricsTest {
                 line("customers", "CREATE", 1, "{\"nome\":\"A\"}", 100, 110, E1),   // older, replayed late
                 line("flight", "CREATE", 7, "{\"customer_id\":1}", 121, 130, E1),
                 line("flight", "CREATE", 7, "{\"customer_id\":1}", 121, 130, E1));
-        try (PipelineDriver driver = new PipelineDriver(TopicCatalog.DEFAULT, 100, false)) {
+        try (PipelineDriver driver = new PipelineDriver(TopicCatalog.DEFAULT, 100)) {
             ChangeLines.parse(new BufferedReader(new StringReader(lines))).forEach(driver::pipe);
             final String scrape = driver.metrics().scrape();
             assertTrue(scrape.matches("(?s).*rtdw_streams_changes_dropped_total\\{[^}]*reason=\"duplicate\"[^}]*table=\"customers\"[^}]*} 1.0.*"),
@@ -48,7 +48,7 @@ class SourceOrderMetricsTest {
                 line("customers", "READ", 1, "{\"nome\":\"A2\"}", 50, 50, e2),
                 line("customers", "READ", 2, "{\"nome\":\"B2\"}", 50, 50, e2),
                 line("customers", "UPDATE", 2, "{\"nome\":\"B3\"}", 60, 70, e2));
-        try (PipelineDriver driver = new PipelineDriver(TopicCatalog.DEFAULT, 100, false)) {
+        try (PipelineDriver driver = new PipelineDriver(TopicCatalog.DEFAULT, 100)) {
             ChangeLines.parse(new BufferedReader(new StringReader(lines))).forEach(driver::pipe);
             assertEquals(2, driver.metrics().epochChanges());
             assertEquals(0, driver.metrics().replaysDropped());

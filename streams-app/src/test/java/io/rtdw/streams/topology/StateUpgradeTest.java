@@ -107,14 +107,14 @@ class StateUpgradeTest {
         final List<ChangeLines.Line> after = all.subList(split, all.size());
 
         final List<KeyValue<CustomerKey, UnifiedCustomer>> reference;
-        try (PipelineDriver driver = new PipelineDriver(CATALOG, 100, false)) {
+        try (PipelineDriver driver = new PipelineDriver(CATALOG, 100)) {
             before.forEach(driver::pipe);
             driver.readOutput();
             after.forEach(driver::pipe);
             reference = driver.readOutput();
         }
 
-        try (PipelineDriver driver = new PipelineDriver(CATALOG, 100, false)) {
+        try (PipelineDriver driver = new PipelineDriver(CATALOG, 100)) {
             before.forEach(driver::pipe);
             final Map<Integer, Long> versions = lastVersions(driver.readOutput());
             final int rewritten = rewriteState(driver, release);
