@@ -43,7 +43,8 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
             });
     public static final Setting<String> PROCESSING_GUARANTEE = Setting.oneOf("RTDW_PROCESSING_GUARANTEE",
             StreamsConfig.EXACTLY_ONCE_V2, List.of(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE),
-            "processing guarantee");
+            "processing guarantee: exactly_once_v2 writes every record once; at_least_once never loses either, but "
+                    + "after a crash may write a record again (same version, same content)");
     public static final Setting<Long> COMMIT_INTERVAL_MS = Setting.longValue("RTDW_COMMIT_INTERVAL_MS", 100, 1,
             "commit interval; with exactly-once, the length of a transaction");
     public static final Setting<Integer> STANDBY_REPLICAS = Setting.integer("RTDW_NUM_STANDBY_REPLICAS", 1, 0, 10,
