@@ -32,17 +32,20 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The pipeline benchmark (a program, not a test: it prints numbers and asserts nothing). In one run, on the real
- * 3-broker cluster, with real PostgreSQL, the real capture and the real streams app in its own JVM:
+ * 3-broker cluster, with real PostgreSQL, the real capture and the real streams app in its own JVM (whatever
+ * topology {@code StreamsApp} builds), each part selected with {@code --parts}:
  * <ol>
  *   <li>ceilings: Kafka transactional produce+consume of output-sized records; capture alone from PostgreSQL;</li>
- *   <li>the full pipeline (PostgreSQL commit to committed output) with exactly_once_v2 and at_least_once,
- *   alternating, at commit intervals of 100 ms and 1 s: burst throughput and offered load stepped up to the maximum
- *   sustained rate;</li>
- *   <li>latency (source commit to committed output, read_committed) at half the maximum sustained rate;</li>
- *   <li>memory of the streams app holding N customers and 5N children (measured at N/2 and N, extrapolated to
- *   1 million customers / 5 million children);</li>
- *   <li>max.in.flight 1 versus 5, and broker {@code log.flush.interval.messages=1} versus the default.</li>
+ *   <li>latency at a fixed offered rate (1,000 changes/s), EOS, 100 ms and 1 s commits, split per hop (capture,
+ *   processing, commit wait);</li>
+ *   <li>the maximum sustained end-to-end rate, with a multi-connection load writer that out-runs the pipeline;</li>
+ *   <li>exactly-once / at-least-once throughput of the app alone over the same captured backlog, at both commit
+ *   intervals, side by side;</li>
+ *   <li>the time to restore N customers + 5N children after losing the app's local disk;</li>
+ *   <li>the older parts: pipeline bursts and stepped search for EOS and ALOS, memory of the app holding N customers
+ *   and 5N children, max.in.flight 1 versus 5, broker {@code log.flush.interval.messages=1} versus the default.</li>
  * </ol>
+ * Ratios to the ceilings measured in the same run are printed with the previous run's figures beside them.
  * Run with {@code benchmarks/run.sh [--quick] [--parts ...]}; {@code --help} lists the options.
  */
 public final class PipelineBenchmark {
@@ -64,24 +67,64 @@ public final class PipelineBenchmark {
         }
     }
 
-    static final Set<String> PARTS = new LinkedHashSet<>(List.of("ceiling", "capture", "pipeline", "latency",
-            "inflight", "memory", "memory-bounded", "flush", "tuning"));
+    /** Settings of the parts added for issue 12 (command-line options). */
+    record Knobs(double latencyRate, int writerThreads, int bulkCustomers, double maxRateStart, int restoreCustomers,
+                 double tuningRate) {
+    }
+
+    static final Set<String> PARTS = new LinkedHashSet<>(List.of("ceiling", "capture", "latency", "max-rate",
+            "eos-alos", "restore", "pipeline", "inflight", "memory", "memory-bounded", "flush", "tuning"));
+
+    /**
+     * Figures of the previous measured run (BENCHMARKS.md, quick-3, 2026-11-21, 2 cores, load average 6-28, the
+     * two-hop engine), printed beside this run's ratios. Static: they are what the last run printed.
+     */
+    static final Map<String, String> PREVIOUS = Map.ofEntries(
+            Map.entry("ceiling1", "8,560 records/s"),
+            Map.entry("capture1", "6,300 changes/s"),
+            Map.entry("max.eos100", ">= 2,378 changes/s (one-connection writer, lower bound)"),
+            Map.entry("max.eos1000", ">= 1,437 changes/s (lower bound)"),
+            Map.entry("latency.eos100", "p99 2,315 ms at 1,189 changes/s"),
+            Map.entry("latency.eos1000", "p99 5,759 ms at 718 changes/s"),
+            Map.entry("catchup100", "0.85 at 100 ms in quick-2, 1.55 in quick-3 (4,353 / 2,811)"),
+            Map.entry("catchup1000", "0.85 (6,089 / 7,127)"),
+            Map.entry("catchup.capture", "0.69 (4,353 / 6,300)"),
+            Map.entry("max.capture", ">= 0.38 (2,378 / 6,300)"),
+            Map.entry("capture.ceiling", "0.74 (6,300 / 8,560)"));
 
     static final String HELP = """
             PipelineBenchmark: throughput, latency and memory of the rtdw pipeline, side by side in one run.
 
             Usage: benchmarks/run.sh [--quick | --full] [--parts p1,p2,...] [--memory-customers N] [--rounds N]
-                                     [--out DIR] [--help]
+                                     [--latency-rate R] [--writer-threads N] [--bulk-customers N]
+                                     [--max-rate-start R] [--restore-customers N] [--out DIR] [--help]
 
               --quick               small sizes, about 10 minutes on 2 busy cores
               --full                default: larger bursts, 20 s steps, 60 s latency runs, 2 alternating rounds,
                                     200 000 customers in the memory run
-              --parts               any of ceiling,capture,pipeline,latency,inflight,memory,memory-bounded,flush,
-                                    tuning (memory: the app's bounded RocksDB and Kafka Streams' defaults side by
-                                    side; memory-bounded: the bounded one only, for a long run at 1,000,000)
-                                    (default: all; latency needs pipeline; inflight and flush measure pipeline
-                                    bursts; tuning: EOS 100 ms latency with default vs short producer linger
-                                    and consumer fetch wait, at the same rate)
+              --parts               any of ceiling,capture,latency,max-rate,eos-alos,restore,pipeline,inflight,
+                                    memory,memory-bounded,flush,tuning (default: all)
+                                      ceiling   raw Kafka transactional produce + read_committed consume
+                                      capture   capture alone: a burst, and a backlog drained after a restart
+                                      latency   EOS at --latency-rate, commits 100 ms and 1 s: end-to-end
+                                                p50/p99/p99.9 and per hop (capture, processing, commit wait)
+                                      max-rate  EOS, commits 100 ms and 1 s: offered load stepped up from
+                                                --max-rate-start until the pipeline (or the writer) falls behind
+                                      eos-alos  the app alone over one captured backlog, EOS and ALOS at 100 ms
+                                                and 1 s, alternating (--rounds times)
+                                      restore   N customers + 5N children in state (--restore-customers), app
+                                                stopped, state directory deleted, time until ready again
+                                      pipeline  bursts and stepped search, EOS and ALOS (the 0.1 measurement)
+                                      memory    the app's bounded RocksDB and Kafka Streams' defaults side by
+                                                side; memory-bounded: the bounded one only (long run at 1M)
+                                      inflight, flush: max.in.flight 5 vs 1, log.flush.interval.messages=1
+                                                vs default (pipeline bursts); tuning: EOS 100 ms latency with
+                                                default vs short producer linger and consumer fetch wait
+              --latency-rate R      offered rate of the latency part (default 1000 changes/s)
+              --writer-threads N    JDBC connections of the load writer (default 4)
+              --bulk-customers N    customers bulk-inserted before the load, with 5 flights each (default 10000)
+              --max-rate-start R    first offered rate of the max-rate search (default 1000 changes/s)
+              --restore-customers N customers in the restore part, with 3 flights + 2 vehicles each (default 50000)
               --tuning-rate R       offered rate of the tuning latency runs (default 500 changes/s)
               --memory-customers N  customers in the memory run (children: 3 flights + 2 vehicles each)
               --rounds N            rounds of the alternating EOS / ALOS pipeline runs
@@ -102,6 +145,11 @@ public final class PipelineBenchmark {
         Integer rounds = null;
         Path out = null;
         double tuningRate = 500;
+        double latencyRate = 1000;
+        int writerThreads = 4;
+        int bulkCustomers = 10_000;
+        double maxRateStart = 1000;
+        int restoreCustomers = 50_000;
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -123,6 +171,11 @@ public final class PipelineBenchmark {
                     case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                     case "--out" -> out = Path.of(args[++i]);
                     case "--tuning-rate" -> tuningRate = Double.parseDouble(args[++i]);
+                    case "--latency-rate" -> latencyRate = Double.parseDouble(args[++i]);
+                    case "--writer-threads" -> writerThreads = Integer.parseInt(args[++i]);
+                    case "--bulk-customers" -> bulkCustomers = Integer.parseInt(args[++i]);
+                    case "--max-rate-start" -> maxRateStart = Double.parseDouble(args[++i]);
+                    case "--restore-customers" -> restoreCustomers = Integer.parseInt(args[++i]);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
@@ -142,11 +195,12 @@ public final class PipelineBenchmark {
             out = Path.of("benchmarks", "target", "bench-results",
                     LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         }
-        run(mode, parts, String.join(" ", args), out, tuningRate);
+        run(mode, parts, String.join(" ", args), out, new Knobs(latencyRate, writerThreads, bulkCustomers,
+                maxRateStart, restoreCustomers, tuningRate));
     }
 
     private static void run(final Mode mode, final Set<String> parts, final String args, final Path out,
-                            final double tuningRate) throws Exception {
+                            final Knobs knobs) throws Exception {
         final long began = System.nanoTime();
         try (Report report = new Report(out)) {
             final String machine = machine();
@@ -157,47 +211,63 @@ public final class PipelineBenchmark {
             final Map<String, Double> figures = new HashMap<>();
             try (PgSource pg = PgSource.start()) {
                 try (KafkaTestCluster kafka = KafkaTestCluster.start()) {
-                    try (Stack stack = new Stack(kafka, pg, "postgres", "bench", mode, report, "default flush")) {
+                    try (Stack stack = new Stack(kafka, pg, "postgres", "bench", mode, knobs, report, "default flush")) {
                         if (parts.contains("ceiling")) {
                             figures.put("ceiling1", stack.ceiling(1));
                             if (parts.contains("inflight")) {
                                 figures.put("ceiling5", stack.ceiling(5));
                             }
                         }
-                        if (parts.contains("capture") || parts.contains("pipeline") || parts.contains("inflight")
-                                || parts.contains("tuning")) {
+                        if (parts.stream().anyMatch(p -> Set.of("capture", "latency", "max-rate", "eos-alos",
+                                "pipeline", "inflight", "tuning").contains(p))) {
                             stack.startCapture(1);
                         }
                         if (parts.contains("capture")) {
                             figures.put("capture1.writer", stack.captureBurst("max.in.flight 1"));
                             figures.put("capture1", stack.captureBacklog(1));
                         }
+                        if (parts.contains("latency")) {
+                            for (final long commitMs : List.of(100L, 1000L)) {
+                                figures.put("latency.eos" + commitMs, (double) stack.fixedRateLatency(true, commitMs,
+                                        knobs.latencyRate(), logs));
+                            }
+                        }
+                        if (parts.contains("max-rate")) {
+                            figures.put("writer.alone", stack.writerAlone(mode.pipelineBurst()));
+                            for (final long commitMs : List.of(100L, 1000L)) {
+                                figures.put("max.eos" + commitMs, stack.maxSustained(true, commitMs,
+                                        knobs.maxRateStart(), logs));
+                            }
+                        }
+                        if (parts.contains("eos-alos")) {
+                            // The app alone over one captured backlog (the bulk load's snapshot plus the mix), the
+                            // four configurations alternating: the writer-independent EOS / ALOS comparison.
+                            stack.load(2L * mode.pipelineBurst());
+                            final TopicCatalog replay = stack.copyCdcHistory();
+                            for (int round = 1; round <= mode.rounds(); round++) {
+                                for (final long commitMs : List.of(100L, 1000L)) {
+                                    for (final boolean eos : List.of(true, false)) {
+                                        figures.merge((eos ? "eos" : "alos") + commitMs + ".catchup",
+                                                stack.appCatchUp(replay, eos, commitMs, logs, Map.of()) / mode.rounds(),
+                                                Double::sum);
+                                    }
+                                }
+                            }
+                        }
                         if (parts.contains("pipeline")) {
                             for (int round = 1; round <= mode.rounds(); round++) {
                                 for (final long commitMs : List.of(100L, 1000L)) {
                                     for (final boolean eos : List.of(true, false)) {
                                         final Stack.PipelineResult r = stack.pipeline(eos, commitMs, 1, true,
-                                                eos && parts.contains("latency"), logs);
+                                                false, logs);
                                         final String key = (eos ? "eos" : "alos") + commitMs;
                                         figures.merge(key + ".burst", r.burstRate(), Double::sum);
                                         figures.merge(key + ".max", r.maxSustained(), Double::sum);
                                     }
                                 }
                             }
-                            final TopicCatalog replay = stack.copyCdcHistory();
-                            for (final long commitMs : List.of(100L, 1000L)) {
-                                for (final boolean eos : List.of(true, false)) {
-                                    figures.put((eos ? "eos" : "alos") + commitMs + ".catchup",
-                                            stack.appCatchUp(replay, eos, commitMs, logs, Map.of()));
-                                }
-                            }
-                            // Under transactions v2 the first produce of each transaction is refused with
-                            // CONCURRENT_TRANSACTIONS until the previous commit's markers are written, then retried
-                            // after retry.backoff.ms (100 ms): a shorter backoff is the obvious candidate fix.
-                            figures.put("eos100.catchup.backoff10", stack.appCatchUp(replay, true, 100, logs,
-                                    Map.of("KAFKA_PRODUCER_RETRY_BACKOFF_MS", "10")));
                             for (final String key : List.copyOf(figures.keySet())) {
-                                if (key.startsWith("eos") || key.startsWith("alos")) {
+                                if ((key.startsWith("eos") || key.startsWith("alos")) && !key.endsWith(".catchup")) {
                                     figures.put(key, figures.get(key) / mode.rounds()); // mean over rounds
                                 }
                             }
@@ -207,7 +277,7 @@ public final class PipelineBenchmark {
                             // linger (Streams default 100 ms) and, under read_committed, for fetch.max.wait (500 ms).
                             for (final Map<String, String> extra : List.of(Map.<String, String>of(),
                                     Map.of("KAFKA_PRODUCER_LINGER_MS", "5", "KAFKA_CONSUMER_FETCH_MAX_WAIT_MS", "20"))) {
-                                stack.pipeline(true, 100, 1, false, true, logs, extra, tuningRate);
+                                stack.pipeline(true, 100, 1, false, true, logs, extra, knobs.tuningRate());
                             }
                         }
                         if (parts.contains("inflight")) {
@@ -219,6 +289,9 @@ public final class PipelineBenchmark {
                             }
                             figures.put("inflight5.burst", stack.pipeline(true, 100, 5, false, false, logs).burstRate());
                         }
+                    }
+                    if (parts.contains("restore")) {
+                        restore(kafka, mode, report, logs, knobs.restoreCustomers());
                     }
                     if (parts.contains("memory") || parts.contains("memory-bounded")) {
                         memory(kafka, mode, report, logs, "bounded", Map.of());
@@ -238,7 +311,7 @@ public final class PipelineBenchmark {
                         pg.createDatabase(key);
                         try (KafkaTestCluster cluster = KafkaTestCluster.start(flush
                                 ? Map.of("log.flush.interval.messages", "1") : Map.of());
-                             Stack stack = new Stack(cluster, pg, key, key, mode, report, flush
+                             Stack stack = new Stack(cluster, pg, key, key, mode, knobs, report, flush
                                      ? "fresh cluster, log.flush.interval.messages=1" : "fresh cluster, default flush")) {
                             figures.put(key + ".ceiling1", stack.ceiling(1));
                             stack.startCapture(1);
@@ -258,35 +331,162 @@ public final class PipelineBenchmark {
     }
 
     private static void ratios(final Map<String, Double> f, final Report report) {
-        ratio(report, "EOS / ALOS, burst, commit 100 ms", f.get("eos100.burst"), f.get("alos100.burst"), "(target >= 0.80 is for max sustained)");
-        ratio(report, "EOS / ALOS, max sustained, commit 100 ms", f.get("eos100.max"), f.get("alos100.max"), "target >= 0.80");
-        ratio(report, "EOS / ALOS, burst, commit 1 s", f.get("eos1000.burst"), f.get("alos1000.burst"), "(target >= 0.90 is for max sustained)");
-        ratio(report, "EOS / ALOS, max sustained, commit 1 s", f.get("eos1000.max"), f.get("alos1000.max"), "target >= 0.90");
-        ratio(report, "EOS / ALOS, app catch-up, commit 100 ms", f.get("eos100.catchup"), f.get("alos100.catchup"), "target >= 0.80");
-        ratio(report, "EOS / ALOS, app catch-up, commit 1 s", f.get("eos1000.catchup"), f.get("alos1000.catchup"), "target >= 0.90");
-        ratio(report, "EOS app catch-up, 100 ms, producer retry.backoff.ms 10 / default 100",
-                f.get("eos100.catchup.backoff10"), f.get("eos100.catchup"), "");
-        ratio(report, "app catch-up (EOS, 100 ms) / capture backlog", f.get("eos100.catchup"), f.get("capture1"), "target >= 0.50");
-        ratio(report, "pipeline / capture-only, burst (EOS, 100 ms)", f.get("eos100.burst"), f.get("capture1"), "target >= 0.50");
-        ratio(report, "pipeline / capture-only, max sustained (EOS, 100 ms)", f.get("eos100.max"), f.get("capture1"), "target >= 0.50");
-        ratio(report, "pipeline / raw Kafka txn ceiling, burst (EOS, 100 ms)", f.get("eos100.burst"), f.get("ceiling1"), "");
-        ratio(report, "capture-only / raw Kafka txn ceiling", f.get("capture1"), f.get("ceiling1"), "");
-        ratio(report, "raw Kafka, max.in.flight 5 / 1", f.get("ceiling5"), f.get("ceiling1"), "");
-        ratio(report, "capture-only, max.in.flight 5 / 1", f.get("capture5"), f.get("capture1"), "");
-        ratio(report, "pipeline burst (EOS, 100 ms), max.in.flight 5 / 1", f.get("inflight5.burst"), f.get("inflight1.burst"), "");
+        // Issue 12's parts, each beside the ceilings of this run and the previous run's figure.
+        ratio(report, "EOS / ALOS, app catch-up, commit 1 s", f.get("eos1000.catchup"), f.get("alos1000.catchup"),
+                "issue 12 target >= 0.95", "catchup1000");
+        ratio(report, "EOS / ALOS, app catch-up, commit 100 ms", f.get("eos100.catchup"), f.get("alos100.catchup"),
+                "issue 12 target >= 0.85", "catchup100");
+        ratio(report, "app catch-up (EOS, 100 ms) / capture backlog", f.get("eos100.catchup"), f.get("capture1"),
+                "ceiling ratio", "catchup.capture");
+        ratio(report, "app catch-up (EOS, 100 ms) / raw Kafka txn ceiling", f.get("eos100.catchup"),
+                f.get("ceiling1"), "ceiling ratio", "");
+        for (final long commitMs : List.of(100L, 1000L)) {
+            final String key = "max.eos" + commitMs;
+            final String what = "max sustained end to end (EOS, " + (commitMs == 100 ? "100 ms" : "1 s") + ")";
+            ratio(report, what + " / capture backlog", f.get(key), f.get("capture1"), "ceiling ratio",
+                    commitMs == 100 ? "max.capture" : "");
+            ratio(report, what + " / raw Kafka txn ceiling", f.get(key), f.get("ceiling1"), "ceiling ratio", "");
+            ratio(report, what + " / the writer alone", f.get(key), f.get("writer.alone"),
+                    "ratio (below 1 with a pipeline-limited verdict: the writer had headroom)", "");
+            if (f.get(key) != null) {
+                report.add("ratios", what, "issue 12 target >= 2,500 changes/s", Stack.fmt(f.get(key))
+                        + " changes/s; previous " + PREVIOUS.get(key));
+            }
+            final Double p99 = f.get("latency.eos" + commitMs);
+            if (p99 != null) {
+                report.add("ratios", "latency p99 (EOS, " + (commitMs == 100 ? "100 ms" : "1 s") + ", "
+                        + "fixed rate), source commit -> committed output", commitMs == 100
+                        ? "issue 12 target <= 600 ms at 1,000 changes/s" : "(no target at 1 s commits)",
+                        String.format(Locale.ROOT, "%,.0f ms; previous %s", p99, PREVIOUS.get("latency.eos" + commitMs)));
+            }
+        }
+        ratio(report, "capture-only / raw Kafka txn ceiling", f.get("capture1"), f.get("ceiling1"), "ceiling ratio",
+                "capture.ceiling");
+        for (final String ceiling : List.of("ceiling1", "capture1")) {
+            if (f.get(ceiling) != null) {
+                report.add("ratios", ceiling.equals("ceiling1") ? "raw Kafka txn ceiling (max.in.flight 1)"
+                        : "capture backlog (max.in.flight 1)", "ceiling of this run", Stack.fmt(f.get(ceiling))
+                        + "/s; previous " + PREVIOUS.get(ceiling));
+            }
+        }
+        // The 0.1 parts.
+        ratio(report, "EOS / ALOS, burst, commit 100 ms", f.get("eos100.burst"), f.get("alos100.burst"), "", "");
+        ratio(report, "EOS / ALOS, max sustained (stepped, pipeline part), commit 100 ms", f.get("eos100.max"),
+                f.get("alos100.max"), "", "");
+        ratio(report, "EOS / ALOS, burst, commit 1 s", f.get("eos1000.burst"), f.get("alos1000.burst"), "", "");
+        ratio(report, "EOS / ALOS, max sustained (stepped, pipeline part), commit 1 s", f.get("eos1000.max"),
+                f.get("alos1000.max"), "", "");
+        ratio(report, "pipeline / capture-only, burst (EOS, 100 ms)", f.get("eos100.burst"), f.get("capture1"), "", "");
+        ratio(report, "pipeline / raw Kafka txn ceiling, burst (EOS, 100 ms)", f.get("eos100.burst"), f.get("ceiling1"), "", "");
+        ratio(report, "raw Kafka, max.in.flight 5 / 1", f.get("ceiling5"), f.get("ceiling1"), "", "");
+        ratio(report, "capture-only, max.in.flight 5 / 1", f.get("capture5"), f.get("capture1"), "", "");
+        ratio(report, "pipeline burst (EOS, 100 ms), max.in.flight 5 / 1", f.get("inflight5.burst"), f.get("inflight1.burst"), "", "");
         ratio(report, "raw Kafka, log.flush.interval.messages=1 / default (fresh clusters)", f.get("flush1.ceiling1"),
-                f.get("flush0.ceiling1"), "");
+                f.get("flush0.ceiling1"), "", "");
         ratio(report, "capture backlog, log.flush.interval.messages=1 / default (fresh clusters)", f.get("flush1.capture1"),
-                f.get("flush0.capture1"), "");
+                f.get("flush0.capture1"), "", "");
         ratio(report, "pipeline burst (EOS, 100 ms), log.flush=1 / default (fresh clusters)", f.get("flush1.burst"),
-                f.get("flush0.burst"), "");
+                f.get("flush0.burst"), "", "");
     }
 
-    private static void ratio(final Report report, final String name, final Double a, final Double b, final String target) {
+    private static void ratio(final Report report, final String name, final Double a, final Double b,
+                              final String target, final String previous) {
         if (a != null && b != null && b > 0) {
             report.add("ratios", name, target.isEmpty() ? "ratio" : target,
-                    String.format(Locale.ROOT, "%.2f (%s / %s)", a / b, Stack.fmt(a), Stack.fmt(b)));
+                    String.format(Locale.ROOT, "%.2f (%s / %s)%s", a / b, Stack.fmt(a), Stack.fmt(b),
+                            previous.isEmpty() ? "" : "; previous " + PREVIOUS.get(previous)));
         }
+    }
+
+    /**
+     * (5) Restore after losing the local disk: N customers with 3 flights and 2 vehicles each, fed straight into
+     * fresh CDC topics, processed by the app (EOS, commit 1 s); the app is stopped, its state directory deleted, and
+     * started again on an empty one: the time from its start to ready (RUNNING, every restoration done, what
+     * {@code StreamsApp.ready()} and {@code /health/ready} report), and the records it restored (from its log).
+     */
+    private static void restore(final KafkaTestCluster kafka, final Mode mode, final Report report, final Path logs,
+                                final int n) throws Exception {
+        final TopicCatalog catalog = new TopicCatalog("restore", "public", "rtdw", 6, (short) 3);
+        kafka.createTopics(catalog.all());
+        final String appId = "bench-restore";
+        final Path state = Files.createTempDirectory("rtdw-bench-restore");
+        final Map<String, String> env = Stack.appEnv(kafka.bootstrapServers(), appId, catalog, true, 1000, state);
+        final String config = String.format(Locale.ROOT, "exactly_once_v2, commit 1 s, -Xmx%dm, SerialGC, "
+                + "6 partitions, RF 3, no standby", mode.memoryHeapMb());
+        System.out.println("== restore " + config);
+        try {
+            final long started = System.nanoTime();
+            try (StreamsChild app = StreamsChild.start(env, mode.memoryHeapMb(), logs.resolve("app-restore-1.log"))) {
+                app.awaitReady(Duration.ofMinutes(3));
+                report.add("5 restore", config, "baseline: start -> ready with empty state and empty topics",
+                        String.format(Locale.ROOT, "%.1f s", (System.nanoTime() - started) / 1e9));
+                final long t0 = System.nanoTime();
+                final long records = MemoryLoad.produce(kafka.bootstrapServers(), catalog, 1, n + 1, 3, 2);
+                awaitProcessed(kafka.admin(), appId, List.of(catalog.customers(), catalog.flights(),
+                        catalog.vehicles()), catalog.partitions(), Duration.ofMinutes(60));
+                report.add("5 restore", config, String.format(Locale.ROOT,
+                        "load: %,d customers + %,d children (%,d change records) processed", n, 5L * n, records),
+                        String.format(Locale.ROOT, "%.1f s", (System.nanoTime() - t0) / 1e9));
+                report.add("5 restore", config, "state directory before the loss",
+                        String.format(Locale.ROOT, "%,d MB", StreamsChild.directoryBytes(state) / (1024 * 1024)));
+            }
+            StreamsChild.deleteRecursively(state);
+            Files.createDirectories(state);
+            final Path log = logs.resolve("app-restore-2.log");
+            final long t0 = System.nanoTime();
+            try (StreamsChild app = StreamsChild.start(env, mode.memoryHeapMb(), log)) {
+                app.awaitReady(Duration.ofMinutes(60));
+                // Kafka Streams may report RUNNING before its state updater starts a restoration: ready counts
+                // only once every restoration the app logged as started has also been logged as done.
+                long[] restored = restoredRecords(log);
+                while (restored[1] == 0 || restored[2] > restored[1]) {
+                    if (System.nanoTime() - t0 > TimeUnit.MINUTES.toNanos(60)) {
+                        throw new IllegalStateException("restoration not done after 60 min: " + restored[1] + " of "
+                                + restored[2] + " store partitions restored");
+                    }
+                    Thread.sleep(100);
+                    restored = restoredRecords(log);
+                }
+                app.awaitReady(Duration.ofMinutes(60));
+                final double readySecs = (System.nanoTime() - t0) / 1e9;
+                report.add("5 restore", config, String.format(Locale.ROOT,
+                        "after deleting the state directory: start -> ready (RUNNING, restoration done), "
+                                + "%,d customers + %,d children", n, 5L * n),
+                        String.format(Locale.ROOT, "%.1f s, %,d records restored into %d store partitions "
+                                + "(%s records/s over the whole time to ready)", readySecs, restored[0], restored[1],
+                                Stack.fmt(restored[0] / readySecs)));
+                report.add("5 restore", config, "RSS after the restore",
+                        String.format(Locale.ROOT, "%,d MB", app.procStatusKb("VmRSS") / 1024));
+            }
+        } finally {
+            StreamsChild.deleteRecursively(state);
+        }
+    }
+
+    private static final java.util.regex.Pattern RESTORED =
+            java.util.regex.Pattern.compile("restored \\S+ from \\S+ \\((\\d+) records\\)");
+    private static final java.util.regex.Pattern RESTORING =
+            java.util.regex.Pattern.compile("restoring \\S+ from \\S+ \\((\\d+) records\\)");
+
+    /**
+     * From the log lines of StreamsApp's restore listener ("restoring STORE from PARTITION (N records)", then
+     * "restored STORE from PARTITION (N records)"): records restored, store partitions restored, store partitions
+     * whose restoration started.
+     */
+    static long[] restoredRecords(final Path log) throws IOException {
+        long records = 0;
+        long done = 0;
+        long started = 0;
+        for (final String line : Files.readAllLines(log, java.nio.charset.StandardCharsets.ISO_8859_1)) {
+            final java.util.regex.Matcher m = RESTORED.matcher(line);
+            if (m.find()) {
+                records += Long.parseLong(m.group(1));
+                done++;
+            } else if (RESTORING.matcher(line).find()) {
+                started++;
+            }
+        }
+        return new long[] {records, done, started};
     }
 
     /**
@@ -299,15 +499,8 @@ public final class PipelineBenchmark {
         final TopicCatalog catalog = new TopicCatalog("mem-" + variant, "public", "rtdw", 6, (short) 3);
         kafka.createTopics(catalog.all());
         final Path state = Files.createTempDirectory("rtdw-bench-mem");
-        final Map<String, String> env = new HashMap<>();
-        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
-        env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
-        env.put(StreamsSettings.APPLICATION_ID.name(), "bench-mem-" + variant);
-        env.put(StreamsSettings.COMMIT_INTERVAL_MS.name(), "1000");
-        env.put(StreamsSettings.STANDBY_REPLICAS.name(), "0");
-        env.put(StreamsSettings.STATE_DIR.name(), state.toString());
-        env.put(TopicCatalog.PREFIX.name(), catalog.prefix());
-        env.put(TopicCatalog.PARTITIONS.name(), String.valueOf(catalog.partitions()));
+        final Map<String, String> env = Stack.appEnv(kafka.bootstrapServers(), "bench-mem-" + variant, catalog, true,
+                1000, state);
         env.putAll(extraEnv);
         final String config = String.format(Locale.ROOT, "exactly_once_v2, commit 1 s, -Xmx%dm, SerialGC, 6 partitions, "
                 + "RocksDB %s", mode.memoryHeapMb(), extraEnv.isEmpty()

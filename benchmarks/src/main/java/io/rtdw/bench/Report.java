@@ -19,7 +19,7 @@ import java.util.Locale;
 public final class Report implements AutoCloseable {
 
     /** One measured figure. */
-    public record Row(String section, String config, String metric, String value, String load) {
+    public record Row(String section, String config, String metric, String value, String load, String at) {
     }
 
     private final List<Row> rows = new ArrayList<>();
@@ -47,9 +47,9 @@ public final class Report implements AutoCloseable {
 
     /** Adds a figure and echoes it at once, so a long run shows progress. */
     public synchronized void add(final String section, final String config, final String metric, final String value) {
-        final Row row = new Row(section, config, metric, value, loadAverage());
+        final Row row = new Row(section, config, metric, value, loadAverage(), now());
         rows.add(row);
-        System.out.printf("  [%s] %s | %s = %s (load %s)%n", section, config, metric, value, row.load());
+        System.out.printf("  [%s] %s | %s = %s (load %s, %s)%n", section, config, metric, value, row.load(), row.at());
     }
 
     /** Adds p50 / p99 / p99.9 / max of a histogram (ms) and writes it to the histogram log under {@code tag}. */
@@ -73,16 +73,23 @@ public final class Report implements AutoCloseable {
     /** The whole table as Markdown. */
     public synchronized String table() {
         final StringBuilder b = new StringBuilder();
-        b.append("| section | configuration | metric | value | load avg (1/5/15 min) |\n|---|---|---|---|---|\n");
+        b.append("| section | configuration | metric | value | load avg (1/5/15 min) | UTC |\n|---|---|---|---|---|---|\n");
         for (final Row r : rows) {
             b.append("| ").append(r.section()).append(" | ").append(r.config()).append(" | ").append(r.metric())
-                    .append(" | ").append(r.value()).append(" | ").append(r.load()).append(" |\n");
+                    .append(" | ").append(r.value()).append(" | ").append(r.load()).append(" | ").append(r.at())
+                    .append(" |\n");
         }
         if (!notes.isEmpty()) {
             b.append('\n');
             notes.forEach(n -> b.append("- ").append(n).append('\n'));
         }
         return b.toString();
+    }
+
+    /** Date and time now, UTC, to the second: every figure says when it was measured. */
+    public static String now() {
+        return java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).withNano(0).toLocalDateTime().toString()
+                .replace('T', ' ');
     }
 
     /** The 1, 5 and 15 minute load averages of the machine ({@code /proc/loadavg}). */

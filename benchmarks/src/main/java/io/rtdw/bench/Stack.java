@@ -44,6 +44,7 @@ final class Stack implements AutoCloseable {
     private final String database;
     private final TopicCatalog catalog;
     private final PipelineBenchmark.Mode mode;
+    private final PipelineBenchmark.Knobs knobs;
     private final Report report;
     private final String label;
     private final LoadWriter writer;
@@ -52,17 +53,20 @@ final class Stack implements AutoCloseable {
     private int apps;
 
     Stack(final KafkaTestCluster kafka, final PgSource pg, final String database, final String prefix,
-          final PipelineBenchmark.Mode mode, final Report report, final String label) throws Exception {
+          final PipelineBenchmark.Mode mode, final PipelineBenchmark.Knobs knobs, final Report report,
+          final String label) throws Exception {
         this.kafka = kafka;
         this.pg = pg;
         this.database = database;
         this.mode = mode;
+        this.knobs = knobs;
         this.report = report;
         this.label = label;
         this.catalog = new TopicCatalog(prefix, "public", "rtdw", 6, (short) 3);
         kafka.createTopics(catalog.all());
-        writer = new LoadWriter(pg.connect(database), 42, mode.perTransaction());
-        writer.initialRows();
+        writer = new LoadWriter(pg, database, knobs.bulkCustomers(), knobs.writerThreads(), mode.perTransaction(),
+                catalog.partitions(), 42);
+        writer.bulkLoad();
         output = new OutputWatcher(kafka.bootstrapServers(), catalog.unifiedCustomers(), RegistryServer.shared().serdes(), false);
     }
 
@@ -117,7 +121,7 @@ final class Stack implements AutoCloseable {
             final long last = counter.awaitCount(n, Duration.ofMinutes(10));
             final double rate = n / ((last - start) / 1e9);
             report.add("1 capture-only", label + ", " + config, "PostgreSQL writer alone (" + mode.perTransaction()
-                    + " changes/txn, 1 connection)", fmt(n / (writerNanos / 1e9)) + " changes/s");
+                    + " changes/txn, " + writer.threads() + " connections)", fmt(n / (writerNanos / 1e9)) + " changes/s");
             report.add("1 capture-only", label + ", " + config, "capture burst: " + n
                     + " changes, first commit -> last on CDC topics (read_committed)", fmt(rate) + " changes/s");
             return rate;
@@ -204,16 +208,7 @@ final class Stack implements AutoCloseable {
                 extraEnv.isEmpty() ? "" : ", " + extraEnv);
         final Path state = Files.createTempDirectory("rtdw-bench-state");
         final String appId = replay.prefix() + "-app-" + (++apps);
-        final Map<String, String> env = new HashMap<>();
-        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
-        env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
-        env.put(StreamsSettings.APPLICATION_ID.name(), appId);
-        env.put(StreamsSettings.PROCESSING_GUARANTEE.name(), exactlyOnce ? "exactly_once_v2" : "at_least_once");
-        env.put(StreamsSettings.COMMIT_INTERVAL_MS.name(), String.valueOf(commitMs));
-        env.put(StreamsSettings.STANDBY_REPLICAS.name(), "0");
-        env.put(StreamsSettings.STATE_DIR.name(), state.toString());
-        env.put(TopicCatalog.PREFIX.name(), replay.prefix());
-        env.put(TopicCatalog.PARTITIONS.name(), String.valueOf(replay.partitions()));
+        final Map<String, String> env = appEnv(kafka.bootstrapServers(), appId, replay, exactlyOnce, commitMs, state);
         env.putAll(extraEnv);
         try (StreamsChild app = StreamsChild.start(env, mode.appHeapMb(), logs.resolve("app-" + appId + ".log"))) {
             app.awaitReady(Duration.ofMinutes(3));
@@ -254,26 +249,8 @@ final class Stack implements AutoCloseable {
                 exactlyOnce ? "exactly_once_v2" : "at_least_once", commitMs, maxInFlight,
                 extraEnv.isEmpty() ? "" : ", " + new java.util.TreeMap<>(extraEnv));
         System.out.println("== pipeline " + config);
-        final Path state = Files.createTempDirectory("rtdw-bench-state");
-        final Map<String, String> env = new HashMap<>();
-        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
-        env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
-        env.put(StreamsSettings.APPLICATION_ID.name(), catalog.prefix() + "-app-" + (++apps));
-        env.put(StreamsSettings.PROCESSING_GUARANTEE.name(), exactlyOnce ? "exactly_once_v2" : "at_least_once");
-        env.put(StreamsSettings.COMMIT_INTERVAL_MS.name(), String.valueOf(commitMs));
-        env.put(KafkaClients.MAX_IN_FLIGHT.name(), String.valueOf(maxInFlight));
-        env.put(StreamsSettings.STANDBY_REPLICAS.name(), "0");
-        env.put(StreamsSettings.STATE_DIR.name(), state.toString());
-        env.put(TopicCatalog.PREFIX.name(), catalog.prefix());
-        env.put(TopicCatalog.PARTITIONS.name(), String.valueOf(catalog.partitions()));
-        // Each configuration starts at the end of the CDC topics: replaying the earlier runs' history would
-        // cost minutes per configuration. Updates carry the whole row, so customers enter the state as they change.
-        env.put("KAFKA_CONSUMER_AUTO_OFFSET_RESET", "latest");
-        env.putAll(extraEnv);
-        try (StreamsChild app = StreamsChild.start(env, mode.appHeapMb(),
-                logs.resolve("app-" + catalog.prefix() + "-" + apps + ".log"))) {
-            app.awaitReady(Duration.ofMinutes(3));
-            output.resetVersions();
+        try (RunningApp running = startApp(exactlyOnce, commitMs, maxInFlight, extraEnv, logs)) {
+            final StreamsChild app = running.app();
             writer.burst(mode.pipelineBurst() / 4); // warm-up: JIT (C2 took seconds of CPU), assignment, first txns
             drain(Duration.ofMinutes(3));
 
@@ -341,19 +318,7 @@ final class Stack implements AutoCloseable {
                             cap, "capture-commit" + commitMs + "-" + label);
                     report.latency("3 latency", config, "end to end: source commit -> committed output" + at,
                             e2e, "e2e-commit" + commitMs + "-" + label);
-                    // Windowed Kafka Streams thread metrics, read right after the run: how long a commit
-                    // (flush + transaction commit) and a poll really take.
-                    final Map<String, Double> m = app.metrics(List.of(
-                            "kafka_stream_thread_commit_latency_avg",
-                            "kafka_stream_thread_commit_latency_max",
-                            "kafka_stream_thread_poll_latency_avg",
-                            "kafka_stream_thread_process_latency_avg"));
-                    report.add("profile", config, "stream thread after the latency run (ms): commit avg / max, "
-                            + "poll avg, process avg", String.format(Locale.ROOT, "%.0f / %.0f / %.0f / %.3f",
-                            m.get("kafka_stream_thread_commit_latency_avg"),
-                            m.get("kafka_stream_thread_commit_latency_max"),
-                            m.get("kafka_stream_thread_poll_latency_avg"),
-                            m.get("kafka_stream_thread_process_latency_avg")));
+                    streamThreadMetrics(app, config);
                     final long target = 3 * commitMs + cap.getValueAtPercentile(99);
                     report.add("3 latency", config, "target p99 <= 3 x commit interval + capture p99 = " + target + " ms",
                             e2e.getValueAtPercentile(99) <= target ? "met" : "missed (p99 " + e2e.getValueAtPercentile(99) + " ms)");
@@ -366,17 +331,228 @@ final class Stack implements AutoCloseable {
                         Math.min(5, output.problems().size())));
             }
             return new PipelineResult(burstRate, maxSustained, all);
-        } finally {
-            StreamsChild.deleteRecursively(state);
-            deleteInternalTopics(env.get("RTDW_APPLICATION_ID"));
         }
+    }
+
+    /** The environment of a streams app on {@code catalog}'s topics (one instance, no standby). */
+    static Map<String, String> appEnv(final String bootstrap, final String appId, final TopicCatalog catalog,
+                                      final boolean exactlyOnce, final long commitMs, final Path state) {
+        final Map<String, String> env = new HashMap<>();
+        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), bootstrap);
+        env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
+        env.put(StreamsSettings.APPLICATION_ID.name(), appId);
+        env.put(StreamsSettings.PROCESSING_GUARANTEE.name(), exactlyOnce ? "exactly_once_v2" : "at_least_once");
+        env.put(StreamsSettings.COMMIT_INTERVAL_MS.name(), String.valueOf(commitMs));
+        env.put(StreamsSettings.STANDBY_REPLICAS.name(), "0");
+        env.put(StreamsSettings.STATE_DIR.name(), state.toString());
+        env.put(TopicCatalog.PREFIX.name(), catalog.prefix());
+        env.put(TopicCatalog.PARTITIONS.name(), String.valueOf(catalog.partitions()));
+        return env;
+    }
+
+    /** A streams app of this stack, running; closing it stops it and removes its state and internal topics. */
+    private record RunningApp(StreamsChild app, Path state, String appId, Stack stack) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                app.close();
+            } finally {
+                StreamsChild.deleteRecursively(state);
+                stack.deleteInternalTopics(appId);
+            }
+        }
+    }
+
+    /**
+     * Starts an app configuration on this stack's CDC topics, from their end, and waits until it is ready. Each
+     * configuration starts at the end: replaying the earlier runs' history would cost minutes per configuration.
+     * Updates carry the whole row, so customers enter the state as they change (the warm-up of each part does that).
+     */
+    private RunningApp startApp(final boolean exactlyOnce, final long commitMs, final int maxInFlight,
+                                final Map<String, String> extraEnv, final Path logs) throws Exception {
+        final Path state = Files.createTempDirectory("rtdw-bench-state");
+        final String appId = catalog.prefix() + "-app-" + (++apps);
+        final Map<String, String> env = appEnv(kafka.bootstrapServers(), appId, catalog, exactlyOnce, commitMs, state);
+        env.put(KafkaClients.MAX_IN_FLIGHT.name(), String.valueOf(maxInFlight));
+        env.put("KAFKA_CONSUMER_AUTO_OFFSET_RESET", "latest");
+        env.putAll(extraEnv);
+        final StreamsChild app = StreamsChild.start(env, mode.appHeapMb(), logs.resolve("app-" + appId + ".log"));
+        try {
+            app.awaitReady(Duration.ofMinutes(3));
+        } catch (final RuntimeException e) {
+            new RunningApp(app, state, appId, this).close();
+            throw e;
+        }
+        output.resetVersions();
+        return new RunningApp(app, state, appId, this);
+    }
+
+    private static String config(final boolean exactlyOnce, final long commitMs, final String label) {
+        return String.format(Locale.ROOT, "%s, %s, commit %d ms", label,
+                exactlyOnce ? "exactly_once_v2" : "at_least_once", commitMs);
+    }
+
+    /**
+     * (1) Latency at a fixed offered rate, split per hop ({@link HopLatency}): after a warm-up at the same rate
+     * (JIT, assignment, customers entering the state), {@code rate} changes/s for the mode's latency seconds.
+     * Returns the end-to-end p99 (ms).
+     */
+    long fixedRateLatency(final boolean exactlyOnce, final long commitMs, final double rate, final Path logs)
+            throws Exception {
+        final String config = config(exactlyOnce, commitMs, label) + ", " + writer.threads() + " writer connections, "
+                + LoadWriter.perTransaction(rate) + " changes/txn";
+        System.out.println("== latency " + config);
+        try (RunningApp running = startApp(exactlyOnce, commitMs, 1, Map.of(), logs);
+             HopLatency hops = new HopLatency(kafka.bootstrapServers(), List.of(catalog.customers().name(),
+                     catalog.flights().name()), catalog.unifiedCustomers(), RegistryServer.shared().serdes())) {
+            writer.paced(rate, mode.stepSeconds());
+            drain(Duration.ofMinutes(3));
+            hops.start();
+            final long applied = writer.paced(rate, mode.latencySeconds());
+            drain(Duration.ofMinutes(5));
+            Thread.sleep(200); // the uncommitted reader has seen everything the committed one has
+            final HopLatency.Result r = hops.stop();
+            final String at = String.format(Locale.ROOT, " at %s changes/s for %.0f s", fmt(rate), mode.latencySeconds());
+            report.add("1 latency", config, "writer achieved (offered " + fmt(rate) + "/s)",
+                    fmt(applied / mode.latencySeconds()) + " changes/s");
+            report.latency("1 latency", config, "end to end: source commit -> committed output" + at, r.endToEnd(),
+                    "e2e-commit" + commitMs);
+            report.latency("1 latency", config, "hop capture: source commit -> CDC topic", r.capture(),
+                    "hop-capture-commit" + commitMs);
+            report.latency("1 latency", config, "hop processing: CDC topic -> output appended (uncommitted)",
+                    r.processing(), "hop-processing-commit" + commitMs);
+            report.latency("1 latency", config, "hop commit wait: output appended -> committed (visible)",
+                    r.commitWait(), "hop-commit-commit" + commitMs);
+            report.add("1 latency", config, "committed output records split into hops / not matched to a change "
+                    + "captured while recording (sentinels excluded)", r.split() + " / " + r.unmatched());
+            report.latency("1 latency", config, "freshness of every committed output record (now - source_ts_ms)",
+                    r.freshness(), "freshness-commit" + commitMs);
+            report.latency("1 latency", config, "every CDC record: source commit -> CDC topic", r.cdcAll(),
+                    "cdc-all-commit" + commitMs);
+            final long p99 = r.endToEnd().getValueAtPercentile(99);
+            report.add("1 latency", config, "issue 12 target: p99 <= 600 ms at 1,000 changes/s, EOS, 100 ms commits",
+                    exactlyOnce && commitMs == 100 && rate == 1000
+                            ? (p99 <= 600 ? "met" : "missed") + " (p99 " + p99 + " ms)"
+                            : "(this configuration is not the target's; p99 " + p99 + " ms)");
+            streamThreadMetrics(running.app(), config);
+            return p99;
+        }
+    }
+
+    /**
+     * (2) Maximum sustained end-to-end rate: offered load stepped up from {@code start} by the mode's factor, each
+     * step followed by a sentinel drain; a step is sustained when the writer achieved >= 97 % of the offered rate
+     * and the drain took <= 2 s + 3 commit intervals. The search ends at the first step that is not sustained, and
+     * says whose limit it was: the writer's (then the figure is only a lower bound) or the pipeline's. When the
+     * pipeline does not keep up with the first step, the search steps down instead (up to 4 times), so a busy
+     * machine still gets a figure.
+     */
+    double maxSustained(final boolean exactlyOnce, final long commitMs, final double start, final Path logs)
+            throws Exception {
+        final String config = config(exactlyOnce, commitMs, label) + ", " + writer.threads() + " writer connections";
+        System.out.println("== max sustained " + config);
+        try (RunningApp running = startApp(exactlyOnce, commitMs, 1, Map.of(), logs)) {
+            writer.paced(start, mode.stepSeconds()); // warm-up
+            drain(Duration.ofMinutes(3));
+            final long bound = 2000 + 3 * commitMs;
+            double best = 0;
+            String verdict = "every step sustained: at least (raise --max-rate-start)";
+            double offered = start;
+            int down = 0; // steps taken below the first one, because the pipeline did not keep up with it
+            for (int step = 0; ; step++) {
+                output.startLatency();
+                final long applied = writer.paced(offered, mode.stepSeconds());
+                final double achieved = applied / mode.stepSeconds();
+                long drainMs;
+                try {
+                    drainMs = drain(Duration.ofMinutes(5));
+                } catch (final TimeoutException e) {
+                    drainMs = Long.MAX_VALUE;
+                }
+                final Histogram h = output.stopLatency();
+                final boolean writerKept = achieved >= 0.97 * offered;
+                final boolean pipelineKept = drainMs <= bound;
+                report.add("2 max sustained steps", config, String.format(Locale.ROOT,
+                        "offered %s/s for %.0f s, %d changes/txn: writer achieved %s/s", fmt(offered),
+                        mode.stepSeconds(), LoadWriter.perTransaction(offered), fmt(achieved)),
+                        String.format(Locale.ROOT, "%s: drain %s ms (bound %d), output freshness p50 %d / p99 %d ms",
+                                writerKept && pipelineKept ? "sustained" : !writerKept ? "WRITER could not offer it"
+                                        : "PIPELINE did not keep up",
+                                drainMs == Long.MAX_VALUE ? ">300000" : String.valueOf(drainMs), bound,
+                                h.getValueAtPercentile(50), h.getValueAtPercentile(99)));
+                if (writerKept && pipelineKept) {
+                    best = achieved;
+                    if (down > 0) {
+                        verdict = String.format(Locale.ROOT, "pipeline-limited: the first step, %s/s, was written "
+                                + "but not drained within %d ms; stepped down to this one", fmt(start), bound);
+                        break;
+                    }
+                    if (step + 1 >= mode.maxSteps()) {
+                        break;
+                    }
+                    offered *= mode.stepFactor();
+                } else if (!writerKept) {
+                    verdict = String.format(Locale.ROOT, "WRITER-limited (offered %s/s, writer achieved %s/s): "
+                            + "a lower bound, not the pipeline's maximum", fmt(offered), fmt(achieved));
+                    break;
+                } else if (step == 0 || down > 0) {
+                    if (down == 4) {
+                        verdict = String.format(Locale.ROOT, "pipeline-limited: not even %s/s was drained within "
+                                + "%d ms", fmt(offered), bound);
+                        break;
+                    }
+                    down++;
+                    offered /= mode.stepFactor();
+                } else {
+                    verdict = String.format(Locale.ROOT, "pipeline-limited: the next step's %s/s was written "
+                            + "(writer achieved %s/s) but not drained within %d ms", fmt(offered), fmt(achieved), bound);
+                    break;
+                }
+            }
+            report.add("2 max sustained", config, "max sustained end-to-end rate (" + verdict + ")",
+                    fmt(best) + " changes/s (issue 12 target >= 2,500)");
+            report.add("profile", config, "producer produce retries on CONCURRENT_TRANSACTIONS (app log lines)",
+                    String.valueOf(running.app().logLines("CONCURRENT_TRANSACTIONS")));
+            return best;
+        }
+    }
+
+    /** The writer alone (the capture streams its WAL, no app): its own rate at {@code changes} per burst. */
+    double writerAlone(final long changes) throws Exception {
+        final long nanos = writer.burst(changes);
+        final double rate = changes / (nanos / 1e9);
+        report.add("2 max sustained", label + ", " + writer.threads() + " writer connections, " + mode.perTransaction()
+                + " changes/txn", "PostgreSQL writer alone, " + changes + " changes as fast as it goes",
+                fmt(rate) + " changes/s");
+        return rate;
+    }
+
+    /** Commits {@code changes} of the mix as fast as the writer goes (a backlog for the catch-up part). */
+    void load(final long changes) throws Exception {
+        writer.burst(changes);
+        awaitQuietCdcTopics();
+    }
+
+    /** Windowed Kafka Streams thread metrics, read right after a run: how long a commit and a poll really take. */
+    private void streamThreadMetrics(final StreamsChild app, final String config) {
+        final Map<String, Double> m = app.metrics(List.of(
+                "kafka_stream_thread_commit_latency_avg",
+                "kafka_stream_thread_commit_latency_max",
+                "kafka_stream_thread_poll_latency_avg",
+                "kafka_stream_thread_process_latency_avg"));
+        report.add("profile", config, "stream thread after the latency run (ms): commit avg / max, "
+                + "poll avg, process avg", String.format(Locale.ROOT, "%.0f / %.0f / %.0f / %.3f",
+                m.get("kafka_stream_thread_commit_latency_avg"),
+                m.get("kafka_stream_thread_commit_latency_max"),
+                m.get("kafka_stream_thread_poll_latency_avg"),
+                m.get("kafka_stream_thread_process_latency_avg")));
     }
 
     /**
      * Deletes a finished app's internal topics (changelogs, repartition topics): otherwise every configuration adds
      * ~70 partitions x 3 replicas to the 3 in-process brokers and later runs pay for the earlier ones.
      */
-    private void deleteInternalTopics(final String appId) {
+    void deleteInternalTopics(final String appId) {
         try {
             final java.util.Set<String> names = kafka.admin().listTopics().names().get(30, TimeUnit.SECONDS);
             final List<String> internal = names.stream().filter(n -> n.startsWith(appId + "-")).toList();
@@ -392,14 +568,24 @@ final class Stack implements AutoCloseable {
         return drainAbsolute(timeout) - committed;
     }
 
-    /** Commits a sentinel update and returns the wall-clock ms at which the output showed it. */
+    /**
+     * Commits a sentinel update (one customer per partition) and returns the wall-clock ms at which the output
+     * showed the last of them.
+     */
     private long drainAbsolute(final Duration timeout) throws Exception {
         final String tag = writer.sentinel();
-        try {
-            return output.awaitRecord(LoadWriter.SENTINEL_ID, tag).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (final TimeoutException e) {
-            throw new TimeoutException("sentinel " + tag + " not in the output after " + timeout);
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        long last = 0;
+        for (final int id : writer.sentinelIds()) {
+            try {
+                last = Math.max(last, output.awaitRecord(id, tag).get(
+                        Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+            } catch (final TimeoutException e) {
+                throw new TimeoutException("sentinel " + tag + " of customer " + id + " not in the output after "
+                        + timeout);
+            }
         }
+        return last;
     }
 
     /** Waits until the CDC topics stop growing (the snapshot is on them). */

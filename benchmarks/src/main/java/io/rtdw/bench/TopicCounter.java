@@ -16,8 +16,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Counts committed records arriving on some topics from now on ({@code read_committed}, background thread), and
+ * Counts committed changes arriving on some topics from now on ({@code read_committed}, background thread), and
  * records {@code now - record timestamp} (the CDC topics carry the source commit time as timestamp) while asked.
+ * A change written to several partitions (a child moving to another customer goes to both customers' partitions,
+ * one whose customer is unknown to all) counts once: copies have the same bytes (the value carries the change's
+ * own source position, so two different changes never do).
  */
 public final class TopicCounter implements AutoCloseable {
 
@@ -25,6 +28,7 @@ public final class TopicCounter implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
     private long count;
+    private final java.util.Set<Long> counted = new java.util.HashSet<>();
     private long lastArrivalNanos;
     private long firstArrivalNanos;
     private Histogram latency;
@@ -57,7 +61,10 @@ public final class TopicCounter implements AutoCloseable {
                 final long now = System.currentTimeMillis();
                 synchronized (this) {
                     for (final ConsumerRecord<byte[], byte[]> r : records) {
-                        count++;
+                        if (counted.add(((long) java.util.Arrays.hashCode(r.key()) << 32)
+                                ^ (java.util.Arrays.hashCode(r.value()) & 0xFFFFFFFFL) ^ r.topic().hashCode())) {
+                            count++;
+                        }
                         if (latency != null) {
                             latency.recordValue(Math.min(3_600_000L, Math.max(0, now - r.timestamp())));
                         }
