@@ -427,9 +427,9 @@ public final class PipelineBenchmark {
                 report.add("5 restore", config, String.format(Locale.ROOT,
                         "load: %,d customers + %,d children (%,d change records) processed", n, 5L * n, records),
                         String.format(Locale.ROOT, "%.1f s", (System.nanoTime() - t0) / 1e9));
-                report.add("5 restore", config, "state directory before the loss",
-                        String.format(Locale.ROOT, "%,d MB", StreamsChild.directoryBytes(state) / (1024 * 1024)));
             }
+            report.add("5 restore", config, "state directory before the loss (app stopped cleanly)",
+                    String.format(Locale.ROOT, "%,d MB", StreamsChild.directoryBytes(state) / (1024 * 1024)));
             StreamsChild.deleteRecursively(state);
             Files.createDirectories(state);
             final Path log = logs.resolve("app-restore-2.log");
@@ -449,12 +449,19 @@ public final class PipelineBenchmark {
                 }
                 app.awaitReady(Duration.ofMinutes(60));
                 final double readySecs = (System.nanoTime() - t0) / 1e9;
+                final double restoreSecs = (restored[4] - restored[3]) / 1e3;
                 report.add("5 restore", config, String.format(Locale.ROOT,
                         "after deleting the state directory: start -> ready (RUNNING, restoration done), "
                                 + "%,d customers + %,d children", n, 5L * n),
-                        String.format(Locale.ROOT, "%.1f s, %,d records restored into %d store partitions "
-                                + "(%s records/s over the whole time to ready)", readySecs, restored[0], restored[1],
-                                Stack.fmt(restored[0] / readySecs)));
+                        String.format(Locale.ROOT, "%.1f s, %,d records restored into %d store partitions",
+                                readySecs, restored[0], restored[1]));
+                report.add("5 restore", config, "of which: start -> first restoration started (JVM start, group "
+                        + "join; a member that left without a LeaveGroup is waited for up to session.timeout.ms)",
+                        String.format(Locale.ROOT, "%.1f s", readySecs - restoreSecs
+                                - Math.max(0, (System.currentTimeMillis() - restored[4]) / 1e3)));
+                report.add("5 restore", config, "of which: first restoration started -> last one done (app log)",
+                        String.format(Locale.ROOT, "%.1f s = %s records/s", restoreSecs,
+                                Stack.fmt(restored[0] / Math.max(0.001, restoreSecs))));
                 report.add("5 restore", config, "RSS after the restore",
                         String.format(Locale.ROOT, "%,d MB", app.procStatusKb("VmRSS") / 1024));
             }
@@ -471,22 +478,36 @@ public final class PipelineBenchmark {
     /**
      * From the log lines of StreamsApp's restore listener ("restoring STORE from PARTITION (N records)", then
      * "restored STORE from PARTITION (N records)"): records restored, store partitions restored, store partitions
-     * whose restoration started.
+     * whose restoration started, epoch ms of the first "restoring" line and of the last "restored" one.
      */
     static long[] restoredRecords(final Path log) throws IOException {
         long records = 0;
         long done = 0;
         long started = 0;
+        long first = 0;
+        long last = 0;
         for (final String line : Files.readAllLines(log, java.nio.charset.StandardCharsets.ISO_8859_1)) {
             final java.util.regex.Matcher m = RESTORED.matcher(line);
             if (m.find()) {
                 records += Long.parseLong(m.group(1));
                 done++;
+                last = logTime(line);
             } else if (RESTORING.matcher(line).find()) {
                 started++;
+                first = first == 0 ? logTime(line) : first;
             }
         }
-        return new long[] {records, done, started};
+        return new long[] {records, done, started, first, last};
+    }
+
+    /** Epoch ms of a log line that starts with the app's timestamp (2026-12-02T05:16:07,282, local time). */
+    private static long logTime(final String line) {
+        try {
+            return LocalDateTime.parse(line.substring(0, 23), DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss,SSS"))
+                    .atZone(java.time.ZoneId.systemDefault()).toInstant().toEpochMilli();
+        } catch (final RuntimeException e) {
+            return 0;
+        }
     }
 
     /**

@@ -217,7 +217,7 @@ final class Stack implements AutoCloseable {
             PipelineBenchmark.awaitProcessed(kafka.admin(), appId, List.of(replay.customers(), replay.flights()),
                     replay.partitions(), Duration.ofMinutes(20));
             final double rate = replayRecords / ((System.nanoTime() - start) / 1e9);
-            report.add("2 app catch-up", config, "the app alone: " + replayRecords
+            report.add("3 app catch-up", config, "the app alone: " + replayRecords
                     + " captured change records (the run's real mix) processed from the beginning", fmt(rate) + " changes/s");
             report.add("profile", config, "CPU during the catch-up, streams app JVM", appCpu.summary(5));
             report.add("profile", config, "producer produce retries on CONCURRENT_TRANSACTIONS (app log lines)",
