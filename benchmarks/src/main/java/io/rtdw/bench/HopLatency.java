@@ -5,17 +5,13 @@ import io.rtdw.schemas.CustomerKey;
 import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.serde.RegistrySerdes;
 import org.HdrHistogram.Histogram;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -150,21 +146,7 @@ final class HopLatency implements AutoCloseable {
 
         Reader(final String bootstrap, final List<String> topics, final String isolation,
                final Consumer<ConsumerRecord<byte[], byte[]>> onRecord) {
-            final Map<String, Object> props = new HashMap<>();
-            props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-            props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
-            props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-            props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
-            // The measuring consumers must not add latency of their own: answer fetches within 10 ms.
-            props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
-            consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            final List<TopicPartition> partitions = new ArrayList<>();
-            for (final String topic : topics) {
-                consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-            }
-            consumer.assign(partitions);
-            consumer.seekToEnd(partitions);
-            partitions.forEach(consumer::position);
+            consumer = TopicCounter.atEnd(bootstrap, topics, isolation);
             thread = new Thread(() -> {
                 try {
                     while (running) {

@@ -115,7 +115,7 @@ final class Stack implements AutoCloseable {
     double captureBurst(final String config) throws Exception {
         final int n = mode.captureBurst();
         try (TopicCounter counter = new TopicCounter(kafka.bootstrapServers(),
-                List.of(catalog.customers().name(), catalog.flights().name()))) {
+                List.of(catalog.customers().name(), catalog.flights().name()), true)) {
             final long start = System.nanoTime();
             final long writerNanos = writer.burst(n);
             final long last = counter.awaitCount(n, Duration.ofMinutes(10));
@@ -139,7 +139,7 @@ final class Stack implements AutoCloseable {
         capture = null;
         writer.burst(n);
         try (TopicCounter counter = new TopicCounter(kafka.bootstrapServers(),
-                List.of(catalog.customers().name(), catalog.flights().name()))) {
+                List.of(catalog.customers().name(), catalog.flights().name()), true)) {
             startCapture(maxInFlight);
             final long last = counter.awaitCount(n, Duration.ofMinutes(10));
             final double rate = (n - 1) / ((last - counter.firstArrivalNanos()) / 1e9);
@@ -274,16 +274,10 @@ final class Stack implements AutoCloseable {
                 // (JIT warm-up, a neighbour's build) must not cap the search.
                 double offered = mode.firstStep() * burstRate;
                 for (int step = 0; step < mode.maxSteps(); step++, offered *= mode.stepFactor()) {
-                    output.startLatency();
-                    final long applied = writer.paced(offered, mode.stepSeconds());
-                    final double achieved = applied / mode.stepSeconds();
-                    long drainMs;
-                    try {
-                        drainMs = drain(Duration.ofMinutes(5));
-                    } catch (final TimeoutException e) {
-                        drainMs = Long.MAX_VALUE;
-                    }
-                    final Histogram h = output.stopLatency();
+                    final Step st = step(offered);
+                    final double achieved = st.achieved();
+                    final long drainMs = st.drainMs();
+                    final Histogram h = st.freshness();
                     final long bound = 2000 + 3 * commitMs;
                     final boolean sustained = achieved >= 0.97 * offered && drainMs <= bound;
                     report.add("2 pipeline steps", config, String.format(Locale.ROOT,
@@ -460,16 +454,10 @@ final class Stack implements AutoCloseable {
             double offered = start;
             int down = 0; // steps taken below the first one, because the pipeline did not keep up with it
             for (int step = 0; ; step++) {
-                output.startLatency();
-                final long applied = writer.paced(offered, mode.stepSeconds());
-                final double achieved = applied / mode.stepSeconds();
-                long drainMs;
-                try {
-                    drainMs = drain(Duration.ofMinutes(5));
-                } catch (final TimeoutException e) {
-                    drainMs = Long.MAX_VALUE;
-                }
-                final Histogram h = output.stopLatency();
+                final Step st = step(offered);
+                final double achieved = st.achieved();
+                final long drainMs = st.drainMs();
+                final Histogram h = st.freshness();
                 final boolean writerKept = achieved >= 0.97 * offered;
                 final boolean pipelineKept = drainMs <= bound;
                 report.add("2 max sustained steps", config, String.format(Locale.ROOT,
@@ -515,6 +503,23 @@ final class Stack implements AutoCloseable {
                     String.valueOf(running.app().logLines("CONCURRENT_TRANSACTIONS")));
             return best;
         }
+    }
+
+    /** One step of offered load: the writer's achieved rate, the sentinel drain after it, output freshness. */
+    private record Step(double achieved, long drainMs, Histogram freshness) {
+    }
+
+    /** Offers {@code offered} changes/s for the mode's step seconds, then drains ({@code MAX_VALUE}: timed out). */
+    private Step step(final double offered) throws Exception {
+        output.startLatency();
+        final long applied = writer.paced(offered, mode.stepSeconds());
+        long drainMs;
+        try {
+            drainMs = drain(Duration.ofMinutes(5));
+        } catch (final TimeoutException e) {
+            drainMs = Long.MAX_VALUE;
+        }
+        return new Step(applied / mode.stepSeconds(), drainMs, output.stopLatency());
     }
 
     /** The writer alone (the capture streams its WAL, no app): its own rate at {@code changes} per burst. */

@@ -16,11 +16,12 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Counts committed changes arriving on some topics from now on ({@code read_committed}, background thread), and
+ * Counts committed records arriving on some topics from now on ({@code read_committed}, background thread), and
  * records {@code now - record timestamp} (the CDC topics carry the source commit time as timestamp) while asked.
- * A change written to several partitions (a child moving to another customer goes to both customers' partitions,
- * one whose customer is unknown to all) counts once: copies have the same bytes (the value carries the change's
- * own source position, so two different changes never do).
+ * Counting {@code distinctChanges}, a change written to several partitions (a child moving to another customer goes
+ * to both customers' partitions, one whose customer is unknown to all) counts once: its copies have the same bytes
+ * (a CDC value carries the change's own source position, so two different changes never do), told apart by a
+ * 64-bit hash of topic, timestamp, key and value.
  */
 public final class TopicCounter implements AutoCloseable {
 
@@ -33,15 +34,35 @@ public final class TopicCounter implements AutoCloseable {
     private long firstArrivalNanos;
     private Histogram latency;
 
+    private final boolean distinctChanges;
+
     public TopicCounter(final String bootstrap, final List<String> topics) {
+        this(bootstrap, topics, false);
+    }
+
+    public TopicCounter(final String bootstrap, final List<String> topics, final boolean distinctChanges) {
+        this.distinctChanges = distinctChanges;
+        consumer = atEnd(bootstrap, topics, "read_committed");
+        thread = new Thread(this::loop, "topic-counter");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /**
+     * A measuring consumer assigned every partition of {@code topics}, positioned at their current end (fixed now,
+     * not at the first poll), with {@code isolation} ({@code read_committed} or {@code read_uncommitted}).
+     */
+    static KafkaConsumer<byte[], byte[]> atEnd(final String bootstrap, final List<String> topics,
+                                               final String isolation) {
         final Map<String, Object> props = new HashMap<>();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
         // The measuring consumer must not add latency of its own: answer fetches within 10 ms.
         props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
-        consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        final KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
         final List<TopicPartition> partitions = new ArrayList<>();
         for (final String topic : topics) {
             consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
@@ -49,9 +70,7 @@ public final class TopicCounter implements AutoCloseable {
         consumer.assign(partitions);
         consumer.seekToEnd(partitions);
         partitions.forEach(consumer::position);
-        thread = new Thread(this::loop, "topic-counter");
-        thread.setDaemon(true);
-        thread.start();
+        return consumer;
     }
 
     private void loop() {
@@ -61,8 +80,7 @@ public final class TopicCounter implements AutoCloseable {
                 final long now = System.currentTimeMillis();
                 synchronized (this) {
                     for (final ConsumerRecord<byte[], byte[]> r : records) {
-                        if (counted.add(((long) java.util.Arrays.hashCode(r.key()) << 32)
-                                ^ (java.util.Arrays.hashCode(r.value()) & 0xFFFFFFFFL) ^ r.topic().hashCode())) {
+                        if (!distinctChanges || counted.add(hash(r))) {
                             count++;
                         }
                         if (latency != null) {
@@ -83,6 +101,20 @@ public final class TopicCounter implements AutoCloseable {
         } finally {
             consumer.close(Duration.ofSeconds(5));
         }
+    }
+
+    /** FNV-1a, 64 bits, over topic, timestamp, key and value. */
+    private static long hash(final ConsumerRecord<byte[], byte[]> r) {
+        long h = 0xcbf29ce484222325L ^ r.topic().hashCode() ^ (r.timestamp() * 0x9E3779B97F4A7C15L);
+        for (final byte[] part : new byte[][] {r.key(), r.value()}) {
+            if (part != null) {
+                for (final byte b : part) {
+                    h = (h ^ (b & 0xff)) * 0x100000001b3L;
+                }
+            }
+            h = (h ^ 0xff) * 0x100000001b3L;
+        }
+        return h;
     }
 
     public synchronized long count() {
