@@ -436,7 +436,7 @@ final class Stack implements AutoCloseable {
     /**
      * (2) Maximum sustained end-to-end rate: offered load stepped up from {@code start} by the mode's factor, each
      * step followed by a sentinel drain; a step is sustained when the writer achieved >= 97 % of the offered rate
-     * and the drain took <= 2 s + 3 commit intervals. The search ends at the first step that is not sustained, and
+     * and the drain took <= 2 s + 3 commit intervals, for up to 12 steps up. The search ends at the first step that is not sustained, and
      * says whose limit it was: the writer's (then the figure is only a lower bound) or the pipeline's. When the
      * pipeline does not keep up with the first step, the search steps down instead (up to 4 times), so a busy
      * machine still gets a figure.
@@ -475,7 +475,7 @@ final class Stack implements AutoCloseable {
                                 + "but not drained within %d ms; stepped down to this one", fmt(start), bound);
                         break;
                     }
-                    if (step + 1 >= mode.maxSteps()) {
+                    if (step + 1 >= Math.max(12, mode.maxSteps())) {
                         break;
                     }
                     offered *= mode.stepFactor();
