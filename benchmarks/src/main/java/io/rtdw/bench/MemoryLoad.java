@@ -1,6 +1,7 @@
 package io.rtdw.bench;
 
 import io.rtdw.testing.RegistryServer;
+import io.rtdw.catalog.ChangeRouter;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.schemas.Customer;
@@ -18,7 +19,6 @@ import io.rtdw.serde.RegistrySerdes;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
 
@@ -27,6 +27,7 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * Fills the CDC topics directly with generated change records (the records the capture would write, without going
@@ -99,6 +100,8 @@ public final class MemoryLoad {
     }
 
     private static final Map<String, Serializer<?>[]> SERIALIZERS = new HashMap<>();
+    /** Per producer: each change to its customer's partition (CustomerPartitioner), partition counts read once. */
+    private static final Map<KafkaProducer<?, ?>, ChangeRouter> ROUTERS = new WeakHashMap<>();
 
     @SuppressWarnings("unchecked")
     private static <K extends SpecificRecord, V extends SpecificRecord> void send(
@@ -109,7 +112,8 @@ public final class MemoryLoad {
             RegistrySerdes.keySerde(topic).serializer(), registry.valueSerde(topic).serializer()});
         final Serializer<K> keys = (Serializer<K>) pair[0];
         final Serializer<V> values = (Serializer<V>) pair[1];
-        producer.send(new ProducerRecord<>(topic.name(), null, ts, keys.serialize(topic.name(), key),
-                values.serialize(topic.name(), value)));
+        ROUTERS.computeIfAbsent(producer, ChangeRouter::of).send(producer, topic.name(),
+                ChangeRouter.routedBy(key, value), ts,
+                keys.serialize(topic.name(), key), values.serialize(topic.name(), value), null);
     }
 }

@@ -53,8 +53,10 @@ public record CdcConfig(KafkaClients kafka, Set<Source> sources,
     public static final Setting<String> MONGODB_URI = Setting.string("MONGODB_URI", "",
             "replica-set URI of MongoDB, e.g. mongodb://user:pw@mongodb:27017/?replicaSet=rs0; required when "
                     + "RTDW_CDC_SOURCES includes mongodb").secret();
-    public static final Setting<Boolean> MONGO_PRE_IMAGES = Setting.bool("RTDW_MONGO_PRE_IMAGES", false,
-            "capture pre-images (the collection must have changeStreamPreAndPostImages enabled)");
+    public static final Setting<Boolean> MONGO_PRE_IMAGES = Setting.bool("RTDW_MONGO_PRE_IMAGES", true,
+            "capture pre-images: the collection must have changeStreamPreAndPostImages enabled (checked at start); "
+                    + "false only for MongoDB < 6.0, where every vehicle update and delete then goes to every "
+                    + "partition");
     public static final Setting<Long> OFFSET_FLUSH_MS = Setting.longValue("RTDW_CDC_OFFSET_FLUSH_MS", 1000, 1,
             "how often acknowledged source offsets are committed");
     public static final Setting<Long> HEARTBEAT_MS = Setting.longValue("RTDW_CDC_HEARTBEAT_MS", 10_000, 0,

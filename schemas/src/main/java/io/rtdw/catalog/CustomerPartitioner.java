@@ -1,11 +1,14 @@
 package io.rtdw.catalog;
 
 import io.rtdw.schemas.CustomerChange;
+import io.rtdw.schemas.CustomerKey;
 import io.rtdw.schemas.Flight;
 import io.rtdw.schemas.FlightChange;
+import io.rtdw.schemas.FlightKey;
 import io.rtdw.schemas.Op;
 import io.rtdw.schemas.Vehicle;
 import io.rtdw.schemas.VehicleChange;
+import io.rtdw.schemas.VehicleKey;
 import org.apache.kafka.common.utils.Utils;
 
 import java.util.Arrays;
@@ -56,9 +59,17 @@ public final class CustomerPartitioner {
 
     /**
      * The partitions {@code change} (a change record of one of the three CDC topics) must be written to, in
-     * ascending order, without duplicates.
+     * ascending order, without duplicates. A Kafka tombstone (no value) is routed by its key instead: a {@code
+     * CustomerKey} to its customer's partition, a {@code FlightKey} or {@code VehicleKey} to every partition (it
+     * names no customer, and compaction must drop the key wherever it was written).
      */
     public static int[] partitions(final Object change, final int partitions) {
+        if (change instanceof CustomerKey k) {
+            return new int[] {partition(k.getId(), partitions)};
+        }
+        if (change instanceof FlightKey || change instanceof VehicleKey) {
+            return all(partitions);
+        }
         if (change instanceof CustomerChange c) {
             final int id = c.getAfter() != null ? c.getAfter().getId()
                     : c.getBefore() != null ? c.getBefore().getId() : -1;
@@ -77,6 +88,28 @@ public final class CustomerPartitioner {
                 + (change == null ? "null" : change.getClass().getName()));
     }
 
+    /**
+     * Whether the rule sends {@code change} (a change record, or the key of a tombstone) to every partition because
+     * it does not name the customer the child was under: an UPDATE or DELETE of a flight or vehicle without a before
+     * image that carries {@code customer_id}, or a child's tombstone. Independent of the partition count.
+     */
+    public static boolean broadcast(final Object change) {
+        if (change instanceof FlightKey || change instanceof VehicleKey) {
+            return true;
+        }
+        if (change instanceof FlightChange f) {
+            return !created(f.getOp()) && customerOf(f.getBefore()) == null;
+        }
+        if (change instanceof VehicleChange v) {
+            return !created(v.getOp()) && customerOf(v.getBefore()) == null;
+        }
+        return false;
+    }
+
+    private static boolean created(final Op op) {
+        return op == Op.CREATE || op == Op.READ;
+    }
+
     private static Integer customerOf(final Flight row) {
         return row == null ? null : row.getCustomerId();
     }
@@ -86,8 +119,7 @@ public final class CustomerPartitioner {
     }
 
     private static int[] children(final Op op, final Integer before, final Integer after, final int partitions) {
-        final boolean create = op == Op.CREATE || op == Op.READ;
-        if (before == null && !create) {
+        if (before == null && !created(op)) {
             return all(partitions);
         }
         final int newOwner = after == null ? -1 : partition(after, partitions);

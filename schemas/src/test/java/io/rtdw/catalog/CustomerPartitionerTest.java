@@ -3,16 +3,23 @@ package io.rtdw.catalog;
 import io.rtdw.schemas.CustomerKey;
 import io.rtdw.schemas.Flight;
 import io.rtdw.schemas.FlightChange;
+import io.rtdw.schemas.FlightKey;
+import io.rtdw.schemas.VehicleKey;
 import io.rtdw.schemas.Op;
 import io.rtdw.schemas.SourceInfo;
 import io.rtdw.serde.PlainAvroSerde;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CustomerPartitionerTest {
 
@@ -54,6 +61,49 @@ class CustomerPartitionerTest {
         assertArrayEquals(new int[] {pb}, CustomerPartitioner.partitions(flight(Op.DELETE, b, null), n));
         assertArrayEquals(new int[] {0, 1, 2, 3, 4, 5}, CustomerPartitioner.partitions(flight(Op.UPDATE, null, a), n));
         assertArrayEquals(new int[] {0, 1, 2, 3, 4, 5}, CustomerPartitioner.partitions(flight(Op.DELETE, null, null), n));
+    }
+
+    @Test
+    void aTombstoneGoesByItsKeyAndOnlyAChangeWithoutItsOldCustomerIsABroadcast() {
+        assertArrayEquals(new int[] {CustomerPartitioner.partition(5, 6)},
+                CustomerPartitioner.partitions(new CustomerKey(5), 6));
+        assertArrayEquals(new int[] {0, 1, 2}, CustomerPartitioner.partitions(new FlightKey(5), 3));
+        assertArrayEquals(new int[] {0, 1, 2}, CustomerPartitioner.partitions(new VehicleKey(5), 3));
+        assertTrue(CustomerPartitioner.broadcast(new VehicleKey(5)));
+        assertTrue(CustomerPartitioner.broadcast(flight(Op.UPDATE, null, 1)));
+        assertTrue(CustomerPartitioner.broadcast(flight(Op.DELETE, null, null)));
+        assertFalse(CustomerPartitioner.broadcast(flight(Op.CREATE, null, 1)));
+        assertFalse(CustomerPartitioner.broadcast(flight(Op.READ, null, 1)));
+        assertFalse(CustomerPartitioner.broadcast(flight(Op.UPDATE, 1, 2)));
+        assertFalse(CustomerPartitioner.broadcast(flight(Op.DELETE, 1, null)));
+        assertFalse(CustomerPartitioner.broadcast(new CustomerKey(1)));
+    }
+
+    @Test
+    void theRouterWritesTheSameRecordToEachPartitionWithItsCountReadOnce() {
+        final int[] asked = {0};
+        final ChangeRouter router = new ChangeRouter(topic -> {
+            asked[0]++;
+            return 6;
+        });
+        int b = 2;
+        while (CustomerPartitioner.partition(b, 6) == CustomerPartitioner.partition(1, 6)) {
+            b++;
+        }
+        final FlightChange moved = flight(Op.UPDATE, 1, b);
+        final List<ProducerRecord<String, String>> records = router.records("f", moved, 77L, "k", "v");
+        assertEquals(2, records.size());
+        for (final ProducerRecord<String, String> r : records) {
+            assertEquals("f", r.topic());
+            assertEquals("k", r.key());
+            assertEquals("v", r.value());
+            assertEquals(77L, r.timestamp());
+        }
+        assertEquals(List.of(CustomerPartitioner.partition(1, 6), CustomerPartitioner.partition(b, 6)).stream()
+                .sorted().toList(), records.stream().map(ProducerRecord::partition).toList());
+        assertEquals(6, router.records("f", flight(Op.DELETE, null, null), null, "k", null).size());
+        assertEquals(1, asked[0]);
+        assertThrows(IllegalStateException.class, () -> new ChangeRouter(t -> 0).partitionCount("missing"));
     }
 
     private static FlightChange flight(final Op op, final Integer before, final Integer after) {

@@ -1,5 +1,6 @@
 package io.rtdw.testing;
 
+import io.rtdw.catalog.ChangeRouter;
 import io.rtdw.catalog.SourceChange;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
@@ -18,13 +19,16 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Writes {@link SourceChange}s to their source topics the way the CDC process does: plain Avro key, registry-framed
  * value (on the registry the test gives, usually {@link RegistryServer#serdes()}), the source commit time as record timestamp, an idempotent producer with
- * {@code acks=all} and one request in flight (order per partition holds across retries).
+ * {@code acks=all} and one request in flight (order per partition holds across retries), and each change in its
+ * customer's partition(s) ({@link ChangeRouter}, the rule of {@code CustomerPartitioner}: a moved child in both
+ * customers' partitions, a child change without its old customer in every partition).
  */
 public final class SourceChangeWriter implements AutoCloseable {
 
     private final TopicCatalog catalog;
     private final RegistrySerdes registry;
     private final KafkaProducer<byte[], byte[]> producer;
+    private final ChangeRouter router;
     private final AtomicReference<Exception> failure = new AtomicReference<>();
 
     public SourceChangeWriter(final String bootstrapServers, final TopicCatalog catalog, final RegistrySerdes registry) {
@@ -37,25 +41,35 @@ public final class SourceChangeWriter implements AutoCloseable {
         props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        this.router = ChangeRouter.of(producer);
     }
 
-    /** Sends one change (a null value is a tombstone); {@link #flush()} waits for the acknowledgements. */
+    /**
+     * Sends one change to its customer's partition(s) (a null value is a tombstone: a customer's to its partition,
+     * a child's to every partition); {@link #flush()} waits for the acknowledgements.
+     */
     @SuppressWarnings("unchecked")
     public void send(final SourceChange change) {
         final Topic<SpecificRecord, SpecificRecord> topic = (Topic<SpecificRecord, SpecificRecord>) change.table().topic(catalog);
         final Serde<SpecificRecord> keySerde = RegistrySerdes.keySerde(topic);
-        sendBytes(topic.name(), keySerde.serializer().serialize(topic.name(), change.key()),
+        router.send(producer, topic.name(), ChangeRouter.routedBy(change.key(), change.value()),
+                change.timestampMs(), keySerde.serializer().serialize(topic.name(), change.key()),
                 change.value() == null ? null : registry.valueSerde(topic).serializer().serialize(topic.name(), change.value()),
-                change.timestampMs());
+                this::noteFailure);
     }
 
-    /** Sends bytes as they are (a poison pill, a foreign key format); timestamp null = now. */
+    /**
+     * Sends bytes as they are (a poison pill, a foreign key format), with Kafka's default partitioner: they name no
+     * customer; timestamp null = now.
+     */
     public void sendBytes(final String topic, final byte[] key, final byte[] value, final Long timestampMs) {
-        producer.send(new ProducerRecord<>(topic, null, timestampMs, key, value), (metadata, error) -> {
-            if (error != null) {
-                failure.compareAndSet(null, error);
-            }
-        });
+        producer.send(new ProducerRecord<>(topic, null, timestampMs, key, value), this::noteFailure);
+    }
+
+    private void noteFailure(final org.apache.kafka.clients.producer.RecordMetadata metadata, final Exception error) {
+        if (error != null) {
+            failure.compareAndSet(null, error);
+        }
     }
 
     /** Waits until everything sent so far is acknowledged; fails if a send failed. */

@@ -256,7 +256,7 @@ public final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<Reco
                         final List<MappedChange<?, ?>> changes) {
         final SourceInfo info = ends == null ? null : change.source();
         if (info == null || info.getCommitSequence() >= 0) {
-            sent.add(producer.send(change));
+            sent.addAll(producer.send(change));
             changes.add(change);
             return;
         }
@@ -291,7 +291,7 @@ public final class CaptureConsumer implements DebeziumEngine.ChangeConsumer<Reco
                          final List<MappedChange<?, ?>> changes) {
         for (final MappedChange<?, ?> change : open) {
             change.source().setCommitSequence(commit);
-            sent.add(producer.send(change));
+            sent.addAll(producer.send(change));
             changes.add(change);
         }
         open.clear();

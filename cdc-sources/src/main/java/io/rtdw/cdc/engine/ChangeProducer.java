@@ -1,5 +1,8 @@
 package io.rtdw.cdc.engine;
 
+import io.micrometer.core.instrument.Counter;
+import io.rtdw.catalog.ChangeRouter;
+import io.rtdw.catalog.CustomerPartitioner;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
@@ -15,6 +18,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -30,10 +35,21 @@ import java.util.concurrent.Future;
  * by default), plus the {@code KAFKA_*} pass-through.
  * Keys go through {@link RegistrySerdes#keySerde}, values through {@link RegistrySerdes#valueSerde}; every record
  * carries the source commit time as its Kafka timestamp.
+ *
+ * <p>A change goes to its customer's partition ({@link CustomerPartitioner} through {@link ChangeRouter}): one
+ * record, or two for a child that moved customer, or one per partition for a child change whose before image does
+ * not name its old customer (a broadcast: counted in {@code rtdw_cdc_changes_broadcast_total{table}}, with a WARN the
+ * first time per table, since it means the source lacks full before images).
  */
 public final class ChangeProducer implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ChangeProducer.class);
+
     private final Producer<byte[], byte[]> producer;
+    private final ChangeRouter router;
+    private volatile ServiceMetrics metrics;
+    private final Map<String, Counter> broadcasts = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> warned = new ConcurrentHashMap<>();
     private final RegistrySerdes serdes;
     private final TopicCatalog catalog;
     private final Map<String, Serializer<Object>> keySerializers = new ConcurrentHashMap<>();
@@ -55,6 +71,7 @@ public final class ChangeProducer implements AutoCloseable {
     public ChangeProducer(final Producer<byte[], byte[]> producer, final RegistrySerdes serdes,
                           final TopicCatalog catalog) {
         this.producer = producer;
+        this.router = ChangeRouter.of(producer);
         this.serdes = serdes;
         this.catalog = catalog;
     }
@@ -70,19 +87,64 @@ public final class ChangeProducer implements AutoCloseable {
     /** Exports the producer's own metrics (record send rate, errors, request latency) to {@code metrics}. */
     public void bindMetrics(final ServiceMetrics metrics) {
         metrics.bind(new KafkaClientMetrics(producer));
+        this.metrics = metrics;
     }
 
-    /** Sends one change; the future completes when all in-sync replicas have it. */
-    @SuppressWarnings("unchecked")
-    public Future<RecordMetadata> send(final MappedChange<?, ?> change) {
+    /**
+     * Sends one change to the partition(s) of its customer; one future per record written, each complete when all
+     * in-sync replicas have it.
+     */
+    public List<Future<RecordMetadata>> send(final MappedChange<?, ?> change) {
+        if (CustomerPartitioner.broadcast(change.value())) {
+            broadcast(change);
+        }
         final Topic<?, ?> topic = change.topic();
-        final Serializer<Object> keys = keySerializers.computeIfAbsent(topic.name(),
-                n -> (Serializer<Object>) RegistrySerdes.keySerde((Topic<Object, ?>) topic).serializer());
-        final Serializer<Object> values = valueSerializers.computeIfAbsent(topic.name(),
+        return router.send(producer, topic.name(), ChangeRouter.routedBy(change.key(), change.value()),
+                change.commitTsMs(), keyBytes(change),
+                valueBytes(change), null);
+    }
+
+    /**
+     * Sends one change to one partition chosen by the caller, who knows where the row is held (the snapshot
+     * reconciliation: the partition whose records hold the row live).
+     */
+    public Future<RecordMetadata> sendTo(final MappedChange<?, ?> change, final int partition) {
+        return producer.send(new ProducerRecord<>(change.topic().name(), partition, change.commitTsMs(),
+                keyBytes(change), valueBytes(change)));
+    }
+
+    @SuppressWarnings("unchecked")
+    private byte[] keyBytes(final MappedChange<?, ?> change) {
+        final Topic<?, ?> topic = change.topic();
+        return keySerializers.computeIfAbsent(topic.name(),
+                n -> (Serializer<Object>) RegistrySerdes.keySerde((Topic<Object, ?>) topic).serializer())
+                .serialize(topic.name(), change.key());
+    }
+
+    @SuppressWarnings("unchecked")
+    private byte[] valueBytes(final MappedChange<?, ?> change) {
+        final Topic<?, ?> topic = change.topic();
+        return valueSerializers.computeIfAbsent(topic.name(),
                 n -> (Serializer<Object>) (Serializer<?>) serdes.value(topic.valueType().asSubclass(SpecificRecord.class))
-                        .serializer());
-        return producer.send(new ProducerRecord<>(topic.name(), null, change.commitTsMs(),
-                keys.serialize(topic.name(), change.key()), values.serialize(topic.name(), change.value())));
+                        .serializer()).serialize(topic.name(), change.value());
+    }
+
+    private void broadcast(final MappedChange<?, ?> change) {
+        final String table = change.source() == null ? change.topic().name() : change.source().getTable();
+        final ServiceMetrics m = metrics;
+        if (m != null) {
+            broadcasts.computeIfAbsent(table, t -> m.counter("changes.broadcast", "Child changes written to every "
+                    + "partition because their before image does not name the old customer.", "table", t))
+                    .increment();
+        }
+        if (warned.putIfAbsent(table, Boolean.TRUE) == null) {
+            LOG.warn("{} at {}: a {} change without the old customer in its before image goes to all {} partitions "
+                            + "of {} (and so will every such change, counted in rtdw_cdc_changes_broadcast_total): "
+                            + "the source does not give full before images (PostgreSQL: REPLICA IDENTITY FULL; "
+                            + "MongoDB: changeStreamPreAndPostImages)",
+                    table, change.position(), change.value().get(change.value().getSchema().getField("op").pos()),
+                    router.partitionCount(change.topic().name()), change.topic().name());
+        }
     }
 
     /** Sends a dead letter to {@link TopicCatalog#cdcDeadLetters()}. */

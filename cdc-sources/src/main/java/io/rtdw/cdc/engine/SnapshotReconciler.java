@@ -111,15 +111,16 @@ public final class SnapshotReconciler {
 
     private <K, V> long reconcile(final Topic<K, V> topic, final SourceInfo snapshot) throws InterruptedException {
         final long started = System.nanoTime();
-        final Fold fold = new Fold(snapshot.getEpoch(), snapshot.getCommitSequence());
         final Deserializer<K> keys = RegistrySerdes.keySerde(topic).deserializer();
         @SuppressWarnings("unchecked")
         final Deserializer<? extends SpecificRecord> values = serdes.valueSerde(
                 (Topic<K, SpecificRecord>) (Topic<K, ?>) topic).deserializer();
+        final Fold fold;
         try (Consumer<byte[], byte[]> consumer = consumers.get()) {
             final List<TopicPartition> partitions = new ArrayList<>();
             consumer.partitionsFor(topic.name()).forEach(p -> partitions.add(new TopicPartition(p.topic(),
                     p.partition())));
+            fold = new Fold(snapshot.getEpoch(), snapshot.getCommitSequence(), partitions.size());
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             final Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
@@ -130,7 +131,7 @@ public final class SnapshotReconciler {
                 for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL)) {
                     if (r.offset() < ends.get(new TopicPartition(r.topic(), r.partition()))) {
                         final SpecificRecord key = (SpecificRecord) keys.deserialize(r.topic(), r.key());
-                        fold.accept((Integer) key.get(0), r.value() == null ? null
+                        fold.accept(r.partition(), (Integer) key.get(0), r.value() == null ? null
                                 : values.deserialize(r.topic(), r.value()));
                     }
                 }
@@ -138,11 +139,11 @@ public final class SnapshotReconciler {
                 if (System.nanoTime() - lastLog > PROGRESS_NS) {
                     lastLog = System.nanoTime();
                     LOG.info("{}: reconciling the snapshot with {}: {} records read, {} stale keys so far", source,
-                            topic.name(), fold.read, fold.stale.size());
+                            topic.name(), fold.read, fold.staleKeys());
                 }
             }
         }
-        final long produced = fold.stale.size() == 0 ? 0 : produceDeletes(topic, fold, snapshot);
+        final long produced = fold.staleKeys() == 0 ? 0 : produceDeletes(topic, fold, snapshot);
         LOG.info("{}: snapshot reconciled with {}: {} records read, {} deletes at {} (peak {} keys held, {} KiB), "
                         + "{} ms", source, topic.name(), fold.read, produced, SourcePosition.of(snapshot),
                 fold.peak, fold.peakBytes / 1024, (System.nanoTime() - started) / 1_000_000);
@@ -155,13 +156,17 @@ public final class SnapshotReconciler {
                 .setChangeOrder("").build();
         final List<Future<RecordMetadata>> window = new ArrayList<>();
         final long[] count = {0};
-        fold.stale.forEach(id -> {
-            window.add(producer.send(delete(topic, id, stamp)));
-            count[0]++;
-            if (window.size() >= SEND_WINDOW) {
-                awaitAcks(window);
-            }
-        });
+        for (int p = 0; p < fold.stale.length; p++) {
+            final int partition = p;
+            fold.stale[p].forEach(id -> {
+                // The partition whose records hold the row live: the one task of the app that holds it.
+                window.add(producer.sendTo(delete(topic, id, stamp), partition));
+                count[0]++;
+                if (window.size() >= SEND_WINDOW) {
+                    awaitAcks(window);
+                }
+            });
+        }
         awaitAcks(window);
         deletes.computeIfAbsent(fold.table, table -> metrics.counter("snapshot.reconcile.deletes",
                 "Rows a completed snapshot did not see, deleted by its reconciliation.", "table", table))
@@ -198,46 +203,93 @@ public final class SnapshotReconciler {
     }
 
     /**
-     * The fold of one table's topic, in arrival order: per key, whether its latest record is a live row the snapshot
-     * did not refresh.
+     * The fold of one table's topic, per partition in arrival order (a partition holds a key's records in source
+     * order; across partitions there is no order): per partition and key, whether the key's latest record there
+     * holds the row live in that partition and the snapshot did not refresh it.
+     *
+     * <p>The topics are written with {@link io.rtdw.catalog.CustomerPartitioner}: a child that moved customer has
+     * its move in both customers' partitions, and a child change without its old customer is in every partition.
+     * So a partition's latest record of a flight or vehicle is live there only when its after image's customer
+     * belongs to that partition; a moved child's copy in its old customer's partition says "gone from here", not
+     * "live", and the one partition where the row is live is where its DELETE must go (the task of the app that
+     * holds it). A customer's records are all in its own partition.
      */
     static final class Fold {
         private final SourcePosition point;
-        final IntSet stale = new IntSet(1 << 16);
+        private final int partitions;
+        /** Per partition, the keys whose latest record there is live and not refreshed. */
+        final IntSet[] stale;
         /** The table, as the records name it (the deletes carry it). */
         String table;
         long read;
         int peak;
         long peakBytes;
 
-        /** @param epoch the snapshot's epoch @param point the snapshot's point ({@code commit_sequence}) */
-        Fold(final String epoch, final long point) {
+        /**
+         * @param epoch the snapshot's epoch @param point the snapshot's point ({@code commit_sequence})
+         * @param partitions the topic's partition count
+         */
+        Fold(final String epoch, final long point, final int partitions) {
             this.point = new SourcePosition(epoch, point, "");
+            this.partitions = partitions;
+            this.stale = new IntSet[partitions];
+            for (int p = 0; p < partitions; p++) {
+                stale[p] = new IntSet(Math.max(1 << 10, (1 << 16) / partitions));
+            }
         }
 
-        /** The next record of key {@code id}; {@code change} null for a Kafka tombstone. */
-        void accept(final int id, final SpecificRecord change) {
+        /** Keys to delete, over all partitions. */
+        int staleKeys() {
+            int n = 0;
+            for (final IntSet set : stale) {
+                n += set.size();
+            }
+            return n;
+        }
+
+        /** The next record of key {@code id} in {@code partition}; {@code change} null for a Kafka tombstone. */
+        void accept(final int partition, final int id, final SpecificRecord change) {
             read++;
+            final IntSet set = stale[partition];
             final SourceInfo info = change == null ? null
                     : (SourceInfo) change.get(change.getSchema().getField("source").pos());
             if (info == null) {
-                stale.remove(id);
+                set.remove(id);
                 return;
             }
             table = info.getTable();
             final SourcePosition position = SourcePosition.of(info);
             final boolean refreshed = position.epoch().equals(point.epoch())
                     && position.compareWithinEpoch(point) >= 0;
-            final boolean live = change.get(change.getSchema().getField("op").pos()) != Op.DELETE;
-            if (live && !refreshed) {
-                stale.add(id);
-                if (stale.size() > peak) {
-                    peak = stale.size();
-                    peakBytes = Math.max(peakBytes, stale.tableBytes());
+            if (liveIn(partition, change) && !refreshed) {
+                set.add(id);
+                final int held = staleKeys();
+                if (held > peak) {
+                    peak = held;
+                    long bytes = 0;
+                    for (final IntSet s : stale) {
+                        bytes += s.tableBytes();
+                    }
+                    peakBytes = Math.max(peakBytes, bytes);
                 }
             } else {
-                stale.remove(id);
+                set.remove(id);
             }
+        }
+
+        /** Whether {@code change}, read from {@code partition}, leaves its row live in that partition. */
+        private boolean liveIn(final int partition, final SpecificRecord change) {
+            if (change.get(change.getSchema().getField("op").pos()) == Op.DELETE) {
+                return false;
+            }
+            final Object after = change.get(change.getSchema().getField("after").pos());
+            if (!(after instanceof SpecificRecord row)) {
+                return false;
+            }
+            final org.apache.avro.Schema.Field customer = row.getSchema().getField("customer_id");
+            return customer == null
+                    || io.rtdw.catalog.CustomerPartitioner.partition((Integer) row.get(customer.pos()), partitions)
+                    == partition;
         }
     }
 }

@@ -21,13 +21,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Debezium MongoDB connector settings for the {@code vehicle} collection (change streams, full document on update,
- * optional pre-images), the bridge from its Connect records to {@link DebeziumMongoEventMapper}, a start-up
+ * pre-images), the bridge from its Connect records to {@link DebeziumMongoEventMapper}, a start-up
  * check of the server, and the source epoch ({@code mongodb:<replica set id>[:<label>]}, read once at start).
  */
 public final class MongoCapture {
 
     /** Engine name: the key of this capture's offsets in the offsets topic. */
     public static final String ENGINE_NAME = "rtdw-cdc-mongodb";
+    /** The captured collection. */
+    static final String COLLECTION = "vehicle";
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     private final DebeziumMongoEventMapper mapper;
@@ -93,8 +95,9 @@ public final class MongoCapture {
         p.setProperty("mongodb.connection.string", config.mongoUri());
         p.setProperty("database.include.list", db);
         p.setProperty("collection.include.list", db + ".vehicle");
-        // Updates carry the whole current document (the topology needs customer_id on every change); with
-        // pre-images enabled on the collection, "before" is filled too.
+        // Updates carry the whole current document (the topology needs customer_id on every change), and "before"
+        // the pre-image (the old customer_id routes a moved or deleted vehicle to its old customer's partition);
+        // Debezium asks for it "when available", so check() refuses a collection without pre-images.
         p.setProperty("capture.mode", config.mongoPreImages() ? "change_streams_update_full_with_pre_image"
                 : "change_streams_update_full");
         p.setProperty("mongodb.connect.timeout.ms", "10000");
@@ -131,7 +134,9 @@ public final class MongoCapture {
     }
 
     /**
-     * Checks that the URI reaches a replica set (change streams need one), with timeouts on every call.
+     * Checks that the URI reaches a replica set (change streams need one) and, with pre-images on (the default),
+     * that the {@code vehicle} collection has {@code changeStreamPreAndPostImages} enabled (its options, read with
+     * {@code listCollections}); timeouts on every call.
      *
      * @throws MisconfigurationException with what to fix
      */
@@ -144,10 +149,48 @@ public final class MongoCapture {
                         + " is not a replica set member: change streams need a replica set (start mongod with "
                         + "--replSet rs0 and run rs.initiate()).", null);
             }
+            if (config.mongoPreImages()) {
+                final String db = config.catalog().mongoDb();
+                checkPreImages(db, Reactive.first(client.getDatabase(db).listCollections()
+                        .filter(new Document("name", COLLECTION)), TIMEOUT));
+            }
         } catch (final IllegalStateException e) {
             throw new MisconfigurationException("cannot reach MongoDB at " + CdcConfigAccess.redacted(config) + ": "
                     + e.getMessage() + ". Check MONGODB_URI (host, credentials, replicaSet).", e);
         }
+    }
+
+    /**
+     * Refuses a {@code vehicle} collection without pre-images: {@code info} is its {@code listCollections} entry
+     * ({@code {name, type, options: {changeStreamPreAndPostImages: {enabled: true}}, ...}}), null when the collection
+     * does not exist.
+     *
+     * @throws MisconfigurationException naming the command that fixes it
+     */
+    static void checkPreImages(final String db, final Document info) {
+        final String why = " Why: every change is written to its customer's Kafka partition, and a vehicle that moves "
+                + "to another customer, or is deleted, must also be removed from its old customer's partition; only the "
+                + "pre-image (Debezium's before, capture.mode=change_streams_update_full_with_pre_image) names that "
+                + "customer. Without it every vehicle update and delete would go to every partition. (A MongoDB older "
+                + "than 6.0 has no pre-images: there, set RTDW_MONGO_PRE_IMAGES=false and accept that cost.)";
+        if (info == null) {
+            throw new MisconfigurationException("MongoDB database " + db + " has no collection " + COLLECTION
+                    + ": create it with pre-images: db.getSiblingDB(\"" + db + "\").createCollection(\"" + COLLECTION
+                    + "\", {changeStreamPreAndPostImages: {enabled: true}})." + why, null);
+        }
+        if (!preImagesEnabled(info)) {
+            throw new MisconfigurationException("MongoDB collection " + db + "." + COLLECTION + " does not have "
+                    + "changeStreamPreAndPostImages enabled (its options: " + info.get("options") + "): run "
+                    + "db.getSiblingDB(\"" + db + "\").runCommand({collMod: \"" + COLLECTION + "\", "
+                    + "changeStreamPreAndPostImages: {enabled: true}})." + why, null);
+        }
+    }
+
+    /** Whether a {@code listCollections} entry has {@code options.changeStreamPreAndPostImages.enabled: true}. */
+    static boolean preImagesEnabled(final Document info) {
+        final Object options = info.get("options");
+        final Object images = options instanceof Document o ? o.get("changeStreamPreAndPostImages") : null;
+        return images instanceof Document i && Boolean.TRUE.equals(i.get("enabled"));
     }
 
     private static MongoClientSettings clientSettings(final CdcConfig config) {

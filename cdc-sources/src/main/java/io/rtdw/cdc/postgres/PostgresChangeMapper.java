@@ -126,7 +126,7 @@ public final class PostgresChangeMapper {
                     final FlightChange change;
                     try {
                         change = FlightChange.newBuilder().setOp(op)
-                                .setBefore(before == null ? null : flight(before))
+                                .setBefore(flightBefore(before))
                                 .setAfter(after == null ? null : flight(after)).setSource(info).build();
                     } catch (final UnmappableChangeException e) {
                         throw e.withRetraction(flightGone(id, before, info));
@@ -161,7 +161,7 @@ public final class PostgresChangeMapper {
         Flight old = null;
         if (before != null) {
             try {
-                old = flight(before);
+                old = flightBefore(before);
             } catch (final UnmappableChangeException e) {
                 old = null; // the old image is as unreadable as the new one: the key alone retracts it
             }
@@ -237,6 +237,18 @@ public final class PostgresChangeMapper {
                 .setProfissao(string(row, "profissao"))
                 .setDtUpdate(micros(row, "dt_update"))
                 .build();
+    }
+
+    /**
+     * The old row of a flight change, or null when there is none or it does not name the customer: without {@code
+     * REPLICA IDENTITY FULL} Debezium's before image carries only the key (the other columns null). No customer is
+     * made up for it: a change without the old customer goes to every partition ({@code CustomerPartitioner}).
+     */
+    static Flight flightBefore(final Struct before) {
+        if (before == null || field(before, "customer_id") == null) {
+            return null;
+        }
+        return flight(before);
     }
 
     static Flight flight(final Struct row) {

@@ -132,6 +132,15 @@ public final class PostgresPreflight {
                 throw new MisconfigurationException("table " + qualified + " does not exist. Apply "
                         + "src/main/resources/sql/001_schema.sql (or start once with RTDW_PG_INIT_SCHEMA=true).", null);
             }
+            if (!"f".equals(identity) && table.equals("flight")) {
+                throw new MisconfigurationException("table " + qualified + " has REPLICA IDENTITY '" + identity
+                        + "', capture needs FULL. Run ALTER TABLE " + qualified + " REPLICA IDENTITY FULL "
+                        + "(sql/002_cdc.sql). Why: every change is written to its customer's Kafka partition, and a "
+                        + "flight that moves to another customer, or is deleted, must also be removed from its old "
+                        + "customer's partition; only the full before image names that customer (with this identity "
+                        + "the old row carries only the id, and every such change would go to every partition).",
+                        null);
+            }
             if (!"f".equals(identity)) {
                 throw new MisconfigurationException("table " + qualified + " has REPLICA IDENTITY '" + identity
                         + "': deletes and updates would lack the old row. Run ALTER TABLE " + qualified

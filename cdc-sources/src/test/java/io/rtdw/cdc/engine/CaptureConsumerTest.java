@@ -89,8 +89,7 @@ class CaptureConsumerTest {
 
     @Test
     void anAcknowledgedBatchIsMarkedInOrderWithCommitTimestamps() throws InterruptedException {
-        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
-                new ByteArraySerializer());
+        final MockProducer<byte[], byte[]> kafka = MockKafka.producer(true, CATALOG);
         final Committer committer = new Committer();
         new CaptureConsumer("postgres", MAPPER, new ChangeProducer(kafka, SERDES, CATALOG), new ServiceMetrics("cdc"))
                 .handleBatch(batch(3), committer);
@@ -103,7 +102,7 @@ class CaptureConsumerTest {
 
     @Test
     void aRefusedWriteMarksNothingSoTheBatchIsReplayed() {
-        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(false, null, new ByteArraySerializer(),
+        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(MockKafka.cluster(CATALOG), false, null, new ByteArraySerializer(),
                 new ByteArraySerializer()) {
             @Override
             public synchronized void flush() {
@@ -126,8 +125,7 @@ class CaptureConsumerTest {
 
     @Test
     void aRetractionIsProducedWithItsDeadLetter() throws InterruptedException {
-        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
-                new ByteArraySerializer());
+        final MockProducer<byte[], byte[]> kafka = MockKafka.producer(true, CATALOG);
         final Function<SourceRecord, Optional<? extends MappedChange<?, ?>>> retracting = r -> {
             final MappedChange<?, ?> delete = MAPPER.apply(r).orElseThrow();
             throw new UnmappableChangeException("customer_id is not an int").withRetraction(delete);
@@ -143,8 +141,7 @@ class CaptureConsumerTest {
 
     @Test
     void anUnmappableRecordGoesToTheDeadLetterTopicAndCaptureContinues() throws InterruptedException {
-        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
-                new ByteArraySerializer());
+        final MockProducer<byte[], byte[]> kafka = MockKafka.producer(true, CATALOG);
         final Committer committer = new Committer();
         final List<RecordChangeEvent<SourceRecord>> records = new ArrayList<>(batch(1));
         final SourceRecord bad = new SourceRecord(Map.of(), Map.of("lsn", 0x1_0000_0010L), "rtdw.public.customers",
@@ -196,8 +193,7 @@ class CaptureConsumerTest {
 
     @Test
     void aTransactionIsHeldAcrossBatchesUntilItsEndAndStampedWithItsCommit() throws InterruptedException {
-        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
-                new ByteArraySerializer());
+        final MockProducer<byte[], byte[]> kafka = MockKafka.producer(true, CATALOG);
         final Committer committer = new Committer();
         final CaptureConsumer consumer = new CaptureConsumer("postgres", STREAMED, ENDS, 100,
                 new ChangeProducer(kafka, SERDES, CATALOG), new ServiceMetrics("cdc"));
@@ -219,8 +215,7 @@ class CaptureConsumerTest {
 
     @Test
     void aTransactionLargerThanTheBufferIsProducedInChunksAtALowerBoundOfItsCommit() throws InterruptedException {
-        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
-                new ByteArraySerializer());
+        final MockProducer<byte[], byte[]> kafka = MockKafka.producer(true, CATALOG);
         final Committer committer = new Committer();
         final ServiceMetrics metrics = new ServiceMetrics("cdc");
         final CaptureConsumer consumer = new CaptureConsumer("postgres", STREAMED, ENDS, 2,
@@ -239,7 +234,7 @@ class CaptureConsumerTest {
     @Test
     void aChangeOfAnotherTransactionBeforeTheEndStopsTheCapture() {
         final CaptureConsumer consumer = new CaptureConsumer("postgres", STREAMED, ENDS, 100,
-                new ChangeProducer(new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()),
+                new ChangeProducer(MockKafka.producer(true, CATALOG),
                         SERDES, CATALOG), new ServiceMetrics("cdc"));
         final Committer committer = new Committer();
         final IllegalStateException e = assertThrows(IllegalStateException.class,
@@ -250,8 +245,7 @@ class CaptureConsumerTest {
 
     @Test
     void aRetractionInAnOpenTransactionIsProducedAtItsCommit() throws InterruptedException {
-        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
-                new ByteArraySerializer());
+        final MockProducer<byte[], byte[]> kafka = MockKafka.producer(true, CATALOG);
         final SourceInfo info = SourceInfo.newBuilder().setConnector("postgresql").setDb("d").setTable("public.flight")
                 .setCommitTsMs(5000).setPosition("0/9").setSequence(9).setEpoch("pg:1:1").setCommitSequence(-1)
                 .setChangeOrder("0000000000000009").setTxId("0").build();
@@ -262,14 +256,53 @@ class CaptureConsumerTest {
                     .withRetraction(delete);
         };
         final Committer committer = new Committer();
-        new CaptureConsumer("postgres", mapper, ENDS, 100, new ChangeProducer(kafka, SERDES, CATALOG),
-                new ServiceMetrics("cdc")).handleBatch(List.of(rec(9), rec("END:0:50")), committer);
-        assertEquals(List.of(CATALOG.cdcDeadLetters().name(), CATALOG.flights().name()),
-                kafka.history().stream().map(ProducerRecord::topic).toList());
-        final FlightChange sent = SERDES.valueSerde(CATALOG.flights()).deserializer()
-                .deserialize(CATALOG.flights().name(), kafka.history().get(1).value());
-        assertEquals(Op.DELETE, sent.getOp());
-        assertEquals(50L, sent.getSource().getCommitSequence(), "at the bad change's position, in its commit");
+        final ServiceMetrics metrics = new ServiceMetrics("cdc");
+        final ChangeProducer producer = new ChangeProducer(kafka, SERDES, CATALOG);
+        producer.bindMetrics(metrics);
+        new CaptureConsumer("postgres", mapper, ENDS, 100, producer, metrics)
+                .handleBatch(List.of(rec(9), rec("END:0:50")), committer);
+        assertEquals(CATALOG.cdcDeadLetters().name(), kafka.history().get(0).topic());
+        // Without the old row the retraction does not say whose partition holds the flight: it goes to every one.
+        final List<ProducerRecord<byte[], byte[]>> flights = kafka.history().subList(1, kafka.history().size());
+        assertEquals(java.util.stream.IntStream.range(0, CATALOG.flights().partitions()).boxed().toList(),
+                flights.stream().map(ProducerRecord::partition).toList());
+        for (final ProducerRecord<byte[], byte[]> r : flights) {
+            assertEquals(CATALOG.flights().name(), r.topic());
+            final FlightChange sent = SERDES.valueSerde(CATALOG.flights()).deserializer()
+                    .deserialize(CATALOG.flights().name(), r.value());
+            assertEquals(Op.DELETE, sent.getOp());
+            assertEquals(50L, sent.getSource().getCommitSequence(), "at the bad change's position, in its commit");
+        }
+        assertTrue(metrics.scrape().contains("rtdw_cdc_changes_broadcast_total{table=\"public.flight\"} 1.0"),
+                metrics.scrape());
         assertEquals(2, committer.processed.size());
+    }
+
+    /** Every change goes to its customer's partition; a moved flight to both customers' partitions. */
+    @Test
+    void eachChangeGoesToItsCustomersPartitionAndAMoveToBoth() throws InterruptedException {
+        final MockProducer<byte[], byte[]> kafka = MockKafka.producer(true, CATALOG);
+        final int n = CATALOG.flights().partitions();
+        int other = 2;
+        while (io.rtdw.catalog.CustomerPartitioner.partition(other, n) == io.rtdw.catalog.CustomerPartitioner.partition(1, n)) {
+            other++;
+        }
+        final int moveTo = other;
+        final SourceInfo info = SourceInfo.newBuilder().setConnector("postgresql").setDb("d").setTable("public.flight")
+                .setCommitTsMs(5000).setPosition("0/9").setSequence(9).setSnapshot(false).build();
+        final Function<SourceRecord, Optional<? extends MappedChange<?, ?>>> mapper = r -> Optional.of(
+                new MappedChange<>(CATALOG.flights(), new FlightKey(4), FlightChange.newBuilder().setOp(Op.UPDATE)
+                        .setBefore(io.rtdw.schemas.Flight.newBuilder().setId(4).setCustomerId(1).build())
+                        .setAfter(io.rtdw.schemas.Flight.newBuilder().setId(4).setCustomerId(moveTo).build())
+                        .setSource(info).build(), 5000, "0/9"));
+        final Committer committer = new Committer();
+        new CaptureConsumer("postgres", mapper, new ChangeProducer(kafka, SERDES, CATALOG), new ServiceMetrics("cdc"))
+                .handleBatch(List.of(rec(9)), committer);
+        assertEquals(java.util.stream.IntStream.of(io.rtdw.catalog.CustomerPartitioner.partition(1, n),
+                        io.rtdw.catalog.CustomerPartitioner.partition(moveTo, n)).sorted().boxed().toList(),
+                kafka.history().stream().map(ProducerRecord::partition).toList());
+        assertEquals(1, kafka.history().stream().map(r -> java.util.Arrays.hashCode(r.value())).distinct().count(),
+                "the same record in both");
+        assertEquals(1, committer.processed.size(), "marked once both are acknowledged");
     }
 }

@@ -35,6 +35,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -106,8 +107,7 @@ class SnapshotReconcilerTest {
         add(6, Op.DELETE, NOW, POINT + 10, "1388");
         add(9, Op.CREATE, NOW, POINT + 20, "1392");         // streamed after the snapshot
 
-        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
-                new ByteArraySerializer());
+        final MockProducer<byte[], byte[]> kafka = MockKafka.producer(true, CATALOG);
         final ServiceMetrics metrics = new ServiceMetrics("cdc");
         final SourceInfo snapshot = SourceInfo.newBuilder().setConnector("postgresql").setDb("d")
                 .setTable("public.flight").setCommitTsMs(123).setPosition("0/1388").setSequence(POINT).setSnapshot(true)
@@ -155,6 +155,85 @@ class SnapshotReconcilerTest {
         assertEquals(List.of(2, 8, 9), List.copyOf(fold(deletesLast).keySet()));
         assertEquals(List.of(2, 8, 9), List.copyOf(fold(deletesFirst).keySet()));
         metrics.close();
+    }
+
+    /**
+     * A child topic written with CustomerPartitioner: a moved flight has its move in both customers' partitions, a
+     * change without its old customer in all. Partitions are read one after the other (no order across them): the
+     * row is stale only where its partition's latest record holds it live, and its DELETE goes there alone.
+     */
+    @Test
+    void aChildIsStaleOnlyInThePartitionWhoseLatestRecordHoldsItLive() {
+        final int n = 4;
+        int a = 1;
+        int b = 2;
+        while (io.rtdw.catalog.CustomerPartitioner.partition(b, n) == io.rtdw.catalog.CustomerPartitioner.partition(a, n)) {
+            b++;
+        }
+        final int pa = io.rtdw.catalog.CustomerPartitioner.partition(a, n);
+        final int pb = io.rtdw.catalog.CustomerPartitioner.partition(b, n);
+        final Map<Integer, List<Child>> byPartition = new HashMap<>();
+        for (int p = 0; p < n; p++) {
+            byPartition.put(p, new ArrayList<>());
+        }
+        // flight 1: created under a, moved to b, refreshed by the snapshot under b
+        byPartition.get(pa).add(flight(1, Op.CREATE, null, a, 100));
+        for (final int p : new int[] {pa, pb}) {
+            byPartition.get(p).add(flight(1, Op.UPDATE, a, b, 200));
+        }
+        byPartition.get(pb).add(flight(1, Op.READ, null, b, POINT));
+        // flight 2: created under a, moved to b, gone from the source before the snapshot
+        byPartition.get(pa).add(flight(2, Op.CREATE, null, a, 110));
+        for (final int p : new int[] {pa, pb}) {
+            byPartition.get(p).add(flight(2, Op.UPDATE, a, b, 210));
+        }
+        // flight 3: deleted under a, re-created under b, gone before the snapshot
+        byPartition.get(pa).add(flight(3, Op.CREATE, null, a, 120));
+        byPartition.get(pa).add(flight(3, Op.DELETE, a, null, 220));
+        byPartition.get(pb).add(flight(3, Op.CREATE, null, b, 320));
+        // flight 4: created under a, deleted without its old row (to every partition)
+        byPartition.get(pa).add(flight(4, Op.CREATE, null, a, 130));
+        for (int p = 0; p < n; p++) {
+            byPartition.get(p).add(flight(4, Op.DELETE, null, null, 230));
+        }
+        for (final boolean newFirst : new boolean[] {true, false}) {
+            final SnapshotReconciler.Fold fold = new SnapshotReconciler.Fold(NOW, POINT, n);
+            final List<Integer> order = new ArrayList<>(List.of(pa, pb));
+            if (newFirst) {
+                java.util.Collections.reverse(order);
+            }
+            for (int p = 0; p < n; p++) {
+                if (!order.contains(p)) {
+                    order.add(p);
+                }
+            }
+            for (final int p : order) {
+                for (final Child child : byPartition.get(p)) {
+                    fold.accept(p, child.id(), child.change());
+                }
+            }
+            assertEquals(2, fold.staleKeys(), "read " + order);
+            assertFalse(fold.stale[pa].contains(1) || fold.stale[pb].contains(1), "refreshed under b");
+            assertTrue(fold.stale[pb].contains(2) && !fold.stale[pa].contains(2), "live under b only");
+            assertTrue(fold.stale[pb].contains(3) && !fold.stale[pa].contains(3), "re-created under b");
+            assertEquals("public.flight", fold.table);
+        }
+    }
+
+    private record Child(int id, io.rtdw.schemas.FlightChange change) {
+    }
+
+    private static Child flight(final int id, final Op op, final Integer before, final Integer after,
+                                final long commit) {
+        final boolean snapshot = op == Op.READ;
+        final SourceInfo source = SourceInfo.newBuilder().setConnector("postgresql").setDb("d")
+                .setTable("public.flight").setCommitTsMs(commit).setPosition("0/" + commit + ":" + id)
+                .setSequence(commit).setSnapshot(snapshot).setEpoch(NOW).setCommitSequence(commit)
+                .setChangeOrder(snapshot ? "" : SourcePosition.orderOf(commit)).build();
+        return new Child(id, io.rtdw.schemas.FlightChange.newBuilder().setOp(op).setSource(source)
+                .setBefore(before == null ? null : io.rtdw.schemas.Flight.newBuilder().setId(id).setCustomerId(before).build())
+                .setAfter(after == null ? null : io.rtdw.schemas.Flight.newBuilder().setId(id).setCustomerId(after).build())
+                .build());
     }
 
     private record Keyed(int id, CustomerChange change) {
@@ -214,8 +293,7 @@ class SnapshotReconcilerTest {
     @Test
     void theSnapshotsLastRecordIsMarkedOnlyAfterItsReconciliationIsAcknowledged() throws InterruptedException {
         add(10, Op.READ, OLD, 900, "");
-        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
-                new ByteArraySerializer());
+        final MockProducer<byte[], byte[]> kafka = MockKafka.producer(true, CATALOG);
         final ChangeProducer producer = new ChangeProducer(kafka, SERDES, CATALOG);
         final MockConsumer<byte[], byte[]> consumer = consumer();
         final Marks marks = new Marks();
@@ -233,7 +311,7 @@ class SnapshotReconcilerTest {
     void aReconciliationKafkaRefusesMarksNothingSoTheSnapshotIsRedone() {
         add(10, Op.READ, OLD, 900, "");
         final int[] flushes = {0};
-        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(false, null, new ByteArraySerializer(),
+        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(MockKafka.cluster(CATALOG), false, null, new ByteArraySerializer(),
                 new ByteArraySerializer()) {
             @Override
             public synchronized void flush() {
@@ -259,8 +337,7 @@ class SnapshotReconcilerTest {
 
     @Test
     void anEmptyTopicProducesNothing() throws InterruptedException {
-        final MockProducer<byte[], byte[]> kafka = new MockProducer<>(true, null, new ByteArraySerializer(),
-                new ByteArraySerializer());
+        final MockProducer<byte[], byte[]> kafka = MockKafka.producer(true, CATALOG);
         final SourceInfo snapshot = SourceInfo.newBuilder().setConnector("postgresql").setDb("d")
                 .setTable("public.customers").setCommitTsMs(1).setPosition("0/1").setSequence(1).setSnapshot(true)
                 .setEpoch(NOW).setCommitSequence(1).setChangeOrder("").build();

@@ -35,6 +35,7 @@ class PostgresSetupIT {
         try (Connection c = logical.getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
             st.execute("CREATE DATABASE empty");
             st.execute("CREATE DATABASE shop");
+            st.execute("CREATE DATABASE routed");
         }
     }
 
@@ -95,6 +96,22 @@ class PostgresSetupIT {
             st.execute("ALTER TABLE customers REPLICA IDENTITY FULL");
             st.execute("ALTER TABLE flight REPLICA IDENTITY FULL");
             assertTrue(failure(config(logical, "empty", "postgres", Map.of())).contains("publication 'rtdw_publication'"));
+        }
+    }
+
+    /** Each flight change goes to its customer's partition: a moved or deleted flight needs its old customer_id. */
+    @Test
+    void flightWithoutReplicaIdentityFullIsRefusedWithTheStatementThenAccepted() throws Exception {
+        PostgresPreflight.check(config(logical, "routed", "postgres", Map.of("RTDW_PG_INIT_SCHEMA", "true")));
+        try (Connection c = logical.getDatabase("postgres", "routed").getConnection();
+             Statement st = c.createStatement()) {
+            st.execute("ALTER TABLE public.flight REPLICA IDENTITY DEFAULT");
+            final String message = failure(config(logical, "routed", "postgres", Map.of()));
+            assertTrue(message.contains("table public.flight has REPLICA IDENTITY 'd'")
+                    && message.contains("ALTER TABLE public.flight REPLICA IDENTITY FULL")
+                    && message.contains("old customer's partition"), message);
+            st.execute("ALTER TABLE public.flight REPLICA IDENTITY FULL");
+            PostgresPreflight.check(config(logical, "routed", "postgres", Map.of()));
         }
     }
 

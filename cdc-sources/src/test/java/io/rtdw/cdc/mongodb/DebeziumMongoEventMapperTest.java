@@ -1,5 +1,6 @@
 package io.rtdw.cdc.mongodb;
 
+import io.rtdw.catalog.CustomerPartitioner;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.engine.MappedChange;
 import io.rtdw.cdc.engine.UnmappableChangeException;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -73,6 +75,34 @@ class DebeziumMongoEventMapperTest {
         assertEquals(42, v.getBefore().getCustomerId());
         assertEquals(77, v.getAfter().getCustomerId(), "the vehicle moved to customer 77");
         assertEquals((S + 120 << 32) | 3, v.getSource().getSequence());
+    }
+
+    /**
+     * Where the recorded events go (CustomerPartitioner): with the pre-image a move goes to both customers'
+     * partitions and a delete to the old customer's; without it, to every partition; a pre-image without a usable
+     * customer_id is no pre-image (no customer is made up for it).
+     */
+    @Test
+    void recordedEventsGoToTheirCustomersPartitionsAndWithoutPreImageToAll() throws IOException {
+        final int n = 12;
+        final int p42 = CustomerPartitioner.partition(42, n);
+        final int p77 = CustomerPartitioner.partition(77, n);
+        final int[] all = java.util.stream.IntStream.range(0, n).toArray();
+        assertArrayEquals(java.util.stream.IntStream.of(p42, p77).distinct().sorted().toArray(),
+                CustomerPartitioner.partitions(map("update-with-pre-image").value(), n));
+        assertArrayEquals(new int[] {p77}, CustomerPartitioner.partitions(map("delete-with-pre-image").value(), n));
+        assertArrayEquals(new int[] {p42}, CustomerPartitioner.partitions(map("insert").value(), n));
+        assertArrayEquals(all, CustomerPartitioner.partitions(map("update-full-document").value(), n));
+        assertArrayEquals(all, CustomerPartitioner.partitions(map("delete").value(), n));
+        assertTrue(CustomerPartitioner.broadcast(map("delete").value()));
+        assertFalse(CustomerPartitioner.broadcast(map("delete-with-pre-image").value()));
+
+        final DebeziumMongoEventMapper.Event update = recorded("update-with-pre-image");
+        final String noCustomer = update.valueJson().replace("\\\"customer_id\\\": 42,", "");
+        final VehicleChange v = mapper.map(new DebeziumMongoEventMapper.Event(update.keyJson(), noCustomer,
+                update.resumeToken())).orElseThrow().value();
+        assertNull(v.getBefore(), "a pre-image without customer_id names no customer");
+        assertArrayEquals(all, CustomerPartitioner.partitions(v, n));
     }
 
     @Test

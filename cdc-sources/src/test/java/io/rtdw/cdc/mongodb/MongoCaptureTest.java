@@ -2,6 +2,7 @@ package io.rtdw.cdc.mongodb;
 
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcConfig;
+import io.rtdw.cdc.postgres.PostgresPreflight.MisconfigurationException;
 import io.rtdw.schemas.Op;
 import io.rtdw.schemas.VehicleChange;
 import org.apache.kafka.connect.data.Schema;
@@ -16,6 +17,9 @@ import java.util.Optional;
 import java.util.Properties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
@@ -106,6 +110,40 @@ class MongoCaptureTest {
         assertEquals("mongodb:6768a1b2c3d4e5f601234567:restore-2026-03",
                 DebeziumMongoEventMapper.epoch("6768a1b2c3d4e5f601234567", " restore-2026-03 "));
         assertEquals("mongodb:abc", DebeziumMongoEventMapper.epoch("abc", " "));
+    }
+
+    @Test
+    void preImagesAreTheDefaultAndACollectionWithoutThemIsRefusedWithTheCommand() {
+        final CdcConfig config = CdcConfig.fromEnv(Map.of("MONGODB_URI", "mongodb://m:27017/?replicaSet=rs0"));
+        assertTrue(config.mongoPreImages());
+        assertEquals("change_streams_update_full_with_pre_image", MongoCapture.properties(config).getProperty("capture.mode"));
+
+        // listCollections entries as MongoDB 6+ returns them
+        final Document enabled = Document.parse("{\"name\": \"vehicle\", \"type\": \"collection\", \"options\": "
+                + "{\"changeStreamPreAndPostImages\": {\"enabled\": true}}, \"info\": {\"readOnly\": false}}");
+        final Document disabled = Document.parse("{\"name\": \"vehicle\", \"type\": \"collection\", \"options\": "
+                + "{\"changeStreamPreAndPostImages\": {\"enabled\": false}}}");
+        final Document plain = Document.parse("{\"name\": \"vehicle\", \"type\": \"collection\", \"options\": {}}");
+        assertTrue(MongoCapture.preImagesEnabled(enabled));
+        assertFalse(MongoCapture.preImagesEnabled(disabled));
+        assertFalse(MongoCapture.preImagesEnabled(plain));
+        assertFalse(MongoCapture.preImagesEnabled(new Document("name", "vehicle")));
+        MongoCapture.checkPreImages("rtdw", enabled);
+        for (final Document info : new Document[] {disabled, plain}) {
+            final MisconfigurationException e = assertThrows(MisconfigurationException.class,
+                    () -> MongoCapture.checkPreImages("rtdw", info));
+            assertTrue(e.getMessage().contains("rtdw.vehicle does not have changeStreamPreAndPostImages enabled")
+                    && e.getMessage().contains("runCommand({collMod: \"vehicle\", changeStreamPreAndPostImages: "
+                    + "{enabled: true}})") && e.getMessage().contains("old customer's partition"), e.getMessage());
+        }
+        final MisconfigurationException missing = assertThrows(MisconfigurationException.class,
+                () -> MongoCapture.checkPreImages("rtdw", null));
+        assertTrue(missing.getMessage().contains("createCollection(\"vehicle\", {changeStreamPreAndPostImages: "
+                + "{enabled: true}})"), missing.getMessage());
+
+        final CdcConfig off = CdcConfig.fromEnv(Map.of("MONGODB_URI", "mongodb://m:27017/?replicaSet=rs0",
+                "RTDW_MONGO_PRE_IMAGES", "false"));
+        assertEquals("change_streams_update_full", MongoCapture.properties(off).getProperty("capture.mode"));
     }
 
     @Test

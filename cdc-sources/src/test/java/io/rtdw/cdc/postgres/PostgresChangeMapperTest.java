@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -141,6 +142,33 @@ public class PostgresChangeMapperTest {
         assertEquals(1, v.getBefore().getCustomerId());
         assertEquals(2, v.getAfter().getCustomerId());
         assertNull(v.getAfter().getDtUpdate());
+    }
+
+    /**
+     * With the default replica identity Debezium's before image of a DELETE carries only the key, the other columns
+     * null: the flight's old customer is unknown, so no before is made up (the change then goes to every partition).
+     */
+    @Test
+    void aKeyOnlyBeforeImageIsNoBeforeAndItsChangeGoesToEveryPartition() {
+        final Struct keyOnly = new Struct(FLIGHT).put("id", 3);
+        final FlightChange delete = (FlightChange) mapper.map(record("flight", FLIGHT, 3, keyOnly, null, "d", "false"))
+                .orElseThrow().value();
+        assertEquals(Op.DELETE, delete.getOp());
+        assertNull(delete.getBefore(), "no customer_id is invented for the old row");
+        assertArrayEquals(new int[] {0, 1, 2, 3, 4, 5}, io.rtdw.catalog.CustomerPartitioner.partitions(delete, 6));
+
+        final Struct after = new Struct(FLIGHT).put("id", 3).put("customer_id", 2).put("cod_iata", "GRU");
+        final FlightChange update = (FlightChange) mapper.map(record("flight", FLIGHT, 3, null, after, "u", "false"))
+                .orElseThrow().value();
+        assertNull(update.getBefore());
+        assertTrue(io.rtdw.catalog.CustomerPartitioner.broadcast(update));
+
+        final Struct full = new Struct(FLIGHT).put("id", 3).put("customer_id", 1).put("cod_iata", "GRU");
+        final FlightChange moved = (FlightChange) mapper.map(record("flight", FLIGHT, 3, full, after, "u", "false"))
+                .orElseThrow().value();
+        assertEquals(2, io.rtdw.catalog.CustomerPartitioner.partitions(moved, 6).length
+                + (io.rtdw.catalog.CustomerPartitioner.partition(1, 6) == io.rtdw.catalog.CustomerPartitioner
+                        .partition(2, 6) ? 1 : 0), "both customers' partitions");
     }
 
     @Test

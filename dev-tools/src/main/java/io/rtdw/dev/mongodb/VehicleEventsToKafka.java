@@ -7,7 +7,6 @@ import io.rtdw.schemas.VehicleChange;
 import io.rtdw.schemas.VehicleKey;
 
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 
 /**
@@ -33,12 +32,11 @@ public final class VehicleEventsToKafka implements Consumer<DebeziumMongoEventMa
             return;
         }
         try {
-            producer.send(change.get()).get();
+            // Its customer's partition, or both customers' for a move, or all without the old customer.
+            producer.awaitAcks(producer.send(change.get()), "vehicle change not acknowledged: %s");
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while producing a vehicle change", e);
-        } catch (final ExecutionException e) {
-            throw new IllegalStateException("vehicle change not acknowledged: " + e.getCause().getMessage(), e.getCause());
         }
     }
 }
