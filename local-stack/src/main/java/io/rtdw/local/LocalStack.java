@@ -354,6 +354,11 @@ public final class LocalStack {
         env.put(CdcConfig.SOURCES.name(), mongoUri == null ? "postgres" : "postgres,mongodb");
         // cdc-sources' init SQL (the source tables' DDL, REPLICA IDENTITY FULL, the publication), applied idempotently.
         env.put(CdcConfig.PG_INIT_SCHEMA.name(), "true");
+        if (mongoUri != null) {
+            // The capture refuses a vehicle collection without pre-images (a moved or deleted vehicle must reach
+            // its old customer's partition): create it with them, or enable them (idempotent).
+            io.rtdw.cdc.mongodb.MongoCapture.prepareCollection(mongoUri, catalog.mongoDb());
+        }
         env.put(OpsServer.HTTP_PORT.name(), String.valueOf(options.port("--cdc-http-port")));
         launch(javaChild("cdc", 384, "io.rtdw.cdc.CdcMain", List.of(), env));
     }

@@ -186,6 +186,28 @@ public final class MongoCapture {
         }
     }
 
+    /**
+     * Dev and test set-up (the local stack, {@code MongoDbCaptureIT}, the workload's {@code --init-schema}; the
+     * MongoDB counterpart of {@code RTDW_PG_INIT_SCHEMA}; production uses k8s' replica-set init Job): creates the
+     * {@code vehicle} collection with pre-images, or enables them on the existing one ({@code collMod}). Idempotent.
+     * Not run on this project's machines (no MongoDB server).
+     */
+    public static void prepareCollection(final String uri, final String db) {
+        final CdcConfig config = CdcConfig.fromEnv(Map.of("MONGODB_URI", uri, "RTDW_CDC_SOURCES", "mongodb"));
+        final Document preImages = new Document("enabled", true);
+        try (MongoClient client = MongoClients.create(clientSettings(config))) {
+            final com.mongodb.reactivestreams.client.MongoDatabase database = client.getDatabase(db);
+            if (Reactive.first(database.listCollections().filter(new Document("name", COLLECTION)), TIMEOUT) == null) {
+                Reactive.first(database.createCollection(COLLECTION, new com.mongodb.client.model.CreateCollectionOptions()
+                        .changeStreamPreAndPostImagesOptions(
+                                new com.mongodb.client.model.ChangeStreamPreAndPostImagesOptions(true))), TIMEOUT);
+            } else {
+                Reactive.first(database.runCommand(new Document("collMod", COLLECTION)
+                        .append("changeStreamPreAndPostImages", preImages)), TIMEOUT);
+            }
+        }
+    }
+
     /** Whether a {@code listCollections} entry has {@code options.changeStreamPreAndPostImages.enabled: true}. */
     static boolean preImagesEnabled(final Document info) {
         final Object options = info.get("options");

@@ -2,6 +2,7 @@ package io.rtdw.cdc.it;
 
 import io.rtdw.cdc.CdcConfig;
 import io.rtdw.testing.RegistryServer;
+import io.rtdw.catalog.CustomerPartitioner;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.postgres.PostgresPreflight;
 import io.rtdw.schemas.CustomerChange;
@@ -34,6 +35,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -167,9 +169,11 @@ class PostgresCaptureIT {
                 rs -> ids(rs, Op.CREATE).contains(1000) && ids(rs, Op.DELETE).contains(2)
                         && rs.stream().anyMatch(r -> r.key().getId() == 1 && r.value().getAfter() != null
                         && "v5".equals(r.value().getAfter().getProfissao())), Duration.ofSeconds(60));
+        // A move is written to both customers' partitions (CustomerPartitioner): wait for every copy of both moves.
         final List<ConsumerRecord<FlightKey, FlightChange>> f = flights.readUntil(
-                rs -> rs.stream().filter(r -> r.key().getId() == 1 && r.value().getOp() == Op.UPDATE).count() >= 2,
-                Duration.ofSeconds(30));
+                rs -> movesOfFlight1(rs).size() == 2 && movesOfFlight1(rs).values().stream().allMatch(copies ->
+                        copies.size() == CustomerPartitioner.partitions(copies.get(0).value(),
+                                CATALOG.flights().partitions()).length), Duration.ofSeconds(30));
 
         final List<CustomerChange> one = c.stream().filter(r -> r.key().getId() == 1)
                 .filter(r -> r.value().getOp() == Op.UPDATE).map(ConsumerRecord::value).toList();
@@ -185,8 +189,15 @@ class PostgresCaptureIT {
                 .findFirst().orElseThrow().value();
         assertEquals("c2", deleted.getBefore().getNome(), "a delete carries the whole old row");
         assertEquals(null, deleted.getAfter());
-        final List<FlightChange> moves = f.stream().filter(r -> r.key().getId() == 1 && r.value().getOp() == Op.UPDATE)
-                .map(ConsumerRecord::value).toList();
+        final List<FlightChange> moves = movesOfFlight1(f).values().stream().map(copies -> copies.get(0).value())
+                .toList();
+        for (final List<ConsumerRecord<FlightKey, FlightChange>> copies : movesOfFlight1(f).values()) {
+            final FlightChange move = copies.get(0).value();
+            assertEquals(Arrays.stream(CustomerPartitioner.partitions(move, CATALOG.flights().partitions())).boxed()
+                            .collect(Collectors.toSet()), copies.stream().map(ConsumerRecord::partition)
+                            .collect(Collectors.toSet()), "in the old and the new customer's partitions");
+            assertTrue(copies.stream().allMatch(r -> r.value().equals(move)), "the same record in each");
+        }
         assertEquals(List.of(2, 3), moves.stream().map(x -> x.getAfter().getCustomerId()).toList());
         assertEquals(2, moves.get(1).getBefore().getCustomerId(), "the old owner of a moved flight is known");
         assertTrue(moves.get(0).getSource().getPosition().matches("[0-9A-F]+/[0-9A-F]+"), "LSN spelled as PostgreSQL does");
@@ -318,6 +329,14 @@ class PostgresCaptureIT {
 
     private static Set<Integer> ids(final List<ConsumerRecord<CustomerKey, CustomerChange>> rs, final Op op) {
         return rs.stream().filter(r -> r.value().getOp() == op).map(r -> r.key().getId()).collect(Collectors.toSet());
+    }
+
+    /** The UPDATEs of flight 1 by their LSN (in commit order), each with its copies (one per partition written). */
+    private static java.util.SortedMap<Long, List<ConsumerRecord<FlightKey, FlightChange>>> movesOfFlight1(
+            final List<ConsumerRecord<FlightKey, FlightChange>> rs) {
+        return rs.stream().filter(r -> r.key().getId() == 1 && r.value().getOp() == Op.UPDATE)
+                .collect(Collectors.groupingBy(r -> r.value().getSource().getSequence(), java.util.TreeMap::new,
+                        Collectors.toList()));
     }
 
     private static Set<Integer> flightIds(final List<ConsumerRecord<FlightKey, FlightChange>> rs, final Op op) {

@@ -3,6 +3,7 @@ package io.rtdw.dev.workload;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcConfig;
 import io.rtdw.cdc.engine.ChangeProducer;
+import io.rtdw.cdc.mongodb.MongoCapture;
 import io.rtdw.cdc.mongodb.DebeziumMongoEventMapper;
 import io.rtdw.cdc.postgres.PostgresPreflight;
 import io.rtdw.dev.mongodb.DebeziumMongoEventWriter;
@@ -48,8 +49,10 @@ public final class WorkloadMain {
                   --initial-vehicles N   vehicles loaded first [120]
                   --orphans P            probability a new or moved child has no customer [0.1]
                   --vehicles MODE        mongodb | kafka | none [mongodb if MONGODB_URI is set, else none]
-                  --pre-images           with --vehicles kafka: events carry 'before' (collection pre-images)
-                  --init-schema          apply cdc-sources' init SQL (tables, replica identity, publication) first
+                  --no-pre-images        with --vehicles kafka: events carry no 'before' (a collection without
+                                         pre-images; every vehicle update and delete then goes to every partition)
+                  --init-schema          apply cdc-sources' init SQL (tables, replica identity, publication) first;
+                                         with --vehicles mongodb also create 'vehicle' with pre-images
                   --help                 this text
 
                 Environment: PG_HOST [localhost], PG_PORT [5432], PG_DATABASE [postgres], PG_USER [postgres],
@@ -69,7 +72,7 @@ public final class WorkloadMain {
         double orphans = 0.1;
         final Map<String, String> env = System.getenv();
         String vehicleMode = env.get("MONGODB_URI") != null ? "mongodb" : "none";
-        boolean preImages = false;
+        boolean preImages = true;
         boolean initSchema = false;
         try {
             for (int i = 0; i < args.length; i++) {
@@ -87,6 +90,7 @@ public final class WorkloadMain {
                     case "--orphans" -> orphans = Double.parseDouble(args[++i]);
                     case "--vehicles" -> vehicleMode = args[++i].toLowerCase(Locale.ROOT);
                     case "--pre-images" -> preImages = true;
+                    case "--no-pre-images" -> preImages = false;
                     case "--init-schema" -> initSchema = true;
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
@@ -117,6 +121,9 @@ public final class WorkloadMain {
             if ("mongodb".equals(vehicleMode)) {
                 if (env.get("MONGODB_URI") == null) {
                     throw new IllegalArgumentException("--vehicles mongodb needs MONGODB_URI");
+                }
+                if (initSchema) {
+                    MongoCapture.prepareCollection(env.get("MONGODB_URI"), catalog.mongoDb());
                 }
                 appliers.add(new MongoApplier(env.get("MONGODB_URI"), catalog.mongoDb()));
             } else if ("kafka".equals(vehicleMode)) {

@@ -5,6 +5,7 @@ import io.rtdw.runtime.KafkaClients;
 import io.rtdw.testing.RegistryServer;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcConfig;
+import io.rtdw.cdc.mongodb.MongoCapture;
 import io.rtdw.cdc.CdcProcess;
 import io.rtdw.cdc.mongodb.Reactive;
 import io.rtdw.schemas.Op;
@@ -61,6 +62,8 @@ class MongoDbCaptureIT {
         try (KafkaTestCluster kafka = KafkaTestCluster.start();
              MongoApplier mongo = new MongoApplier(uri, database)) {
             kafka.createTopics(List.of(catalog.vehicles(), catalog.cdcDeadLetters(), catalog.cdcOffsets()));
+            // The capture needs pre-images on the collection (it refuses to start without them).
+            MongoCapture.prepareCollection(uri, database);
             final WorkloadGenerator generator = new WorkloadGenerator(new WorkloadGenerator.Options(5, 0, 0, 10, 0.1,
                     true));
             // Only vehicle changes matter here; PostgreSQL kinds are ignored by the MongoDB applier.
