@@ -39,7 +39,7 @@ import java.util.concurrent.Future;
  * <p>A change goes to its customer's partition ({@link CustomerPartitioner} through {@link ChangeRouter}): one
  * record, or two for a child that moved customer, or one per partition for a child change whose before image does
  * not name its old customer (a broadcast: counted in {@code rtdw_cdc_changes_broadcast_total{table}}, with a WARN the
- * first time per table, since it means the source lacks full before images).
+ * first time per table, since it means the source lacks full before images or a bad row was retracted).
  */
 public final class ChangeProducer implements AutoCloseable {
 
@@ -100,8 +100,7 @@ public final class ChangeProducer implements AutoCloseable {
         }
         final Topic<?, ?> topic = change.topic();
         return router.send(producer, topic.name(), ChangeRouter.routedBy(change.key(), change.value()),
-                change.commitTsMs(), keyBytes(change),
-                valueBytes(change), null);
+                change.commitTsMs(), keyBytes(change), valueBytes(change), null);
     }
 
     /**
@@ -140,8 +139,9 @@ public final class ChangeProducer implements AutoCloseable {
         if (warned.putIfAbsent(table, Boolean.TRUE) == null) {
             LOG.warn("{} at {}: a {} change without the old customer in its before image goes to all {} partitions "
                             + "of {} (and so will every such change, counted in rtdw_cdc_changes_broadcast_total): "
-                            + "the source does not give full before images (PostgreSQL: REPLICA IDENTITY FULL; "
-                            + "MongoDB: changeStreamPreAndPostImages)",
+                            + "either the source does not give full before images (PostgreSQL: REPLICA IDENTITY FULL; "
+                            + "MongoDB: changeStreamPreAndPostImages), or this retracts a row whose old image could "
+                            + "not be read (see the dead letter)",
                     table, change.position(), change.value().get(change.value().getSchema().getField("op").pos()),
                     router.partitionCount(change.topic().name()), change.topic().name());
         }

@@ -35,18 +35,20 @@ import java.util.function.Supplier;
  * still holds but the source no longer has (truncated, deleted in a restored-away history, deleted while an
  * interrupted snapshot waited for its redo, deleted while a lost slot was re-created) gets no change from it.
  *
- * <p>For each captured table, its CDC topic is read from the beginning to its end offsets (read_committed); per key
- * only one bit is kept: whether the key's latest record is a live row that this snapshot did not refresh, i.e.
- * whose position is not at or after the snapshot's point in the snapshot's epoch (another epoch, or an older commit
- * or snapshot). Every such key gets a DELETE stamped with the snapshot's own position (its epoch, {@code
+ * <p>For each captured table, its CDC topic is read from the beginning to its end offsets (read_committed); per
+ * partition and key only one bit is kept: whether the key's latest record there holds a live row there that this
+ * snapshot did not refresh, i.e. whose position is not at or after the snapshot's point in the snapshot's epoch
+ * (another epoch, or an older commit or snapshot). Every such key gets a DELETE stamped with the snapshot's own position (its epoch, {@code
  * commit_sequence} = the snapshot's point, {@code change_order} ""), so under {@link SourcePosition#against} it wins
  * over everything committed before the snapshot and loses to everything streamed after it, in any arrival order.
  * The DELETE carries no before image: the app turns a DELETE into its table's tombstone for the key and retracts the
- * row it holds (its own state knows the old customer), and keeping the last rows would cost memory per key.
+ * row it holds (its own state knows the old customer), and keeping the last rows would cost memory per key. It is
+ * written to the one partition whose records hold the row live ({@link Fold}): the topics are partitioned by customer
+ * ({@link io.rtdw.catalog.CustomerPartitioner}), so that is the partition of the task that holds the row.
  *
- * <p>Memory: an {@link IntSet} of the stale keys of one table at a time, 5.3 to 10.7 bytes per key it holds; at its
- * peak (just before the snapshot's own rows are read) that is every live key of the table: 5 million flights take a
- * 32 MiB table. Keys are read as bytes and decoded one record at a time.
+ * <p>Memory: one {@link IntSet} per partition of the stale keys of one table at a time, 5.3 to 10.7 bytes per key
+ * held; at the peak (just before the snapshot's own rows are read) that is every live key of the table, each in one
+ * partition's set: 5 million flights take about 32 MiB. Keys are read as bytes and decoded one record at a time.
  */
 public final class SnapshotReconciler {
 
