@@ -38,9 +38,12 @@ import java.util.function.Supplier;
  * <p>For each captured table, its CDC topic is read from the beginning to its end offsets (read_committed); per
  * partition and key only one bit is kept: whether the key's latest record there holds a live row there that this
  * snapshot did not refresh, i.e. whose position is not at or after the snapshot's point in the snapshot's epoch
- * (another epoch, or an older commit or snapshot). Every such key gets a DELETE stamped with the snapshot's own position (its epoch, {@code
- * commit_sequence} = the snapshot's point, {@code change_order} ""), so under {@link SourcePosition#against} it wins
- * over everything committed before the snapshot and loses to everything streamed after it, in any arrival order.
+ * (another epoch, or an older commit or snapshot). Every such key gets a DELETE stamped just below the snapshot's own
+ * rows ({@link #stampOf}: its epoch, {@code commit_sequence} = the snapshot's point - 1, {@code change_order}
+ * {@value #RECONCILE_ORDER}), so under {@link SourcePosition#against} it wins over everything committed before the
+ * snapshot and loses to the snapshot's rows and everything streamed after it, in any arrival order. (Below the rows,
+ * not at them: a row that moved to another customer while the capture was down is refreshed in its new customer's
+ * partition and deleted in its old one, and a reader folding all partitions by position must keep the row.)
  * The DELETE carries no before image: the app turns a DELETE into its table's tombstone for the key and retracts the
  * row it holds (its own state knows the old customer), and keeping the last rows would cost memory per key. It is
  * written to the one partition whose records hold the row live ({@link Fold}): the topics are partitioned by customer
@@ -56,6 +59,8 @@ public final class SnapshotReconciler {
     private static final Duration POLL = Duration.ofMillis(500);
     private static final int SEND_WINDOW = 10_000;
     private static final long PROGRESS_NS = Duration.ofSeconds(10).toNanos();
+    /** The order of the reconciliation's DELETEs: above every hex order a change carries ('~' > 'F', 'f', '9'). */
+    static final String RECONCILE_ORDER = "~";
 
     private final String source;
     private final List<Topic<?, ?>> topics;
@@ -154,8 +159,7 @@ public final class SnapshotReconciler {
 
     private <K, V> long produceDeletes(final Topic<K, V> topic, final Fold fold, final SourceInfo snapshot)
             throws InterruptedException {
-        final SourceInfo stamp = SourceInfo.newBuilder(snapshot).setTable(fold.table).setTxId(null).setSnapshot(true)
-                .setChangeOrder("").build();
+        final SourceInfo stamp = stampOf(snapshot, fold.table);
         final List<Future<RecordMetadata>> window = new ArrayList<>();
         final long[] count = {0};
         for (int p = 0; p < fold.stale.length; p++) {
@@ -180,6 +184,17 @@ public final class SnapshotReconciler {
         producer.awaitAcks(sent, source + ": Kafka did not acknowledge a snapshot reconciliation delete (%s); stopping "
                 + "before the snapshot's end is committed, so the restart redoes the snapshot");
         sent.clear();
+    }
+
+    /**
+     * The source info of the reconciliation's DELETEs: the snapshot's epoch, commit time and read time, at {@code
+     * commit_sequence} = the snapshot's point - 1 and {@code change_order} {@value #RECONCILE_ORDER}: after every
+     * change committed before the snapshot (their orders are upper-case hex: a PostgreSQL LSN, a MongoDB resume
+     * token) and before the snapshot's rows (the point, order "").
+     */
+    static SourceInfo stampOf(final SourceInfo snapshot, final String table) {
+        return SourceInfo.newBuilder(snapshot).setTable(table).setTxId(null).setSnapshot(true)
+                .setCommitSequence(snapshot.getCommitSequence() - 1).setChangeOrder(RECONCILE_ORDER).build();
     }
 
     /** A DELETE of row {@code id} of {@code topic}'s table, without before image, stamped {@code stamp}. */

@@ -129,7 +129,8 @@ class SnapshotReconcilerTest {
             assertEquals(Op.DELETE, delete.getOp());
             assertNull(delete.getBefore());
             assertNull(delete.getAfter());
-            assertEquals(new SourcePosition(NOW, POINT, ""), SourcePosition.of(delete.getSource()));
+            assertEquals(new SourcePosition(NOW, POINT - 1, "~"), SourcePosition.of(delete.getSource()),
+                    "just below the snapshot's rows, above everything committed before it");
             assertEquals("public.customers", delete.getSource().getTable(), "the table of the topic's records");
             assertNull(delete.getSource().getTxId());
         }
@@ -196,6 +197,9 @@ class SnapshotReconcilerTest {
         for (int p = 0; p < n; p++) {
             byPartition.get(p).add(flight(4, Op.DELETE, null, null, 230));
         }
+        // flight 5: created under a, truncated away (no record), re-inserted under b: the snapshot reads it under b
+        byPartition.get(pa).add(flight(5, Op.CREATE, null, a, 140));
+        byPartition.get(pb).add(flight(5, Op.READ, null, b, POINT));
         for (final boolean newFirst : new boolean[] {true, false}) {
             final SnapshotReconciler.Fold fold = new SnapshotReconciler.Fold(NOW, POINT, n);
             final List<Integer> order = new ArrayList<>(List.of(pa, pb));
@@ -212,12 +216,29 @@ class SnapshotReconcilerTest {
                     fold.accept(p, child.id(), child.change());
                 }
             }
-            assertEquals(2, fold.staleKeys(), "read " + order);
+            assertEquals(3, fold.staleKeys(), "read " + order);
+            assertTrue(fold.stale[pa].contains(5) && !fold.stale[pb].contains(5), "deleted where it was, under a");
             assertFalse(fold.stale[pa].contains(1) || fold.stale[pb].contains(1), "refreshed under b");
             assertTrue(fold.stale[pb].contains(2) && !fold.stale[pa].contains(2), "live under b only");
             assertTrue(fold.stale[pb].contains(3) && !fold.stale[pa].contains(3), "re-created under b");
             assertEquals("public.flight", fold.table);
         }
+    }
+
+    /**
+     * Flight 5 above gets a DELETE in a's partition and a READ in b's: a reader folding every partition by position
+     * keeps the READ, because the DELETE stands just below the snapshot's rows (and above everything before them).
+     */
+    @Test
+    void theDeletesStandBelowTheSnapshotsRowsAndAboveEverythingCommittedBeforeIt() {
+        final SourceInfo snapshot = flight(5, Op.READ, null, 2, POINT).change().getSource();
+        final SourcePosition delete = SourcePosition.of(SnapshotReconciler.stampOf(snapshot, "public.flight"));
+        assertEquals(SourcePosition.Verdict.NOT_NEWER, delete.against(SourcePosition.of(snapshot)));
+        assertEquals(SourcePosition.Verdict.NEWER, SourcePosition.of(snapshot).against(delete));
+        final SourcePosition lastBefore = new SourcePosition(NOW, POINT - 1, SourcePosition.orderOf(POINT - 2));
+        assertEquals(SourcePosition.Verdict.NEWER, delete.against(lastBefore));
+        assertEquals(SourcePosition.Verdict.NEWER, delete.against(new SourcePosition(NOW, POINT - 1,
+                "82673F2138000000032B042C0100296E5A1004")), "above a MongoDB resume token at the same cluster time");
     }
 
     private record Child(int id, io.rtdw.schemas.FlightChange change) {
