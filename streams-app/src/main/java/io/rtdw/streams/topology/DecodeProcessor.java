@@ -11,7 +11,10 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.rtdw.catalog.CustomerPartitioner;
+
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -30,14 +33,16 @@ final class DecodeProcessor<K, V> implements FixedKeyProcessor<K, byte[], Decode
     private final Deserializer<?> valueDeserializer;
     private final Serializer<K> keySerializer;
     private final PipelineMetrics metrics;
+    private final int partitions;
     private FixedKeyProcessorContext<K, Decoded<V>> context;
 
     DecodeProcessor(final SourceTable<K, V> table, final Deserializer<?> valueDeserializer,
-                    final Serializer<K> keySerializer, final PipelineMetrics metrics) {
+                    final Serializer<K> keySerializer, final PipelineMetrics metrics, final int partitions) {
         this.table = table;
         this.valueDeserializer = valueDeserializer;
         this.keySerializer = keySerializer;
         this.metrics = metrics;
+        this.partitions = partitions;
     }
 
     @Override
@@ -77,8 +82,37 @@ final class DecodeProcessor<K, V> implements FixedKeyProcessor<K, byte[], Decode
             reject(record, violation, null);
             return;
         }
+        final String misrouted = misrouted(change);
+        if (misrouted != null) {
+            reject(record, misrouted, null);
+            return;
+        }
         metrics.change(table.name());
         context.forward(record.withValue(Decoded.ok(change)));
+    }
+
+    /**
+     * Why this task must not apply {@code change}, or null: a change read from a partition its customer does not
+     * belong to ({@link CustomerPartitioner}) would be joined with another task's customers, silently wrong. Its
+     * producer does not route by customer (a capture of 0.1, or Kafka Connect without the partitioner).
+     */
+    private String misrouted(final V change) {
+        if (partitions <= 1) {
+            return null;
+        }
+        final int partition = context.recordMetadata().map(RecordMetadata::partition).orElse(-1);
+        if (partition < 0) {
+            return null;
+        }
+        for (final int p : CustomerPartitioner.partitions(change, partitions)) {
+            if (p == partition) {
+                return null;
+            }
+        }
+        return "misrouted: read from partition " + partition + ", but " + table.name() + " changes go to the partition"
+                + " of their customer (" + Arrays.toString(CustomerPartitioner.partitions(change, partitions))
+                + " of " + partitions + "): the producer does not route by customer (io.rtdw.catalog.CustomerPartitioner;"
+                + " cdc-sources/README.md, Partitioning)";
     }
 
     private void reject(final FixedKeyRecord<K, byte[]> record, final String reason, final String errorClass) {

@@ -88,9 +88,10 @@ public final class UnifiedCustomerTopology {
                 Serdes.Bytes(), Serdes.ByteArray()).withLoggingEnabled(CHANGELOG_CONFIG).withCachingDisabled();
         builder.addStateStore(store);
 
-        final KStream customers = decoded(builder, catalog.customers(), SourceTable.CUSTOMERS, registry, dlq, dlqProduced, metrics);
-        final KStream flights = decoded(builder, catalog.flights(), SourceTable.FLIGHTS, registry, dlq, dlqProduced, metrics);
-        final KStream vehicles = decoded(builder, catalog.vehicles(), SourceTable.VEHICLES, registry, dlq, dlqProduced, metrics);
+        final int n = options.partitions();
+        final KStream customers = decoded(builder, catalog.customers(), SourceTable.CUSTOMERS, registry, dlq, dlqProduced, metrics, n);
+        final KStream flights = decoded(builder, catalog.flights(), SourceTable.FLIGHTS, registry, dlq, dlqProduced, metrics, n);
+        final KStream vehicles = decoded(builder, catalog.vehicles(), SourceTable.VEHICLES, registry, dlq, dlqProduced, metrics, n);
         final KStream<Object, Object> changes = ((KStream<Object, Object>) customers)
                 .merge(flights, Named.as("merge-flights"))
                 .merge(vehicles, Named.as("merge-vehicles"));
@@ -106,20 +107,22 @@ public final class UnifiedCustomerTopology {
     }
 
     /**
-     * A CDC topic's valid changes: decoded, checked against the table's contract ({@link DecodeProcessor}); what is
-     * not a valid change of the table goes to the dead-letter topic in the same transaction.
+     * A CDC topic's valid changes: decoded, checked against the table's contract and against the partition they
+     * were read from ({@link DecodeProcessor}); what is not a valid change of the table, or not of this partition,
+     * goes to the dead-letter topic in the same transaction.
      */
     private static <K, V extends SpecificRecord> KStream<K, V> decoded(final StreamsBuilder builder, final Topic<K, V> topic,
                                                 final SourceTable<K, V> table, final RegistrySerdes registry,
                                                 final Topic<byte[], DeadLetter> dlq,
                                                 final Produced<byte[], DeadLetter> dlqProduced,
-                                                final PipelineMetrics metrics) {
+                                                final PipelineMetrics metrics, final int partitions) {
         final String name = table.name();
         final Serde<K> keySerde = RegistrySerdes.keySerde(topic);
         final Serde<V> valueSerde = registry.valueSerde(topic);
         final KStream<K, Decoded<V>> decoded = builder
                 .stream(topic.name(), Consumed.with(keySerde, Serdes.ByteArray()).withName(name + "-source"))
-                .processValues(() -> new DecodeProcessor<>(table, valueSerde.deserializer(), keySerde.serializer(), metrics),
+                .processValues(() -> new DecodeProcessor<>(table, valueSerde.deserializer(), keySerde.serializer(), metrics,
+                        partitions),
                         Named.as(name + "-decode"));
         final Map<String, KStream<K, Decoded<V>>> branches = decoded
                 .split(Named.as(name + "-"))

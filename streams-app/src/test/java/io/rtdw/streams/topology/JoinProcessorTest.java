@@ -107,6 +107,41 @@ class JoinProcessorTest {
         }
     }
 
+    /**
+     * The test driver reads every topic's partition 0: with two partitions configured, a change whose customer
+     * belongs to partition 1 was written by a producer that does not route by customer, and would be joined with the
+     * wrong task's state. It is a dead letter; a move from a customer of this partition to one of the other is not.
+     */
+    @Test
+    void aChangeReadFromAPartitionItsCustomerDoesNotBelongToIsADeadLetter() {
+        int here = 1;
+        while (io.rtdw.catalog.CustomerPartitioner.partition(here, 2) != 0) {
+            here++;
+        }
+        int there = 1;
+        while (io.rtdw.catalog.CustomerPartitioner.partition(there, 2) != 1) {
+            there++;
+        }
+        try (PipelineDriver driver = new PipelineDriver(TopicCatalog.DEFAULT,
+                new UnifiedCustomerTopology.Options(2, 100, false, RETENTION, true))) {
+            pipe(driver,
+                    "{\"table\":\"customers\",\"op\":\"CREATE\",\"id\":" + here + ",\"after\":{\"nome\":\"Ana\"},\"ts\":1000,\"seq\":10}",
+                    "{\"table\":\"customers\",\"op\":\"CREATE\",\"id\":" + there + ",\"after\":{\"nome\":\"Bia\"},\"ts\":1001,\"seq\":11}",
+                    "{\"table\":\"flight\",\"op\":\"CREATE\",\"id\":10,\"after\":{\"customer_id\":" + here + "},\"ts\":1002,\"seq\":12}",
+                    "{\"table\":\"flight\",\"op\":\"CREATE\",\"id\":11,\"after\":{\"customer_id\":" + there + "},\"ts\":1003,\"seq\":13}",
+                    "{\"table\":\"flight\",\"op\":\"UPDATE\",\"id\":10,\"before\":{\"customer_id\":" + here
+                            + "},\"after\":{\"customer_id\":" + there + "},\"ts\":1004,\"seq\":14}");
+            final List<String> reasons = driver.readDeadLetters().stream().map(d -> d.getReason()).toList();
+            assertEquals(2, reasons.size(), reasons.toString());
+            assertTrue(reasons.stream().allMatch(r -> r.startsWith("misrouted: read from partition 0")), reasons.toString());
+            final List<KeyValue<CustomerKey, UnifiedCustomer>> out = driver.readOutput();
+            final int customerHere = here;
+            assertTrue(out.stream().allMatch(kv -> kv.key.getId() == customerHere), "only this partition's customer");
+            final UnifiedCustomer last = out.get(out.size() - 1).value;
+            assertEquals(0, last.getFlightCount(), "the flight moved to the other partition's customer left this one");
+        }
+    }
+
     @Test
     void orphansAreCountedAsTheyComeAndGo() {
         try (PipelineDriver driver = driver(false)) {
