@@ -77,12 +77,49 @@ public final class ChildJvm implements AutoCloseable {
         return java(name, mainClass).heapMb(heapMb).quickStart().env(env).log(log).args(args).start();
     }
 
-    /** A TCP port that was free a moment ago. */
+    /**
+     * A TCP port that was free a moment ago, below the OS's ephemeral range (so no socket bound to port 0 meanwhile,
+     * a broker's or a client's, can take it) and never handed out twice by this JVM.
+     */
     public static int freePort() {
+        final int[] ephemeral = ephemeralRange();
+        final int low = 10_000;
+        final int high = ephemeral[0] - 1;
+        for (int attempt = 0; attempt < 200 && high > low; attempt++) {
+            final int port = low + RANDOM.nextInt(high - low + 1);
+            if (!HANDED_OUT.add(port)) {
+                continue;
+            }
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.setReuseAddress(false);
+                socket.bind(new java.net.InetSocketAddress(port));
+                return port;
+            } catch (final IOException e) {
+                // taken: try another
+            }
+        }
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         } catch (final IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static final java.util.Random RANDOM = new java.util.Random();
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Linux's ephemeral port range ({@code net.ipv4.ip_local_port_range}), where the OS puts every port bound to 0:
+     * a port handed out from it could be taken by a Kafka broker or client started in between (seen: a local-stack
+     * run's Pinot broker port taken by a broker of the in-process Kafka), so {@link #freePort} stays below it.
+     */
+    private static int[] ephemeralRange() {
+        try {
+            final String[] parts = java.nio.file.Files.readString(
+                    java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
+            return new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])};
+        } catch (final IOException | RuntimeException e) {
+            return new int[] {32_768, 60_999};
         }
     }
 
