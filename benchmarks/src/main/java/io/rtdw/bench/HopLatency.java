@@ -100,6 +100,24 @@ final class HopLatency implements AutoCloseable {
         recording = true;
     }
 
+    /**
+     * Waits until the uncommitted output reader has seen every (customer, version) the committed reader has (it reads
+     * the same partitions, so it gets there), or the deadline passes; records still missing then count as unmatched.
+     */
+    void awaitAppendedSeen(final Duration deadline) throws InterruptedException {
+        final long end = System.nanoTime() + deadline.toNanos();
+        while (System.nanoTime() < end) {
+            final boolean seen;
+            synchronized (committed) {
+                seen = committed.stream().allMatch(c -> appendedAt.containsKey(slot(c.id(), c.version())));
+            }
+            if (seen) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+    }
+
     /** Stops recording (call after the sentinel drained: everything written is visible) and splits. */
     Result stop() {
         recording = false;

@@ -404,7 +404,7 @@ final class Stack implements AutoCloseable {
             hops.start();
             final long applied = writer.paced(rate, mode.latencySeconds());
             drain(Duration.ofMinutes(5));
-            Thread.sleep(200); // the uncommitted reader has seen everything the committed one has
+            hops.awaitAppendedSeen(Duration.ofSeconds(30));
             final HopLatency.Result r = hops.stop();
             final String at = String.format(Locale.ROOT, " at %s changes/s for %.0f s", fmt(rate), mode.latencySeconds());
             report.add("1 latency", config, "writer achieved (offered " + fmt(rate) + "/s)",
