@@ -1,6 +1,7 @@
 -- Current row per customer. Every column takes the newest change's value (LATEST_BY_OFFSET with ignoreNulls =
--- false, so a DELETE's nulls win). A deleted customer stays as a row with deleted = true rather than vanishing:
--- the unified table must show the delete (ksqlDB cannot turn a row into a tombstone at the end of the chain).
+-- false, so a DELETE's nulls win). A deleted customer stays as a row with deleted = true rather than vanishing, so the
+-- delete travels through the join as a record: 050 counts it (the version keeps growing across a delete and a
+-- re-creation) and turns it into the tombstone of the final table.
 CREATE TABLE IF NOT EXISTS customers_current
   WITH (KAFKA_TOPIC = 'rtdw.ksql.customers_current', PARTITIONS = 6, REPLICAS = 3,
         KEY_FORMAT = 'KAFKA', VALUE_FORMAT = 'AVRO') AS

@@ -8,6 +8,8 @@ import io.rtdw.schemas.UnifiedVehicle;
 import org.apache.avro.LogicalType;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificData;
+import io.rtdw.ksql.KsqlTypes.Type;
+import io.rtdw.ksql.KsqlTypes.TypeError;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -80,6 +82,8 @@ final class KsqlChecker {
         catalog.all().forEach(t -> catalogTopics.put(t.name(), t));
         final Map<String, Schema> sourceSchemas = new HashMap<>();
         final Map<String, String> defined = new LinkedHashMap<>();
+        final Map<String, Map<String, Type>> types = new HashMap<>();
+        final Map<String, Map<String, Type>> writtenBy = new HashMap<>();
 
         for (final Statement st : statements) {
             if (SET.matcher(st.text()).matches()) {
@@ -143,9 +147,23 @@ final class KsqlChecker {
             if (derived) {
                 checkFieldReferences(st, rest, sourceSchemas, problems);
                 checkStructs(st, problems);
+                final Map<String, Type> columns = inferColumns(st, rest, types, problems);
+                types.put(name, columns);
+                writtenBy.put(topic, columns);
                 if (name.equals(FINAL_TABLE)) {
                     expectColumns(st, selectAliases(rest), UnifiedCustomer.getClassSchema(), problems);
+                    expectTypes(st, columns, UnifiedCustomer.getClassSchema(), problems);
+                    checkTombstoneOnDelete(st, rest, problems);
                 }
+            } else if (rest.startsWith("(")) {
+                final Map<String, Type> declared = declaredColumns(st, rest, problems);
+                types.put(name, declared);
+                if (writtenBy.containsKey(topic) && !writtenBy.get(topic).equals(declared)) {
+                    problems.add(st + ": declares " + declared + " but " + topic + " is written with "
+                            + writtenBy.get(topic));
+                }
+            } else {
+                problems.add(st + ": declare every column (the checker types the statements from them)");
             }
         }
         if (!defined.containsKey(FINAL_TABLE)) {
@@ -244,6 +262,120 @@ final class KsqlChecker {
         }
     }
 
+    /** The declared columns of a stream or table, key columns included, as ksqlDB types. */
+    private static Map<String, Type> declaredColumns(final Statement st, final String rest, final List<String> problems) {
+        final Map<String, Type> declared = new LinkedHashMap<>();
+        for (final String column : splitTopLevel(rest.substring(1, closing(rest, 0)))) {
+            final String c = column.strip().replaceAll("(?i) (PRIMARY )?KEY$", "");
+            final int space = c.indexOf(' ');
+            try {
+                declared.put(c.substring(0, space).replace("`", ""), KsqlTypes.parseType(c.substring(space + 1)));
+            } catch (final TypeError e) {
+                problems.add(st + ": column " + c + ": " + e.getMessage());
+            }
+        }
+        return declared;
+    }
+
+    private static final Pattern SOURCE = Pattern.compile("\\b(?:FROM|JOIN) (\\w+)(?: (?!LEFT\\b|INNER\\b|FULL\\b|RIGHT\\b|JOIN\\b|ON\\b|WHERE\\b|GROUP\\b|HAVING\\b|EMIT\\b|WINDOW\\b|PARTITION\\b)(\\w+))?",
+            Pattern.CASE_INSENSITIVE);
+    private static final Pattern SELECT_ITEM = Pattern.compile("(?s)(.*) AS `?(\\w+)`?");
+
+    /**
+     * The output columns of a derived statement with their types ({@link KsqlTypes}), computed from the types of
+     * the streams and tables it reads; every expression ksqlDB would reject for its types is a problem.
+     */
+    private static Map<String, Type> inferColumns(final Statement st, final String rest,
+                                                  final Map<String, Map<String, Type>> types,
+                                                  final List<String> problems) {
+        final String upper = rest.toUpperCase(Locale.ROOT);
+        final int select = upper.indexOf(" AS SELECT ") + " AS SELECT ".length();
+        final int from = topLevel(rest, " FROM ", select);
+        final Map<String, Map<String, Type>> sources = new LinkedHashMap<>();
+        final Matcher m = SOURCE.matcher(rest.substring(from));
+        while (m.find()) {
+            final String source = m.group(1).toLowerCase(Locale.ROOT);
+            sources.put(m.group(2) == null ? source : m.group(2), types.getOrDefault(source, Map.of()));
+        }
+        final java.util.function.Function<String, Type> resolve = column -> {
+            final int dot = column.indexOf('.');
+            if (dot >= 0) {
+                return sources.getOrDefault(column.substring(0, dot), Map.of()).get(column.substring(dot + 1));
+            }
+            final List<Type> found = sources.values().stream().map(s -> s.get(column)).filter(t -> t != null).toList();
+            if (found.size() > 1) {
+                throw new TypeError("ambiguous column " + column);
+            }
+            return found.isEmpty() ? null : found.get(0);
+        };
+        final Map<String, Type> columns = new LinkedHashMap<>();
+        for (final String item : splitTopLevel(rest.substring(select, from))) {
+            final Matcher alias = SELECT_ITEM.matcher(item.strip());
+            final String expression = alias.matches() ? alias.group(1) : item.strip();
+            final String name = alias.matches() ? alias.group(2) : KsqlTypes.unquote(item.strip());
+            try {
+                columns.put(name, KsqlTypes.typeOf(expression, resolve));
+            } catch (final TypeError e) {
+                problems.add(st + ": column " + name + ": " + e.getMessage());
+            }
+        }
+        final int having = topLevel(rest, " HAVING ", from);
+        if (having < rest.length()) {
+            final String condition = rest.substring(having + " HAVING ".length(), topLevel(rest, " EMIT ", having));
+            try {
+                final Type t = KsqlTypes.typeOf(condition, name -> {
+                    final Type source = resolve.apply(name);
+                    return source != null ? source : columns.get(name);
+                });
+                if (!t.base().equals("BOOLEAN")) {
+                    problems.add(st + ": HAVING is " + t + ", not BOOLEAN");
+                }
+            } catch (final TypeError e) {
+                problems.add(st + ": HAVING: " + e.getMessage());
+            }
+        }
+        return columns;
+    }
+
+    /** The final table's column types are those of the Avro fields ({@link #ksqlType}). */
+    private static void expectTypes(final Statement st, final Map<String, Type> columns, final Schema schema,
+                                    final List<String> problems) {
+        for (final Schema.Field field : schema.getFields()) {
+            final String expected = normalize(ksqlType(field.schema()));
+            final Type actual = columns.get(field.name());
+            if (actual != null && !expected.equals(actual.toString())) {
+                problems.add(st + ": column " + field.name() + " is " + actual + " but " + schema.getName() + "."
+                        + field.name() + " needs " + expected);
+            }
+        }
+    }
+
+    /**
+     * A deleted customer must end in a tombstone (shared/domain.md): the final table drops rows whose latest
+     * {@code deleted} is true through HAVING, which ksqlDB writes as a tombstone.
+     */
+    private static void checkTombstoneOnDelete(final Statement st, final String rest, final List<String> problems) {
+        final String compact = rest.replace("`", "").replaceAll("\\s+", " ").toUpperCase(Locale.ROOT);
+        if (!compact.contains(" HAVING NOT LATEST_BY_OFFSET(DELETED, FALSE) EMIT CHANGES")) {
+            problems.add(st + ": must end in HAVING NOT LATEST_BY_OFFSET(`deleted`, false): a deleted customer "
+                    + "leaves the table as a tombstone");
+        }
+    }
+
+    /** Index of the first {@code word} at parenthesis depth 0 from {@code start}, or the text's length. */
+    private static int topLevel(final String text, final String word, final int start) {
+        final String upper = text.toUpperCase(Locale.ROOT);
+        int depth = 0;
+        for (int i = start; i < text.length(); i++) {
+            final char c = text.charAt(i);
+            depth += c == '(' || c == '[' ? 1 : c == ')' || c == ']' ? -1 : 0;
+            if (depth == 0 && upper.startsWith(word, i)) {
+                return i;
+            }
+        }
+        return text.length();
+    }
+
     /** Output column names of a SELECT, in order. */
     static List<String> selectAliases(final String rest) {
         final String upper = rest.toUpperCase(Locale.ROOT);
@@ -338,9 +470,9 @@ final class KsqlChecker {
         int start = 0;
         for (int i = 0; i < text.length(); i++) {
             final char c = text.charAt(i);
-            if (c == '(' || c == '<') {
+            if (c == '(' || c == '<' || c == '[') {
                 depth++;
-            } else if (c == ')' || (c == '>' && i > 0 && text.charAt(i - 1) != '=' && text.charAt(i - 1) != '-')) {
+            } else if (c == ')' || c == ']' || (c == '>' && i > 0 && text.charAt(i - 1) != '=' && text.charAt(i - 1) != '-')) {
                 depth--;
             } else if (c == ',' && depth == 0) {
                 parts.add(text.substring(start, i));
