@@ -7,7 +7,6 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
-import io.strimzi.api.kafka.model.bridge.KafkaBridge;
 import io.strimzi.api.kafka.model.kafka.Kafka;
 import io.strimzi.api.kafka.model.kafka.listener.GenericKafkaListener;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,7 +30,6 @@ class NetworkPolicyTest {
     static final Iterable<String> OVERLAYS = Overlays.ALL;
 
     private static final String KAFKA = "rtdw-kafka-bootstrap";
-    private static final String BRIDGE = "kafka-bridge";
 
     /** source pod -> target service (port). */
     private static final String[][] NEEDED = {
@@ -40,7 +38,7 @@ class NetworkPolicyTest {
             {"cdc-mongodb", KAFKA, "9092"}, {"cdc-mongodb", "apicurio-registry", "8080"}, {"cdc-mongodb", "mongodb", "27017"},
             {"lake-sink", KAFKA, "9092"}, {"lake-sink", "apicurio-registry", "8080"}, {"lake-sink", "minio", "9000"},
             {"apicurio-registry", KAFKA, "9092"}, {"kafka-ui", KAFKA, "9092"}, {"kafka-ui", "apicurio-registry", "8080"},
-            {BRIDGE, KAFKA, "9092"},
+            {"pinot-controller", "minio", "9000"}, {"pinot-server", "minio", "9000"},
             {"pinot-server", KAFKA, "9092"}, {"pinot-server", "apicurio-registry", "8080"},
             {"pinot-server", "pinot-zookeeper", "2181"}, {"pinot-server", "pinot-controller", "9000"},
             {"pinot-controller", KAFKA, "9092"}, {"pinot-controller", "pinot-zookeeper", "2181"},
@@ -57,7 +55,7 @@ class NetworkPolicyTest {
             {"lake-sink", "postgres", "5432"}, {"lake-sink", "mongodb", "27017"},
             {"cdc-postgres", "mongodb", "27017"}, {"cdc-postgres", "minio", "9000"}, {"cdc-mongodb", "postgres", "5432"},
             {"kafka-ui", "postgres", "5432"}, {"kafka-ui", "mongodb", "27017"}, {"kafka-ui", "minio", "9000"},
-            {"grafana", "postgres", "5432"}, {"pinot-broker", KAFKA, "9092"}, {"prometheus", "postgres", "5432"},
+            {"grafana", "postgres", "5432"}, {"pinot-broker", KAFKA, "9092"}, {"pinot-broker", "minio", "9000"}, {"prometheus", "postgres", "5432"},
     };
 
     @ParameterizedTest(name = "{0}")
@@ -111,10 +109,6 @@ class NetworkPolicyTest {
     private static Map<String, Map<String, String>> podLabels(final String overlay) {
         final Map<String, Map<String, String>> pods = new HashMap<>();
         Overlays.workloads(overlay).forEach(w -> pods.put(w.owner().getMetadata().getName(), w.template().getMetadata().getLabels()));
-        final KafkaBridge bridge = Overlays.get(overlay, KafkaBridge.class, "rtdw");
-        final Map<String, String> bridgeLabels = new HashMap<>(bridge.getSpec().getTemplate().getPod().getMetadata().getLabels());
-        bridgeLabels.put("strimzi.io/kind", "KafkaBridge");
-        pods.put(BRIDGE, bridgeLabels);
         return pods;
     }
 

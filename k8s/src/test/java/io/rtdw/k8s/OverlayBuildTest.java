@@ -120,6 +120,23 @@ class OverlayBuildTest {
         }
     }
 
+    /** A patch file the overlay's kustomization does not list does nothing, silently: every one must be listed. */
+    @ParameterizedTest(name = "{0}")
+    @FieldSource("OVERLAYS")
+    void everyPatchFileIsListed(final String overlay) throws java.io.IOException {
+        final java.nio.file.Path dir = Overlays.moduleDir().resolve("overlays").resolve(overlay);
+        final String kustomization = java.nio.file.Files.readString(dir.resolve("kustomization.yaml"));
+        final java.nio.file.Path patches = dir.resolve("patches");
+        final List<String> unlisted = new ArrayList<>();
+        if (java.nio.file.Files.isDirectory(patches)) {
+            try (var files = java.nio.file.Files.list(patches)) {
+                files.map(f -> "patches/" + f.getFileName()).filter(f -> !kustomization.contains("- " + f + "\n"))
+                        .sorted().forEach(unlisted::add);
+            }
+        }
+        assertEquals(List.of(), unlisted, overlay + ": patch files not in kustomization.yaml");
+    }
+
     private static Set<String> names(final List<? extends HasMetadata> objects) {
         final Set<String> names = new HashSet<>();
         objects.forEach(o -> names.add(o.getMetadata().getName()));

@@ -100,14 +100,15 @@ class PolicyTest {
     @ParameterizedTest(name = "{0}")
     @FieldSource("OVERLAYS")
     void clientsUseTheDurableSettings(final String overlay) {
-        final KafkaBridge bridge = Overlays.get(overlay, KafkaBridge.class, "rtdw");
-        final Map<String, Object> producer = bridge.getSpec().getProducer().getConfig();
-        assertEquals("all", String.valueOf(producer.get("acks")));
-        assertEquals("true", String.valueOf(producer.get("enable.idempotence")));
-        assertEquals("1", String.valueOf(producer.get("max.in.flight.requests.per.connection")));
-        final Map<String, Object> consumer = bridge.getSpec().getConsumer().getConfig();
-        assertEquals("read_committed", String.valueOf(consumer.get("isolation.level")));
-        assertEquals("false", String.valueOf(consumer.get("enable.auto.commit")));
+        for (final KafkaBridge bridge : Overlays.all(overlay, KafkaBridge.class)) {
+            final Map<String, Object> producer = bridge.getSpec().getProducer().getConfig();
+            assertEquals("all", String.valueOf(producer.get("acks")));
+            assertEquals("true", String.valueOf(producer.get("enable.idempotence")));
+            assertEquals("1", String.valueOf(producer.get("max.in.flight.requests.per.connection")));
+            final Map<String, Object> consumer = bridge.getSpec().getConsumer().getConfig();
+            assertEquals("read_committed", String.valueOf(consumer.get("isolation.level")));
+            assertEquals("false", String.valueOf(consumer.get("enable.auto.commit")));
+        }
 
         final Container app = streamsApp(overlay);
         assertEquals("exactly_once_v2", Resources.envValue(app, "RTDW_PROCESSING_GUARANTEE"));
@@ -122,6 +123,19 @@ class PolicyTest {
             assertEquals("2", Resources.envValue(c, "KSQL_KSQL_STREAMS_TOPIC_MIN_INSYNC_REPLICAS"));
             assertEquals("all", Resources.envValue(c, "KSQL_KSQL_STREAMS_PRODUCER_ACKS"));
         });
+    }
+
+    /**
+     * An HTTP bridge only for a client: the bridge admits pods labelled rtdw.io/bridge-client, so a bridge with no
+     * such pod is cores and memory for nobody (the production bridge took 32 of 96 cores with no client; removed).
+     */
+    @ParameterizedTest(name = "{0}")
+    @FieldSource("OVERLAYS")
+    void aKafkaBridgeRunsOnlyForAClient(final String overlay) {
+        final boolean client = Overlays.workloads(overlay).stream().anyMatch(w -> "true".equals(
+                w.template().getMetadata().getLabels().get("rtdw.io/bridge-client")));
+        assertTrue(client || Overlays.all(overlay, KafkaBridge.class).isEmpty(),
+                overlay + ": a KafkaBridge without any pod labelled rtdw.io/bridge-client");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -139,7 +153,9 @@ class PolicyTest {
         }
         final Kafka kafka = Overlays.get(overlay, Kafka.class, "rtdw");
         checkResources("Kafka entity topic operator", kafka.getSpec().getEntityOperator().getTopicOperator().getResources(), problems);
-        checkResources("Kafka entity user operator", kafka.getSpec().getEntityOperator().getUserOperator().getResources(), problems);
+        if (kafka.getSpec().getEntityOperator().getUserOperator() != null) {
+            checkResources("Kafka entity user operator", kafka.getSpec().getEntityOperator().getUserOperator().getResources(), problems);
+        }
         checkResources("Kafka exporter", kafka.getSpec().getKafkaExporter().getResources(), problems);
         for (final KafkaBridge bridge : Overlays.all(overlay, KafkaBridge.class)) {
             checkResources("KafkaBridge/" + bridge.getMetadata().getName(), bridge.getSpec().getResources(), problems);

@@ -84,6 +84,38 @@ class StrictModelsTest {
         assertTrue(error.getMessage().contains("no typed model"), error.getMessage());
     }
 
+    /** Placement rules live in Strimzi's pod template as fabric8 types: a misspelt rule there is caught too. */
+    @Test
+    void rejectsAMisspeltPlacementRuleInANodePoolTemplate() {
+        final String pool = """
+                apiVersion: kafka.strimzi.io/v1
+                kind: KafkaNodePool
+                metadata:
+                  name: brokers
+                spec:
+                  replicas: 3
+                  roles: [broker]
+                  storage: {type: ephemeral}
+                  template:
+                    pod:
+                      affinity:
+                        podAntiAffinity:
+                          %s:
+                            - topologyKey: kubernetes.io/hostname
+                              labelSelector: {matchLabels: {strimzi.io/pool-name: brokers}}
+                      topologySpreadConstraints:
+                        - {topologyKey: topology.kubernetes.io/zone, maxSkew: 1, %s: DoNotSchedule}
+                """;
+        assertEquals(1, StrictModels.parse(pool.formatted("requiredDuringSchedulingIgnoredDuringExecution",
+                "whenUnsatisfiable")).size());
+        final AssertionError affinity = assertThrows(AssertionError.class, () -> StrictModels.parse(pool.formatted(
+                "requiredDuringScheduling", "whenUnsatisfiable")));
+        assertTrue(affinity.getMessage().contains("podAntiAffinity: [requiredDuringScheduling]"), affinity.getMessage());
+        final AssertionError spread = assertThrows(AssertionError.class, () -> StrictModels.parse(pool.formatted(
+                "requiredDuringSchedulingIgnoredDuringExecution", "whenUnsatisfied")));
+        assertTrue(spread.getMessage().contains("[whenUnsatisfied]"), spread.getMessage());
+    }
+
     @Test
     void skipsCommentOnlyDocuments() {
         assertEquals(1, StrictModels.parse("# just a comment\n---\n" + DEPLOYMENT.formatted("1", "containers")).size());
