@@ -45,7 +45,7 @@ class TopicNamesTest {
     private static final Set<String> EXTENSIONS = Set.of("yaml", "yml", "json", "sql", "properties");
 
     private static final TopicCatalog CATALOG = TopicCatalog.DEFAULT;
-    private static final Pattern NAME = Pattern.compile("(?<![\\w.\\-/\\\\])((?:__debezium-heartbeat\\.)?"
+    static final Pattern NAME = Pattern.compile("(?<![\\w.\\-/\\\\])((?:__debezium-heartbeat\\.)?"
             + Pattern.quote(CATALOG.prefix()) + "\\.[\\w\\-]+\\.[\\w.\\-]*\\w|__debezium-heartbeat\\.[\\w.\\-]*\\w)(?![\\w.\\-/])");
     /** {@code topic=~"..."} in PromQL, also inside a JSON string ({@code topic=~\"...\"}). */
     private static final Pattern TOPIC_REGEX = Pattern.compile("topic=~\\\\?\"(.*?)\\\\?\"");

@@ -99,6 +99,9 @@ class LocalStackIT {
             System.out.printf("while running: %d committed records read from the output topic, %d rows in Pinot%n",
                     committed.size(), pinotRows);
 
+            // 4. k8s/smoke-test.sh, the deployed cluster's smoke test, run for real against this stack.
+            smokeTest(work, ports, bucket, pinot);
+
             started.addAll(launcher.tree());
             launcher.terminate();
             assertTrue(launcher.awaitExit(TimeUnit.MINUTES.toSeconds(4)) != null,
@@ -129,6 +132,51 @@ class LocalStackIT {
             launcher.tree().forEach(ProcessHandle::destroyForcibly);
             started.forEach(ProcessHandle::destroyForcibly);
             launcher.close();
+        }
+    }
+
+    /**
+     * The real script with stand-ins for kubectl and the DuckDB CLI (SmokeTestScript). No MongoDB runs here, so the
+     * passing run is {@code --skip-mongodb}; the failing run expects a vehicle, which never comes (the stand-in
+     * answers the insert without writing anything), and must fail at the Pinot step after its deadline. Oracles are
+     * read independently: PostgreSQL after each run (the script deletes its records, also when it fails), the
+     * bucket's Parquet files with DuckDB, Pinot's broker.
+     */
+    private static void smokeTest(final Path work, final Map<String, Integer> ports, final Path bucket,
+                                  final PinotClient pinot) throws Exception {
+        final SmokeTestScript smoke = new SmokeTestScript(ports.get("--pg-port"), ports.get("--pinot-broker-port"),
+                bucket.getParent(), work);
+        final int passing = 2_100_000_001;
+        final SmokeTestScript.Result passed = smoke.run(420, "--skip-mongodb", "--deadline", "180", "--wait-delete",
+                "--customer-id", String.valueOf(passing));
+        assertEquals(0, passed.exit(), passed.output());
+        assertTrue(passed.output().contains("smoke test PASSED"), passed.output());
+        assertEquals(0, pgCustomers(ports.get("--pg-port"), passing), "the passing run left its customer behind");
+        assertEquals(0, pinot.count("SELECT COUNT(*) FROM unified_customer WHERE customer_id = " + passing
+                + " AND deleted = false"), "--wait-delete passed while Pinot still shows the customer live");
+        try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement s = duck.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FILTER (WHERE NOT deleted AND flight_count = 1) FROM "
+                     + "read_parquet('" + bucket.resolve("changelog") + "/*/*/*.parquet', hive_partitioning = true)"
+                     + " WHERE customer_id = " + passing)) {
+            assertTrue(rs.next() && rs.getLong(1) > 0, "the lake has no live row with the flight of " + passing);
+        }
+
+        final int failing = 2_100_000_002;
+        final SmokeTestScript.Result failed = smoke.run(240, "--deadline", "20", "--skip-lake",
+                "--customer-id", String.valueOf(failing));
+        assertEquals(1, failed.exit(), failed.output());
+        assertTrue(failed.output().contains("[FAIL] customer " + failing + " in Pinot with 1 flight and 1 vehicle(s)"),
+                failed.output());
+        assertTrue(failed.output().contains("smoke test FAILED at step"), failed.output());
+        assertEquals(0, pgCustomers(ports.get("--pg-port"), failing), "the failing run left its customer behind");
+    }
+
+    private static long pgCustomers(final int port, final int id) throws java.sql.SQLException {
+        try (Connection pg = DriverManager.getConnection("jdbc:postgresql://localhost:" + port + "/postgres",
+                "postgres", "postgres"); Statement s = pg.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM public.customers WHERE id = " + id)) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
