@@ -12,17 +12,21 @@ step's objects and their pods to be gone:
   2. readers       streams app, lake sink, ksqlDB, Kafka bridge, Kafka UI, Pinot (broker, servers, controller,
                    its ZooKeeper) and their Jobs
   3. registry      Apicurio Registry
-  4. topics        every KafkaTopic (the Topic Operator deletes the Kafka topics while it still runs)
+  4. topics        every KafkaTopic, while the Topic Operator still runs: first annotated
+                   strimzi.io/managed=false so that the Kafka topics and their data stay (with --delete-data: not
+                   annotated, the Topic Operator deletes the topics)
   5. kafka         the Kafka cluster and its node pools (Strimzi removes brokers and controllers)
   6. stores        PostgreSQL, MongoDB, MinIO and their Jobs
   7. rest          every other object of the overlay (services, policies, config maps, monitoring ...)
-The namespace, the Secrets created by hand and every PersistentVolumeClaim are kept, unless --delete-data.
+The namespace, the Secrets created by hand, every PersistentVolumeClaim and so every Kafka topic are kept,
+unless --delete-data.
 
 Options:
   --overlay NAME     k8s/overlays/NAME (default: dev)
   --dir DIR          any kustomization directory instead
   --dry-run          print the kubectl commands, run none (the overlay is still built, offline)
-  --delete-data      after the objects, also delete every PersistentVolumeClaim of the namespace: all data of
+  --delete-data      let the Topic Operator delete the topics, and after the objects delete every
+                     PersistentVolumeClaim of the namespace: all data of
                      Kafka, PostgreSQL, MongoDB, MinIO, Pinot and the streams app's state. Asks to type the
                      namespace, unless --confirm NAMESPACE is given
   --confirm NS       non-interactive confirmation of --delete-data (must equal the namespace)
@@ -118,7 +122,14 @@ delete_step capture $(pick Deployment 'cdc-.*')
 delete_step readers $(pick StatefulSet 'streams-app|ksqldb|pinot-.*') $(pick Deployment 'lake-sink|kafka-ui|pinot-.*') \
   $(pick KafkaBridge '.*') $(pick Job 'pinot-.*')
 delete_step registry $(pick Deployment 'apicurio-registry')
-delete_step topics $(pick KafkaTopic '.*')
+TOPICS=$(pick KafkaTopic '.*')
+if [ "$DELETE_DATA" = false ] && [ -n "$TOPICS" ]; then
+  # Keep the data: an unmanaged KafkaTopic is deleted without its Kafka topic (the Topic Operator reads the
+  # annotation when the resource is deleted); a re-install's KafkaTopics adopt the topics again.
+  echo "# topics: unmanaged first, so that deleting the KafkaTopics keeps the Kafka topics and their data"
+  run $KUBECTL -n "$NAMESPACE" annotate $TOPICS strimzi.io/managed=false --overwrite || exit 1
+fi
+delete_step topics $TOPICS
 delete_step kafka $(pick Kafka '.*') $(pick KafkaNodePool '.*')
 delete_step stores $(pick StatefulSet 'postgres|mongodb|minio') $(pick Job 'mongodb-.*|minio-.*')
 rest=()

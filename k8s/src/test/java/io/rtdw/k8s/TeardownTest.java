@@ -93,8 +93,20 @@ class TeardownTest {
         assertTrue(step(steps, "kafkatopic/rtdw.public.customers") < step(steps, "kafka/rtdw"));
         assertTrue(step(steps, "deployment/apicurio-registry") < step(steps, "kafkatopic/kafkasql-journal"));
         assertTrue(step(steps, "kafka/rtdw") < step(steps, "statefulset/postgres"));
+        // without --delete-data the topics are unmanaged before their KafkaTopics go: Kafka keeps them
+        final List<String> annotate = run.out().lines().filter(l -> l.matches("\\S*kubectl -n rtdw annotate .*")).toList();
+        assertEquals(1, annotate.size(), run.out());
+        final List<String> annotated = RunbookCommands.positional(List.of(annotate.get(0).split(" "))).stream()
+                .filter(w -> w.startsWith("kafkatopic/")).toList();
+        assertEquals(expected.keySet().stream().filter(r -> r.startsWith("kafkatopic/")).sorted().toList(),
+                annotated.stream().sorted().toList());
+        assertTrue(annotate.get(0).endsWith(" strimzi.io/managed=false --overwrite"), annotate.get(0));
+        final String topicDeletion = run.out().lines()
+                .filter(l -> l.matches("\\S*kubectl -n rtdw delete kafkatopic/.*")).findFirst().orElseThrow();
+        assertTrue(run.out().indexOf(annotate.get(0)) < run.out().indexOf(topicDeletion),
+                "annotated after the deletion:\n" + run.out());
         for (final String line : run.out().split("\n")) {
-            if (line.matches("\\S*kubectl .*")) {
+            if (line.matches("\\S*kubectl -n rtdw delete .*")) {
                 assertTrue(line.contains("--cascade=foreground") && line.contains("--wait=true"),
                         "a step that does not wait for what it deletes: " + line);
             }
@@ -110,6 +122,7 @@ class TeardownTest {
         assertTrue(lines.get(lines.size() - 1).endsWith("kubectl -n rtdw delete pvc --all --wait=true --timeout=600s"),
                 confirmed.out());
         assertEquals(1, lines.stream().filter(l -> l.contains(" pvc ")).count(), confirmed.out());
+        assertFalse(confirmed.out().contains(" annotate "), "with --delete-data the topics go with their KafkaTopics");
 
         final Run wrong = run(Map.of(), "--overlay", "dev", "--dry-run", "--delete-data", "--confirm", "default");
         assertEquals(2, wrong.status(), wrong.out());
