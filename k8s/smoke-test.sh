@@ -81,7 +81,10 @@ PINOT_TABLE="${SMOKE_PINOT_TABLE:-unified_customer}"
 POLL="${SMOKE_POLL_SECONDS:-3}"
 ID="$CUSTOMER_ID"
 
-now_ms() { local t="${EPOCHREALTIME/[.,]/}"; echo $((t / 1000)); }
+# milliseconds: bash 5's EPOCHREALTIME; whole seconds on older shells (macOS' bash 3.2)
+now_ms() {
+  if [ -n "${EPOCHREALTIME:-}" ]; then local t="${EPOCHREALTIME/[.,]/}"; echo $((t / 1000)); else echo $(($(date +%s) * 1000)); fi
+}
 secs() { local ms="$1"; printf '%d.%d' $((ms / 1000)) $(((ms % 1000) / 100)); }
 RUN_START=$(now_ms)
 STEP=

@@ -89,12 +89,12 @@ if [ "$DELETE_DATA" = true ] && [ "$DRY_RUN" = false ] && [ -z "$CONFIRM" ]; the
   [ "$CONFIRM" = "$NAMESPACE" ] || { echo "teardown: not confirmed; nothing deleted" >&2; exit 2; }
 fi
 
-declare -A DONE=()
+DONE=$'\n'   # refs deleted so far, one a line (no associative arrays: bash 3.2 runs this too)
 # "kind/name" of the overlay's objects of one kind whose name matches a regex, not yet deleted.
 pick() {
   local kind="$1" regex="$2"
   awk -v k="$kind" -v r="^($regex)\$" '$1 == k && $2 ~ r && $3 != "-" { print tolower($1) "/" $2 }' <<<"$OBJECTS" |
-    while read -r ref; do [ -z "${DONE[$ref]:-}" ] && echo "$ref"; done
+    while read -r ref; do case "$DONE" in *$'\n'"$ref"$'\n'*) ;; *) echo "$ref" ;; esac; done
 }
 run() {
   echo "$*"
@@ -114,7 +114,7 @@ delete_step() {
     echo "teardown: step '$step' failed or timed out; later steps not run" >&2
     exit 1
   fi
-  for ref in "${refs[@]}"; do DONE[$ref]=1; done
+  for ref in "${refs[@]}"; do DONE="$DONE$ref"$'\n'; done
 }
 
 echo "# tearing down $DIR in namespace $NAMESPACE$([ "$DRY_RUN" = true ] && echo ' (dry run)')"
@@ -136,7 +136,7 @@ rest=()
 while read -r kind name ns; do
   [ "$ns" = - ] && continue          # cluster-scoped (the Namespace): kept
   ref="$(tr '[:upper:]' '[:lower:]' <<<"$kind")/$name"
-  [ -z "${DONE[$ref]:-}" ] && rest+=("$ref")
+  case "$DONE" in *$'\n'"$ref"$'\n'*) ;; *) rest+=("$ref") ;; esac
 done <<<"$OBJECTS"
 delete_step rest "${rest[@]}"
 
