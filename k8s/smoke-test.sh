@@ -185,7 +185,7 @@ if [ "$SKIP_MONGODB" = false ]; then
   pass
 fi
 DEADLINE_AT=$((COMMITTED + DEADLINE * 1000))
-left() { echo $(((DEADLINE_AT - $(now_ms)) / 1000)); }
+left() { echo $((DEADLINE_AT - $(now_ms))); }   # milliseconds
 
 # One Pinot row of the customer: "deleted flight_count vehicle_count", or nothing.
 pinot_row() {
