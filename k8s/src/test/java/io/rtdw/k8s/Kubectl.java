@@ -77,7 +77,8 @@ final class Kubectl {
         }
     }
 
-    private static Optional<Path> findOnPath(final String name) {
+    /** An executable named {@code name} in a directory of {@code PATH}. */
+    static Optional<Path> findOnPath(final String name) {
         final String path = System.getenv("PATH");
         if (path == null) {
             return Optional.empty();

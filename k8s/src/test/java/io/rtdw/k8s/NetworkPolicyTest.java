@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Evaluates the NetworkPolicies (ours, plus the one Strimzi generates from the listener's networkPolicyPeers) for
  * the connections the pipeline needs and a few it must not have: each component reaches what it needs and no more.
  * Every service host named in the environment of a long-running container counts as a needed connection too, so
- * adding a dependency without its policy fails here.
+ * adding a dependency without its policy fails here; so does every pod's annotated metrics port (Prometheus scrapes it).
  */
 class NetworkPolicyTest {
 
@@ -47,7 +47,7 @@ class NetworkPolicyTest {
             {"mongodb-replica-set-init", "mongodb", "27017"}, {"minio-bucket", "minio", "9000"}, {"minio", "minio", "9000"},
             {"grafana", "prometheus", "9090"},
             {"prometheus", "streams-app", "8080"}, {"prometheus", "cdc-postgres", "8080"}, {"prometheus", "lake-sink", "8080"},
-            {"prometheus", "postgres", "9187"},
+            {"prometheus", "postgres", "9187"}, {"prometheus", "alertmanager", "9093"},
     };
 
     private static final String[][] FORBIDDEN = {
@@ -56,6 +56,7 @@ class NetworkPolicyTest {
             {"cdc-postgres", "mongodb", "27017"}, {"cdc-postgres", "minio", "9000"}, {"cdc-mongodb", "postgres", "5432"},
             {"kafka-ui", "postgres", "5432"}, {"kafka-ui", "mongodb", "27017"}, {"kafka-ui", "minio", "9000"},
             {"grafana", "postgres", "5432"}, {"pinot-broker", KAFKA, "9092"}, {"pinot-broker", "minio", "9000"}, {"prometheus", "postgres", "5432"},
+            {"grafana", "alertmanager", "9093"}, {"kafka-ui", "alertmanager", "9093"}, {"streams-app", "alertmanager", "9093"},
     };
 
     @ParameterizedTest(name = "{0}")
@@ -65,6 +66,7 @@ class NetworkPolicyTest {
         final List<String> problems = new ArrayList<>();
         final List<String[]> needed = new ArrayList<>(List.of(NEEDED));
         needed.addAll(fromEnvironment(overlay));
+        needed.addAll(ScrapeTargetsTest.scrapeConnections(overlay));
         for (final String[] c : needed) {
             if (!allowed(overlay, pods, c[0], c[1], Integer.parseInt(c[2]))) {
                 problems.add("blocked: " + c[0] + " -> " + c[1] + ":" + c[2]);

@@ -10,6 +10,8 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -49,7 +51,11 @@ class OverlayBuildTest {
         for (final HasMetadata object : objects) {
             assertTrue(ids.add(object.getKind() + "/" + object.getMetadata().getName()), "duplicate " + object.getKind()
                     + "/" + object.getMetadata().getName());
-            if (!(object instanceof Namespace)) {
+            if (object instanceof ClusterRoleBinding binding) {
+                // cluster-scoped (Prometheus reads the kubelets' volume stats): it may grant only our accounts
+                binding.getSubjects().forEach(subject -> assertEquals("rtdw", subject.getNamespace(),
+                        "ClusterRoleBinding/" + binding.getMetadata().getName() + " subject " + subject.getName()));
+            } else if (!(object instanceof Namespace || object instanceof ClusterRole)) {
                 assertEquals("rtdw", object.getMetadata().getNamespace(),
                         object.getKind() + "/" + object.getMetadata().getName() + " namespace");
             }

@@ -41,7 +41,8 @@ class PolicyTest {
     static final Iterable<String> OVERLAYS = Overlays.ALL;
 
     /** Secrets the manifests reference; k8s/README.md says how to create each. */
-    static final Set<String> DOCUMENTED_SECRETS = Set.of("rtdw-postgres", "rtdw-mongodb", "rtdw-minio", "rtdw-grafana");
+    static final Set<String> DOCUMENTED_SECRETS = Set.of("rtdw-postgres", "rtdw-mongodb", "rtdw-minio", "rtdw-grafana",
+            "rtdw-alertmanager");
 
     private static final Pattern SENSITIVE_ENV =
             Pattern.compile(".*(PASSWORD|PASS|SECRET|TOKEN|CREDENTIAL|_KEY|JAAS|_URI)$");
