@@ -41,7 +41,6 @@ class ScrapeTargetsTest {
             "prometheus", "scrapes itself (job prometheus, localhost:9090)",
             "grafana", "a UI over Prometheus; its own metrics alert on nothing here",
             "kafka-ui", "a read-only UI; exposes no Prometheus metrics",
-            "pinot-zookeeper", "ZooKeeper's Prometheus provider is not enabled (k8s/README.md, Monitoring and alerting)",
             "ksqldb", "needs a JMX exporter agent in the image or an init container (k8s/README.md, Monitoring and alerting)");
     private static final Pattern JMX_AGENT = Pattern.compile("-javaagent:\\S*jmx_prometheus_javaagent\\S*\\.jar=(\\d+):\\S+");
 
@@ -92,7 +91,7 @@ class ScrapeTargetsTest {
         }
         assertTrue(scraped.containsAll(Set.of("streams-app", "cdc-postgres", "cdc-mongodb", "lake-sink", "postgres",
                 "mongodb", "minio", "apicurio-registry", "pinot-controller", "pinot-broker", "pinot-server",
-                "alertmanager")), overlay + ": scraped " + scraped);
+                "pinot-zookeeper", "alertmanager")), overlay + ": scraped " + scraped);
         assertEquals(List.of(), problems, overlay);
     }
 
