@@ -15,9 +15,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Prometheus' {@code promtool} and Alertmanager's {@code amtool}, and the configurations they check, read from the
- * built overlays. The binaries are {@code $PROMTOOL} / {@code $AMTOOL} if set, else on the {@code PATH}: Debian's
- * {@code prometheus} and {@code prometheus-alertmanager} packages, which {@code .ci/run} installs.
+ * Prometheus' {@code promtool} and Alertmanager's {@code amtool} (and both servers), and the configurations they
+ * check, read from the built overlays. The binaries are {@code $PROMTOOL} / {@code $AMTOOL} / {@code $PROMETHEUS} /
+ * {@code $ALERTMANAGER} if set, else on the {@code PATH}: Debian's {@code prometheus} and
+ * {@code prometheus-alertmanager} packages, which {@code .ci/run} installs.
  */
 final class MonitoringTools {
 
@@ -37,6 +38,16 @@ final class MonitoringTools {
 
     static Path amtool() {
         return binary("AMTOOL", "amtool", "prometheus-alertmanager");
+    }
+
+    /** The Prometheus server (AlertDeliveryIT). */
+    static Path prometheus() {
+        return binary("PROMETHEUS", "prometheus", "prometheus");
+    }
+
+    /** The Alertmanager server; Debian names it prometheus-alertmanager (AlertDeliveryIT). */
+    static Path alertmanager() {
+        return binary("ALERTMANAGER", "prometheus-alertmanager", "prometheus-alertmanager");
     }
 
     private static Path binary(final String variable, final String name, final String debianPackage) {
