@@ -16,8 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The Grafana dashboard shipped in the ConfigMap is valid JSON, covers lag, throughput, dead letters and slot lag,
- * and names only topics that exist in the catalog (a renamed topic would otherwise leave an empty panel).
+ * The Grafana dashboard shipped in the ConfigMap is valid JSON, covers lag, throughput, dead letters, slot lag, the
+ * freshness objective (Pinot, Parquet) and the streams app's state, and names only topics that exist in the catalog
+ * (a renamed topic would otherwise leave an empty panel).
  */
 class DashboardTest {
 
@@ -34,7 +35,8 @@ class DashboardTest {
             titles.add(p.get("title").asText().toLowerCase());
             p.get("targets").forEach(t -> exprs.add(t.get("expr").asText()));
         });
-        for (final String topic : List.of("lag", "throughput", "dead letters", "slot lag")) {
+        for (final String topic : List.of("lag", "throughput", "dead letters", "slot lag", "pinot and to parquet",
+                "streams state")) {
             assertTrue(titles.stream().anyMatch(t -> t.contains(topic)), "a panel about " + topic + ": " + titles);
         }
         final List<String> names = TopicCatalog.DEFAULT.all().stream().map(Topic::name).toList();
