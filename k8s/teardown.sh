@@ -17,7 +17,8 @@ step's objects and their pods to be gone:
                    annotated, the Topic Operator deletes the topics)
   5. kafka         the Kafka cluster and its node pools (Strimzi removes brokers and controllers)
   6. stores        PostgreSQL, MongoDB, MinIO and their Jobs
-  7. rest          every other object of the overlay (services, policies, config maps, monitoring ...)
+  7. rest          every other object of the overlay (services, policies, config maps, monitoring, and the
+                   cluster-scoped ClusterRole and ClusterRoleBinding of Prometheus) but its claims
 The namespace, the Secrets created by hand, every PersistentVolumeClaim and so every Kafka topic are kept,
 unless --delete-data.
 
@@ -134,8 +135,9 @@ delete_step kafka $(pick Kafka '.*') $(pick KafkaNodePool '.*')
 delete_step stores $(pick StatefulSet 'postgres|mongodb|minio') $(pick Job 'mongodb-.*|minio-.*')
 rest=()
 while read -r kind name ns; do
-  [ "$ns" = - ] && continue          # cluster-scoped (the Namespace): kept
-  ref="$(tr '[:upper:]' '[:lower:]' <<<"$kind")/$name"
+  [ "$kind" = Namespace ] && continue              # kept
+  [ "$kind" = PersistentVolumeClaim ] && continue  # claims of the overlay (Prometheus' history): kept like the others
+  ref="$(tr '[:upper:]' '[:lower:]' <<<"$kind")/$name"   # cluster-scoped ones (Prometheus' ClusterRole) too
   case "$DONE" in *$'\n'"$ref"$'\n'*) ;; *) rest+=("$ref") ;; esac
 done <<<"$OBJECTS"
 delete_step rest "${rest[@]}"
