@@ -2,7 +2,7 @@
 # Builds the base image of our three service images, offline, from the JDK that runs the build:
 #   a jlink runtime (the Java modules the services need) at /opt/java/openjdk, the shared libraries it and the
 #   services' JNI libraries link against (copied from this machine, found with ldd), /etc/passwd with the user
-#   rtdw (uid/gid UID), a world-writable /tmp and /var/lib/rtdw owned by UID (the streams app's state dir).
+#   rtdw (uid/gid UID), the C.UTF-8 locale, a world-writable /tmp and /var/lib/rtdw owned by UID (the streams app's state dir).
 # Output: OUT_DIR/java-runtime.tar, a docker-archive image that Jib uses as its base (tar://). Jib sets the user,
 # entrypoint, ports and labels of the service images on top (parent pom, jib-maven-plugin).
 # Rebuilt only when this script or the JDK changes (OUT_DIR/stamp); a second caller reuses the tarball.
@@ -58,6 +58,11 @@ libdir=$(dirname "$(ldd "$java_home/bin/java" | awk '/libc\.so/ {print $3}')")
 done
 if ldd "$root$runtime/bin/java" | grep -q 'not found'; then echo "java-runtime.sh: unresolved library" >&2; exit 1; fi
 
+# LANG=C.UTF-8 needs glibc's locale files (Debian's libc-bin): without them Java 17 falls back to ASCII for its
+# default charset and for file names (file.encoding, sun.jnu.encoding).
+[[ -d /usr/lib/locale/C.utf8 ]] || { echo "java-runtime.sh: /usr/lib/locale/C.utf8 missing (Debian libc-bin)" >&2; exit 1; }
+mkdir -p "$root/usr/lib/locale"
+cp -r /usr/lib/locale/C.utf8 "$root/usr/lib/locale/"
 mkdir -p "$root/etc" "$root/tmp" "$root/var/lib/rtdw/state"
 chmod 1777 "$root/tmp"
 printf 'root:x:0:0:root:/root:/sbin/nologin\nrtdw:x:%s:%s:rtdw:/var/lib/rtdw:/sbin/nologin\n' $uid $uid >"$root/etc/passwd"

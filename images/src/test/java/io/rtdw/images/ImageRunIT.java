@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,6 +71,12 @@ class ImageRunIT {
                 "run-image", root.toString(), user));
         command.addAll(entrypoint);
 
+        // The image's locale gives Java UTF-8 for text and file names (Java 17 takes both from the locale).
+        final String settings = runInImage(command.subList(0, command.size() - entrypoint.size()), image,
+                List.of(entrypoint.get(0), "-XshowSettings:properties", "-version"));
+        assertTrue(settings.contains("file.encoding = UTF-8") && settings.contains("sun.jnu.encoding = UTF-8"),
+                settings);
+
         final int port = ChildJvm.freePort();
         final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(root.resolveSibling(image.name() + ".log").toFile());
@@ -98,6 +105,22 @@ class ImageRunIT {
             process.waitFor(30, TimeUnit.SECONDS);
             removeTree(root);
         }
+    }
+
+    /** Runs {@code args} in the image (its Env, nothing else) and returns the output. */
+    private static String runInImage(final List<String> prefix, final ServiceImage image, final List<String> args)
+            throws IOException, InterruptedException {
+        final List<String> command = new ArrayList<>(prefix);
+        command.addAll(args);
+        final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().clear();
+        builder.environment().putAll(image.env());
+        final Process process = builder.start();
+        process.getOutputStream().close();
+        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "no exit: " + command);
+        assertEquals(0, process.exitValue(), out);
+        return out;
     }
 
     /** The pod's environment, minus what is not reachable here: every dependency on a port nothing listens on. */
