@@ -12,6 +12,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serde;
 
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -56,6 +57,12 @@ public final class SourceChangeWriter implements AutoCloseable {
                 change.timestampMs(), keySerde.serializer().serialize(topic.name(), change.key()),
                 change.value() == null ? null : registry.valueSerde(topic).serializer().serialize(topic.name(), change.value()),
                 this::noteFailure);
+    }
+
+    /** Sends every change in order, then waits for the acknowledgements ({@link #flush()}). */
+    public void sendAll(final Collection<SourceChange> changes) {
+        changes.forEach(this::send);
+        flush();
     }
 
     /**

@@ -12,6 +12,7 @@ import io.rtdw.state.CustomerState;
 import io.rtdw.state.TaskStats;
 import io.rtdw.streams.tools.PipelineDriver;
 import io.rtdw.testing.ChangeLines;
+import io.rtdw.testing.SchemaEvolution;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
@@ -34,7 +35,6 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -88,12 +88,8 @@ class StateUpgradeTest {
             if (this == RELEASED_V1) {
                 return SchemaHistory.released(current.getName()).get(0);
             }
-            final List<Schema.Field> fields = new ArrayList<>();
-            current.getFields().forEach(f -> fields.add(new Schema.Field(f, f.schema())));
             // Not at the end: a reader that went by field position instead of by name would misread every field.
-            fields.add(1, new Schema.Field("next_release_note", Schema.createUnion(Schema.create(Schema.Type.NULL),
-                    Schema.create(Schema.Type.STRING)), "Added by the next release.", Schema.Field.NULL_DEFAULT_VALUE));
-            return Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false, fields);
+            return SchemaEvolution.withOptionalField(current, 1, "next_release_note", "Added by the next release.");
         }
     }
 
