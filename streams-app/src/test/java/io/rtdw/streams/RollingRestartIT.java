@@ -54,7 +54,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * load: the same build, then an upgraded build whose {@code CustomerState} schema gained an optional field
  * ({@link UpgradedBuild}), then instance 0 back to the old build (a rollback). In each roll, in reverse ordinal order
  * as the StatefulSet controller does, an instance gets SIGTERM, must exit after a clean close, and comes back with
- * the same identity; the next one goes only when {@code /health/ready} answers 200. A load thread writes random
+ * the same identity (asserted: the same Kafka Streams client, i.e. the process id kept in its state directory); the
+ * next one goes only when {@code /health/ready} answers 200. A load thread writes random
  * changes at a steady rate the whole time, and a reader follows the committed output.
  *
  * <p>Asserted (correctness only; nothing here is timed): the committed output converges to the oracle's SQL join of
@@ -240,10 +241,15 @@ class RollingRestartIT {
         checkpoints.forEach((task, offsets) -> assertFalse(offsets.isEmpty(),
                 "app-" + i + " task " + task + ": a clean close leaves a checkpoint of its store"));
 
-        final int logFrom = apps.instance(i).logText().length();
+        final String before = apps.instance(i).logText();
+        final int logFrom = before.length();
         apps.start(i, build);
         apps.awaitReady(i, READY);
         final long ready = System.currentTimeMillis();
+        // The same Kafka Streams process id (kept in the state directory): the same client, the same transactional
+        // id, which fences the previous run's producer.
+        assertEquals(clientId(before), clientId(apps.instance(i).logText().substring(logFrom)),
+                "app-" + i + " comes back as the same Kafka Streams client");
 
         final Map<Integer, Long> ends = endOffsets(cluster, changelog);
         final Map<Integer, Restore> restored = restoredSince(apps.instance(i).logText(), logFrom, changelog);
@@ -262,6 +268,18 @@ class RollingRestartIT {
                 restored.values(), restored.keySet().stream().map(ends::get).toList(), checkpoints);
         LOG.info(line);
         return line;
+    }
+
+    /** The last Kafka Streams client id ({@code <application id>-<process id>}) in {@code log}. */
+    private String clientId(final String log) {
+        final Matcher m = Pattern.compile("stream-client \\[(" + Pattern.quote(apps.applicationId())
+                + "-[0-9a-f-]{36})]").matcher(log);
+        String last = null;
+        while (m.find()) {
+            last = m.group(1);
+        }
+        assertTrue(last != null, "a stream-client line in the log");
+        return last;
     }
 
     /**
