@@ -31,6 +31,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -137,7 +138,7 @@ class RollingRestartIT {
                 final long loadStart = System.currentTimeMillis();
                 awaitOutputEverywhere(output, loadStart, 10, Duration.ofSeconds(120), load, reader);
                 final long rollStart = System.currentTimeMillis();
-                final Map<String, Map<Integer, Long>> pauses = new java.util.LinkedHashMap<>();
+                final Map<String, Map<Integer, Long>> pauses = new LinkedHashMap<>();
                 pauses.put("steady load, no roll", output.longestPauseMs(loadStart, rollStart));
                 long phaseStart = rollStart;
                 for (final Phase phase : Phase.values()) {
@@ -394,10 +395,10 @@ class RollingRestartIT {
     }
 
     /**
-     * Waits until every partition of the output has had at least {@code records} polls with records since
+     * Waits until every partition of the output has had at least {@code polls} polls with records since
      * {@code sinceMs} (the output flows again everywhere), failing early if a background thread failed.
      */
-    private static void awaitOutputEverywhere(final CommittedOutput output, final long sinceMs, final int records,
+    private static void awaitOutputEverywhere(final CommittedOutput output, final long sinceMs, final int polls,
                                               final Duration timeout, final Background... running) {
         final long deadline = System.currentTimeMillis() + timeout.toMillis();
         while (true) {
@@ -405,7 +406,7 @@ class RollingRestartIT {
                 b.check();
             }
             final Map<Integer, Integer> counts = output.arrivalsSince(sinceMs);
-            if (counts.size() == PARTITIONS && counts.values().stream().allMatch(n -> n >= records)) {
+            if (counts.size() == PARTITIONS && counts.values().stream().allMatch(n -> n >= polls)) {
                 return;
             }
             assertTrue(System.currentTimeMillis() < deadline, "output flows on every partition: " + counts);
