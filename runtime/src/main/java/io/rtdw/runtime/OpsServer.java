@@ -1,7 +1,10 @@
 package io.rtdw.runtime;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,6 +19,8 @@ import java.util.concurrent.Executors;
  * "detail":"..."}}), {@code /metrics} the Prometheus text exposition.
  */
 public final class OpsServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OpsServer.class);
 
     public static final Setting<Integer> HTTP_PORT = Setting.integer("RTDW_HTTP_PORT", 8080, -1, 65535,
             "port of /health/live, /health/ready and /metrics; 0 picks a free port, -1 disables them");
@@ -40,10 +45,10 @@ public final class OpsServer implements AutoCloseable {
             throws IOException {
         this.service = service;
         server = HttpServer.create(new InetSocketAddress(port), 16);
-        server.createContext("/health/live", ex -> health(ex, health, health.live()));
-        server.createContext("/health/ready", ex -> health(ex, health, health.ready()));
-        server.createContext("/metrics", ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
-                metrics.scrape()));
+        server.createContext("/health/live", guarded(ex -> health(ex, health, health.live())));
+        server.createContext("/health/ready", guarded(ex -> health(ex, health, health.ready())));
+        server.createContext("/metrics", guarded(ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
+                metrics.scrape())));
         executor = Executors.newSingleThreadExecutor(r -> {
             final Thread t = new Thread(r, "rtdw-ops-http");
             t.setDaemon(true);
@@ -51,6 +56,25 @@ public final class OpsServer implements AutoCloseable {
         });
         server.setExecutor(executor);
         server.start();
+    }
+
+    /**
+     * A handler whose failure is logged and answered with 500: the JDK's server would otherwise close the connection
+     * with no response and no log line, and a broken scrape would look like an empty one.
+     */
+    private HttpHandler guarded(final HttpHandler handler) {
+        return ex -> {
+            try {
+                handler.handle(ex);
+            } catch (final RuntimeException e) {
+                LOG.error("{} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
+                try {
+                    send(ex, 500, "text/plain; charset=utf-8", "failed: " + e + "\n");
+                } catch (final IOException | RuntimeException ignored) {
+                    // the response had already started; the log line is what remains
+                }
+            }
+        };
     }
 
     /** Starts the endpoints on {@code port} (0: any free port); {@code null} when {@code port} is -1. */
