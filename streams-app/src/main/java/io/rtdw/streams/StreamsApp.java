@@ -12,6 +12,7 @@ import io.rtdw.runtime.ServiceMetrics;
 import io.rtdw.runtime.Setting;
 import io.rtdw.serde.RegistrySerdes;
 import io.rtdw.streams.config.StreamsSettings;
+import io.rtdw.streams.ops.CleanStopMarker;
 import io.rtdw.streams.ops.DeadLetterDeserializationHandler;
 import io.rtdw.streams.ops.PipelineMetrics;
 import io.rtdw.streams.topology.UnifiedCustomerTopology;
@@ -22,6 +23,7 @@ import org.apache.kafka.streams.processor.StateRestoreListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
@@ -55,6 +57,7 @@ public final class StreamsApp implements ServiceMain.Running {
     private final AtomicInteger restoring = new AtomicInteger();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final StreamsSettings settings;
+    private final CleanStopMarker cleanStop;
     private volatile boolean failed;
     private volatile Throwable failure;
 
@@ -79,6 +82,14 @@ public final class StreamsApp implements ServiceMain.Running {
         properties.put(DeadLetterDeserializationHandler.SERDES_CONFIG, registry);
         deadLetterProducer = DeadLetterDeserializationHandler.producer(settings.kafka(), settings.applicationId());
         properties.put(DeadLetterDeserializationHandler.PRODUCER_CONFIG, deadLetterProducer);
+        // Before the client reads its state directory: after an unclean stop, no checkpoint is trusted.
+        cleanStop = new CleanStopMarker(Path.of(settings.stateDir()), settings.applicationId());
+        final List<Path> untrusted = cleanStop.prepareStart(settings.exactlyOnce());
+        if (!untrusted.isEmpty()) {
+            LOG.warn("the previous process on {} did not stop cleanly: removed the checkpoints of {} task(s), so "
+                    + "their stores are rebuilt from the changelogs (exactly-once: a store may hold writes of an "
+                    + "aborted transaction)", settings.stateDir(), untrusted.size());
+        }
         this.streams = new KafkaStreams(UnifiedCustomerTopology.build(settings.catalog(), registry,
                 options(settings), metrics), properties);
         registryOfMetrics.bind(new KafkaStreamsMetrics(streams));
@@ -178,6 +189,9 @@ public final class StreamsApp implements ServiceMain.Running {
         LOG.info("closing (timeout {} s)", CLOSE_TIMEOUT.toSeconds());
         final boolean closed = streams.close(CLOSE_TIMEOUT);
         deadLetterProducer.close(Duration.ofSeconds(10));
+        if (closed && !failed) {
+            cleanStop.markClean();
+        }
         if (ownMetrics != null) {
             ownMetrics.close();
         }
