@@ -13,12 +13,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 
 /**
  * Checks, before Debezium starts, that PostgreSQL is set up for capture, and fails with a message that says what to
- * fix: credentials, {@code wal_level}, the REPLICATION privilege, the tables, their replica identity, the
+ * fix: credentials, {@code wal_level}, the role's rights (REPLICATION, USAGE on the schema, SELECT on the captured tables), the tables, their replica identity, the
  * publication, the contract's columns and their types ({@link SchemaGuard#checkColumns}). An unreachable server is retried with backoff (it may still be starting); everything else fails at
  * once because waiting will not fix it.
  */
@@ -28,6 +29,12 @@ public final class PostgresPreflight {
 
     /** The module's init scripts, applied in this order. */
     public static final List<String> INIT_SCRIPTS = List.of("sql/001_schema.sql", "sql/002_cdc.sql");
+
+    /** The admin step that creates the capture's least-privilege role {@code rtdw_cdc} (not applied by the capture). */
+    public static final String ROLE_SCRIPT = "sql/003_cdc_role.sql";
+
+    /** The captured tables, in the schema of the topic catalog. */
+    static final List<String> TABLES = List.of("customers", "flight");
 
     /** A setup problem the operator must fix; the message says how. */
     public static final class MisconfigurationException extends RuntimeException {
@@ -59,7 +66,12 @@ public final class PostgresPreflight {
 
     /** Applies {@link #INIT_SCRIPTS} (idempotent: IF NOT EXISTS everywhere). */
     public static void applyInitScripts(final Connection connection) throws SQLException {
-        for (final String script : INIT_SCRIPTS) {
+        applyScripts(connection, INIT_SCRIPTS);
+    }
+
+    /** Applies the module's SQL {@code scripts} (class-path resources) in order. */
+    public static void applyScripts(final Connection connection, final List<String> scripts) throws SQLException {
+        for (final String script : scripts) {
             try (InputStream in = PostgresPreflight.class.getClassLoader().getResourceAsStream(script);
                  Statement st = connection.createStatement()) {
                 if (in == null) {
@@ -93,6 +105,12 @@ public final class PostgresPreflight {
                             + " rejected user '" + config.pgUser() + "' (" + e.getMessage()
                             + "). Fix PG_USER / PG_PASSWORD.", e);
                 }
+                if (state.equals("42501")) {
+                    throw new MisconfigurationException("PostgreSQL user '" + config.pgUser() + "' may not connect "
+                            + "to database '" + config.pgDatabase() + "' (" + e.getMessage() + "). An administrator "
+                            + "applies " + ROLE_SCRIPT + " or runs GRANT CONNECT ON DATABASE " + config.pgDatabase()
+                            + " TO " + config.pgUser() + ".", e);
+                }
                 if (state.equals("3D000")) {
                     throw new MisconfigurationException("database '" + config.pgDatabase() + "' does not exist on "
                             + config.pgHost() + ":" + config.pgPort() + ". Fix PG_DATABASE.", e);
@@ -117,14 +135,9 @@ public final class PostgresPreflight {
                     + "Run ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart PostgreSQL.",
                     null);
         }
-        final String canReplicate = single(c,
-                "SELECT (rolreplication OR rolsuper)::text FROM pg_roles WHERE rolname = current_user", null);
-        if (!"true".equals(canReplicate)) {
-            throw new MisconfigurationException("user '" + config.pgUser() + "' may not open a replication "
-                    + "connection. Run ALTER ROLE " + config.pgUser() + " WITH REPLICATION.", null);
-        }
         final String schema = config.catalog().pgSchema();
-        for (final String table : List.of("customers", "flight")) {
+        checkPrivileges(c, config, schema);
+        for (final String table : TABLES) {
             final String qualified = schema + "." + table;
             final String identity = single(c, "SELECT relreplident::text FROM pg_class WHERE oid = to_regclass(?)",
                     qualified);
@@ -155,11 +168,74 @@ public final class PostgresPreflight {
                     + "cover " + schema + ".customers and " + schema + ".flight. Apply sql/002_cdc.sql "
                     + "(or fix RTDW_PG_PUBLICATION).", null);
         }
+        final String others = single(c, "SELECT coalesce(string_agg(schemaname || '.' || tablename, ', '), '') FROM "
+                + "pg_publication_tables WHERE pubname = ? AND NOT (schemaname = '" + schema.replace("'", "''")
+                + "' AND tablename IN ('customers','flight'))", config.pgPublication());
+        if (others != null && !others.isEmpty()) {
+            LOG.warn("publication '{}' also publishes {}: their changes reach the capture's replication connection "
+                    + "(and anyone with its role) although nothing uses them; publish the captured tables only "
+                    + "(sql/002_cdc.sql)", config.pgPublication(), others);
+        }
         final List<String> drift = SchemaGuard.checkColumns(c, schema);
         if (!drift.isEmpty()) {
             throw new MisconfigurationException("the captured tables do not match the contract (domain.md, "
                     + "sql/001_schema.sql): " + String.join("; ", drift) + ". Restore the column(s), then re-snapshot: "
                     + "see 'Schema changes' in " + SchemaGuard.README + ".", null);
+        }
+    }
+
+    /**
+     * What the capture's role needs and nothing more: REPLICATION (slot and stream), USAGE on the schema and SELECT on
+     * the captured tables (snapshot). Every missing right is reported at once, each with its GRANT; more rights than
+     * needed (superuser, owning a table) are logged, not refused.
+     */
+    private static void checkPrivileges(final Connection c, final CdcConfig config, final String schema)
+            throws SQLException {
+        final String user = config.pgUser();
+        final List<String> missing = new ArrayList<>();
+        final String role = single(c, "SELECT rolreplication::text || ',' || rolsuper::text FROM pg_roles "
+                + "WHERE rolname = current_user", null);
+        final boolean superuser = role != null && role.endsWith(",true");
+        if (!superuser && (role == null || !role.startsWith("true"))) {
+            missing.add("REPLICATION: it may not open a replication connection (ALTER ROLE " + user
+                    + " WITH REPLICATION)");
+        }
+        final boolean usage = "true".equals(single(c, "SELECT has_schema_privilege(?, 'USAGE')::text", schema));
+        if (!usage) {
+            missing.add("USAGE on schema " + schema + " (GRANT USAGE ON SCHEMA " + schema + " TO " + user + ")");
+        } else {
+            for (final String table : TABLES) {
+                final String qualified = schema + "." + table;
+                // NULL when the table is missing: reported by the table checks that follow.
+                if ("false".equals(single(c, "SELECT has_table_privilege(to_regclass(?), 'SELECT')::text",
+                        qualified))) {
+                    missing.add("SELECT on " + qualified + " (GRANT SELECT ON " + qualified + " TO " + user + ")");
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new MisconfigurationException("PostgreSQL user '" + user + "' lacks what the capture needs: "
+                    + String.join("; ", missing) + ". An administrator applies " + ROLE_SCRIPT + " (role rtdw_cdc) "
+                    + "or runs the statements above; see 'Least privilege' in the cdc-sources README.", null);
+        }
+        final String owned = usage ? single(c, "SELECT string_agg(relname, ', ') FROM pg_class WHERE oid IN ("
+                + "to_regclass(? || '.customers'), to_regclass(? || '.flight')) AND pg_has_role(relowner, 'USAGE')",
+                schema, schema) : null;
+        if (superuser || owned != null) {
+            LOG.warn("PostgreSQL user '{}' has more rights than capture needs ({}): use a role made by {} "
+                    + "(REPLICATION and SELECT on the captured tables only)", user,
+                    superuser ? "superuser" : "owns " + owned, ROLE_SCRIPT);
+        }
+    }
+
+    private static String single(final Connection c, final String sql, final String first, final String second)
+            throws SQLException {
+        try (PreparedStatement st = c.prepareStatement(sql)) {
+            st.setString(1, first);
+            st.setString(2, second);
+            try (ResultSet rs = st.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
         }
     }
 
