@@ -74,7 +74,9 @@ public final class MongoCapture {
             }
             return id instanceof org.bson.types.ObjectId oid ? oid.toHexString() : id.toString();
         } catch (final IllegalStateException e) {
-            throw new MisconfigurationException("cannot read the replica set config of MongoDB at "
+            throw unauthorized(e) ? new MisconfigurationException("MongoDB at " + CdcConfigAccess.redacted(config)
+                    + " refused replSetGetConfig to the capture's user (" + e.getMessage() + "): " + REQUIRED_ROLES, e)
+                    : new MisconfigurationException("cannot read the replica set config of MongoDB at "
                     + CdcConfigAccess.redacted(config) + " (the capture's user needs the clusterMonitor role): "
                     + e.getMessage(), e);
         }
@@ -155,9 +157,33 @@ public final class MongoCapture {
                         .filter(new Document("name", COLLECTION)), TIMEOUT));
             }
         } catch (final IllegalStateException e) {
+            if (unauthorized(e)) {
+                throw new MisconfigurationException("MongoDB at " + CdcConfigAccess.redacted(config) + " refused a "
+                        + "set-up check to the capture's user (" + e.getMessage() + "): " + REQUIRED_ROLES, e);
+            }
             throw new MisconfigurationException("cannot reach MongoDB at " + CdcConfigAccess.redacted(config) + ": "
                     + e.getMessage() + ". Check MONGODB_URI (host, credentials, replicaSet).", e);
         }
+    }
+
+    /**
+     * What the capture's MongoDB user needs, quoted when MongoDB refuses it something (cdc-sources README, "Least
+     * privilege": MongoDB). Not verified against a server here: no MongoDB runs on this project's machines.
+     */
+    static final String REQUIRED_ROLES = "the capture's user needs, in database admin, the role readAnyDatabase (the "
+            + "find and changeStream actions on every database: Debezium's capture.scope=deployment, this capture's "
+            + "setting) and a role with the cluster action replSetGetConfig (a custom role, or clusterMonitor); "
+            + "hello needs no role. Enabling pre-images (collMod on " + COLLECTION + ") is an administrator's step "
+            + "(dbAdmin), not the capture's. See 'Least privilege' in the cdc-sources README.";
+
+    /** Whether a failed call was MongoDB refusing the user (error 13 Unauthorized). */
+    static boolean unauthorized(final Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof com.mongodb.MongoCommandException m && m.getErrorCode() == 13) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -157,4 +157,22 @@ class MongoCaptureTest {
         assertEquals("3", p.getProperty("offset.storage.replication.factor"));
         assertEquals("false", p.getProperty("tombstones.on.delete"));
     }
+
+    /** A refused command (error 13) is reported with the roles the capture needs; another failure is not. */
+    @Test
+    void anAuthorizationErrorNamesTheRolesTheCaptureNeeds() {
+        final com.mongodb.MongoCommandException refused = new com.mongodb.MongoCommandException(
+                org.bson.BsonDocument.parse("{ok: 0, code: 13, codeName: 'Unauthorized', errmsg: 'not authorized on "
+                        + "rtdw to execute command { listCollections: 1 }'}"), new com.mongodb.ServerAddress());
+        assertTrue(MongoCapture.unauthorized(new IllegalStateException("MongoDB call failed", refused)));
+        final com.mongodb.MongoCommandException other = new com.mongodb.MongoCommandException(
+                org.bson.BsonDocument.parse("{ok: 0, code: 26, codeName: 'NamespaceNotFound', errmsg: 'ns'}"),
+                new com.mongodb.ServerAddress());
+        assertFalse(MongoCapture.unauthorized(new IllegalStateException("MongoDB call failed", other)));
+        assertFalse(MongoCapture.unauthorized(new IllegalStateException("MongoDB did not answer within 10 ms")));
+        for (final String needed : java.util.List.of("readAnyDatabase", "changeStream", "find", "replSetGetConfig",
+                "collMod", "capture.scope=deployment")) {
+            assertTrue(MongoCapture.REQUIRED_ROLES.contains(needed), needed);
+        }
+    }
 }
