@@ -166,8 +166,35 @@ class PostgresLeastPrivilegeIT {
         }
     }
 
+    /**
+     * What grants cannot limit (README, "Least privilege"): REPLICATION lets the role decode every table's changes
+     * through a slot of its own, SELECT or not. Asserted so that the README's warning stays true.
+     */
     @Test
     @Order(2)
+    void replicationStillDecodesEveryTableOfTheDatabase() throws Exception {
+        try (Connection c = as("rtdw_cdc"); Statement st = c.createStatement()) {
+            st.execute("SELECT pg_create_logical_replication_slot('lp_probe', 'test_decoding')");
+            exec("INSERT INTO public.secrets VALUES (2, 'decoded anyway')");
+            // The embedded server commits asynchronously: decoding sees the insert once its WAL is flushed.
+            final StringBuilder changes = new StringBuilder();
+            final long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (!changes.toString().contains("decoded anyway") && System.nanoTime() < deadline) {
+                try (ResultSet rs = st.executeQuery("SELECT data FROM pg_logical_slot_get_changes('lp_probe', NULL, "
+                        + "NULL)")) {
+                    while (rs.next()) {
+                        changes.append(rs.getString(1)).append('\n');
+                    }
+                }
+                Thread.sleep(100);
+            }
+            st.execute("SELECT pg_drop_replication_slot('lp_probe')");
+            assertTrue(changes.toString().contains("decoded anyway"), changes::toString);
+        }
+    }
+
+    @Test
+    @Order(3)
     void preflightNamesExactlyWhatARoleLacks() throws Exception {
         final String noRepl = preflightFailure("rtdw_norepl");
         assertTrue(noRepl.contains("'rtdw_norepl' lacks") && noRepl.contains("ALTER ROLE rtdw_norepl WITH REPLICATION")
@@ -188,7 +215,7 @@ class PostgresLeastPrivilegeIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void theCaptureWithoutReplicationExitsWithThePreflightMessage() {
         try (ChildJvm c = ChildJvm.java("lp-norepl", "io.rtdw.cdc.CdcMain").heapMb(256)
                 .jvmArgs("-XX:+UseSerialGC").env(env("rtdw_norepl"))
@@ -201,7 +228,7 @@ class PostgresLeastPrivilegeIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void theCaptureAsRtdwCdcSnapshotsAndStreamsToTheSourceState() throws Exception {
         child = ChildJvm.java("lp-capture", "io.rtdw.cdc.CdcMain").heapMb(384).jvmArgs("-XX:+UseSerialGC")
                 .env(env("rtdw_cdc")).freshLog(Path.of("target", "child-logs", "lp-capture.log")).start();
