@@ -249,25 +249,16 @@ class PostgresLeastPrivilegeIT {
                     + "FROM customers");
             final Map<Integer, String> sourceFlights = source("SELECT id, customer_id, cod_iata FROM flight");
             final List<ConsumerRecord<CustomerKey, CustomerChange>> c = customers.readUntil(
-                    rs -> fold(rs, r -> r.value().getSource(), r -> r.key().getId(),
-                            r -> r.value().getAfter() == null ? null : r.value().getAfter().getId() + "|"
-                                    + r.value().getAfter().getNome() + "|" + r.value().getAfter().getEmail() + "|"
-                                    + r.value().getAfter().getTelefone() + "|" + r.value().getAfter().getNascimento())
-                            .equals(sourceCustomers), Duration.ofSeconds(90));
+                    rs -> customerState(rs).equals(sourceCustomers), Duration.ofSeconds(90));
             final List<ConsumerRecord<FlightKey, FlightChange>> f = flights.readUntil(
-                    rs -> fold(rs, r -> r.value().getSource(), r -> r.key().getId(),
-                            r -> r.value().getAfter() == null ? null : r.value().getAfter().getId() + "|"
-                                    + r.value().getAfter().getCustomerId() + "|" + r.value().getAfter().getCodIata())
-                            .equals(sourceFlights), Duration.ofSeconds(60));
-            assertEquals(sourceCustomers, fold(c, r -> r.value().getSource(), r -> r.key().getId(),
-                    r -> r.value().getAfter() == null ? null : r.value().getAfter().getId() + "|"
-                            + r.value().getAfter().getNome() + "|" + r.value().getAfter().getEmail() + "|"
-                            + r.value().getAfter().getTelefone() + "|" + r.value().getAfter().getNascimento()),
-                    () -> "customers topic vs source; child log:\n" + child.logText());
-            assertEquals(sourceFlights, fold(f, r -> r.value().getSource(), r -> r.key().getId(),
-                    r -> r.value().getAfter() == null ? null : r.value().getAfter().getId() + "|"
-                            + r.value().getAfter().getCustomerId() + "|" + r.value().getAfter().getCodIata()),
-                    () -> "flight topic vs source; child log:\n" + child.logText());
+                    rs -> flightState(rs).equals(sourceFlights), Duration.ofSeconds(60));
+            assertEquals(sourceCustomers, customerState(c), () -> "customers topic vs source; child log:\n"
+                    + child.logText());
+            assertEquals(sourceFlights, flightState(f), () -> "flight topic vs source; child log:\n" + child.logText());
+            assertEquals(10, c.stream().filter(r -> r.value().getSource().getSnapshot()).map(r -> r.key().getId())
+                    .distinct().count(), "the pre-existing customers came from the snapshot");
+            assertEquals(15, f.stream().filter(r -> r.value().getSource().getSnapshot()).map(r -> r.key().getId())
+                    .distinct().count(), "the pre-existing flights came from the snapshot");
         }
         assertFalse(child.logText().contains("more rights than capture needs"), child::logText);
         try (Statement st = admin.createStatement();
@@ -275,6 +266,21 @@ class PostgresLeastPrivilegeIT {
             assertTrue(rs.next());
             assertEquals(1, rs.getInt(1), "rtdw_cdc created its slot with REPLICATION only");
         }
+    }
+
+    /** The customers topic folded to the columns {@link #source} reads: id|nome|email|telefone|nascimento. */
+    private static Map<Integer, String> customerState(final List<ConsumerRecord<CustomerKey, CustomerChange>> rs) {
+        return fold(rs, r -> r.value().getSource(), r -> r.key().getId(), r -> r.value().getAfter() == null ? null
+                : r.value().getAfter().getId() + "|" + r.value().getAfter().getNome() + "|"
+                + r.value().getAfter().getEmail() + "|" + r.value().getAfter().getTelefone() + "|"
+                + r.value().getAfter().getNascimento());
+    }
+
+    /** The flight topic folded to id|customer_id|cod_iata. */
+    private static Map<Integer, String> flightState(final List<ConsumerRecord<FlightKey, FlightChange>> rs) {
+        return fold(rs, r -> r.value().getSource(), r -> r.key().getId(), r -> r.value().getAfter() == null ? null
+                : r.value().getAfter().getId() + "|" + r.value().getAfter().getCustomerId() + "|"
+                + r.value().getAfter().getCodIata());
     }
 
     /** The source rows as id -> the columns joined with '|' (nulls as "null"), read as the superuser. */
