@@ -6,7 +6,6 @@ import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicProvisioner;
 import kafka.server.BrokerServer;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
@@ -45,12 +44,31 @@ public final class KafkaTestCluster implements AutoCloseable {
             Map.entry("transaction.state.log.num.partitions", "6"),
             Map.entry("group.initial.rebalance.delay.ms", "0"));
 
+    /** Brokers of every test cluster; the test kit numbers them 0, 1, 2 (its controller is 3000). */
+    static final int BROKERS = 3;
+
     private final KafkaClusterTestKit kit;
     private final Admin admin;
 
     private KafkaTestCluster(final KafkaClusterTestKit kit) {
         this.kit = kit;
-        this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kit.bootstrapServers()));
+        this.admin = Admin.create(clientProperties(kit));
+    }
+
+    /**
+     * The test kit's listener: its bootstrap servers, and when the kit secures it ({@code SASL_PLAINTEXT}, see
+     * {@link SecuredKafka}) the login of the kit's built-in super user, whose name and password are constants of the
+     * test kit (its broker JAAS file), not secrets of this project.
+     */
+    private static java.util.Properties clientProperties(final KafkaClusterTestKit kit) {
+        final java.util.Properties p = kit.clientProperties();
+        if (kit.nodes().brokerListenerProtocol() == org.apache.kafka.common.security.auth.SecurityProtocol.SASL_PLAINTEXT) {
+            p.put("security.protocol", "SASL_PLAINTEXT");
+            p.put("sasl.mechanism", "PLAIN");
+            p.put("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                    + "username=\"plain-admin\" password=\"plain-admin-secret\";");
+        }
+        return p;
     }
 
     /** Starts 3 brokers and a controller; returns when all brokers are ready. */
@@ -60,10 +78,18 @@ public final class KafkaTestCluster implements AutoCloseable {
 
     /** Starts the cluster with extra broker settings on top of {@link #DURABLE_BROKER_CONFIG}. */
     public static KafkaTestCluster start(final Map<String, String> extraBrokerConfig) {
+        return start(extraBrokerConfig, new TestKitNodes.Builder());
+    }
+
+    /**
+     * Starts the cluster from {@code nodes} (listeners, security protocols, per-broker settings set by the caller;
+     * the node counts are set here), with {@code extraBrokerConfig} on top of {@link #DURABLE_BROKER_CONFIG}.
+     */
+    static KafkaTestCluster start(final Map<String, String> extraBrokerConfig, final TestKitNodes.Builder nodesBuilder) {
         final long began = System.nanoTime();
         try {
-            final TestKitNodes nodes = new TestKitNodes.Builder().setCombined(false)
-                    .setNumBrokerNodes(3).setNumControllerNodes(1).build();
+            final TestKitNodes nodes = nodesBuilder.setCombined(false)
+                    .setNumBrokerNodes(BROKERS).setNumControllerNodes(1).build();
             final KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes);
             DURABLE_BROKER_CONFIG.forEach(builder::setConfigProp);
             extraBrokerConfig.forEach(builder::setConfigProp);
@@ -85,6 +111,14 @@ public final class KafkaTestCluster implements AutoCloseable {
     /** Bootstrap servers of the brokers that are running now. */
     public String bootstrapServers() {
         return kit.bootstrapServers();
+    }
+
+    /** {@code localhost:<port>} of every running broker's listener {@code listenerName} (another than the test kit's). */
+    public String bootstrapServers(final String listenerName) {
+        final org.apache.kafka.common.network.ListenerName listener = new org.apache.kafka.common.network.ListenerName(
+                listenerName);
+        return new TreeMap<>(kit.brokers()).values().stream().map(b -> "localhost:" + b.boundPort(listener))
+                .collect(java.util.stream.Collectors.joining(","));
     }
 
     /** An admin client owned by the cluster (closed with it). */
