@@ -59,6 +59,7 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -86,6 +87,7 @@ class SecuredPipelineIT {
 
     private final TopicCatalog catalog = new TopicCatalog("rtdw", "public", "rtdw", 3, (short) 3);
     private final List<ChildJvm> children = new ArrayList<>();
+    private final Map<ChildJvm, Integer> httpPorts = new java.util.LinkedHashMap<>();
 
     @Test
     void pipelineConvergesWithItsOwnUsersAndWhatIsNotGrantedIsRefused() throws Exception {
@@ -125,41 +127,29 @@ class SecuredPipelineIT {
         acls.addAll(ComponentAcls.lakeSink("rtdw-lake-sink", catalog, LAKE_GROUP));
         kafka.admin().createAcls(acls).all().get(30, TimeUnit.SECONDS);
 
-        final int cdcPort = ChildJvm.freePort();
-        final Map<String, String> cdcEnv = serviceEnv(kafka, work, "rtdw-cdc-postgres", passwords, registry);
-        cdcEnv.put(CdcConfig.SOURCES.name(), "postgres");
-        cdcEnv.put(CdcConfig.PG_HOST.name(), "localhost");
-        cdcEnv.put(CdcConfig.PG_PORT.name(), String.valueOf(pg.getPort()));
-        cdcEnv.put(CdcConfig.PG_DATABASE.name(), "postgres");
-        cdcEnv.put(CdcConfig.PG_USER.name(), "postgres");
-        cdcEnv.put(CdcConfig.PG_INIT_SCHEMA.name(), "true");
-        cdcEnv.put(OpsServer.HTTP_PORT.name(), String.valueOf(cdcPort));
-        final ChildJvm cdc = child("cdc", "io.rtdw.cdc.CdcMain", cdcEnv, work);
-
-        final int streamsPort = ChildJvm.freePort();
-        final Map<String, String> streamsEnv = serviceEnv(kafka, work, "rtdw-streams", passwords, registry);
-        streamsEnv.put(StreamsSettings.APPLICATION_ID.name(), APPLICATION_ID);
-        streamsEnv.put(StreamsSettings.STATE_DIR.name(), work.resolve("streams-state").toString());
-        streamsEnv.put(StreamsSettings.STANDBY_REPLICAS.name(), "0");
-        streamsEnv.put(StreamsSettings.COMMIT_INTERVAL_MS.name(), "200");
-        streamsEnv.put(StreamsSettings.MAX_CHILDREN.name(), "10000");
-        streamsEnv.put(OpsServer.HTTP_PORT.name(), String.valueOf(streamsPort));
-        final ChildJvm streams = child("streams", "io.rtdw.streams.StreamsApp", streamsEnv, work);
-
-        final int lakePort = ChildJvm.freePort();
-        final Map<String, String> lakeEnv = serviceEnv(kafka, work, "rtdw-lake-sink", passwords, registry);
-        lakeEnv.put(LakeSinkConfig.S3_ENDPOINT.name(), s3.endpoint());
-        lakeEnv.put(LakeSinkConfig.S3_BUCKET.name(), BUCKET);
-        lakeEnv.put(LakeSinkConfig.S3_ACCESS_KEY.name(), S3ProxyServer.ACCESS);
-        lakeEnv.put(LakeSinkConfig.S3_SECRET_KEY.name(), S3ProxyServer.SECRET);
-        lakeEnv.put(LakeSinkConfig.GROUP_ID.name(), LAKE_GROUP);
-        lakeEnv.put(LakeSinkConfig.FLUSH_INTERVAL_MS.name(), "2000");
-        lakeEnv.put(OpsServer.HTTP_PORT.name(), String.valueOf(lakePort));
-        final ChildJvm lake = child("lake-sink", "io.rtdw.lake.LakeSinkMain", lakeEnv, work);
-
-        cdc.awaitHttp("http://localhost:" + cdcPort + "/health/ready", LIMIT);
-        streams.awaitHttp("http://localhost:" + streamsPort + "/health/ready", LIMIT);
-        lake.awaitHttp("http://localhost:" + lakePort + "/health/ready", LIMIT);
+        child("cdc", "io.rtdw.cdc.CdcMain", serviceEnv(kafka, work, "rtdw-cdc-postgres", passwords, registry, Map.of(
+                CdcConfig.SOURCES.name(), "postgres",
+                CdcConfig.PG_HOST.name(), "localhost",
+                CdcConfig.PG_PORT.name(), String.valueOf(pg.getPort()),
+                CdcConfig.PG_DATABASE.name(), "postgres",
+                CdcConfig.PG_USER.name(), "postgres",
+                CdcConfig.PG_INIT_SCHEMA.name(), "true")), work);
+        child("streams", "io.rtdw.streams.StreamsApp", serviceEnv(kafka, work, "rtdw-streams", passwords, registry,
+                Map.of(StreamsSettings.APPLICATION_ID.name(), APPLICATION_ID,
+                        StreamsSettings.STATE_DIR.name(), work.resolve("streams-state").toString(),
+                        StreamsSettings.STANDBY_REPLICAS.name(), "0",
+                        StreamsSettings.COMMIT_INTERVAL_MS.name(), "200",
+                        StreamsSettings.MAX_CHILDREN.name(), "10000")), work);
+        child("lake-sink", "io.rtdw.lake.LakeSinkMain", serviceEnv(kafka, work, "rtdw-lake-sink", passwords, registry,
+                Map.of(LakeSinkConfig.S3_ENDPOINT.name(), s3.endpoint(),
+                        LakeSinkConfig.S3_BUCKET.name(), BUCKET,
+                        LakeSinkConfig.S3_ACCESS_KEY.name(), S3ProxyServer.ACCESS,
+                        LakeSinkConfig.S3_SECRET_KEY.name(), S3ProxyServer.SECRET,
+                        LakeSinkConfig.GROUP_ID.name(), LAKE_GROUP,
+                        LakeSinkConfig.FLUSH_INTERVAL_MS.name(), "2000")), work);
+        for (final Map.Entry<ChildJvm, Integer> service : httpPorts.entrySet()) {
+            service.getKey().awaitHttp("http://localhost:" + service.getValue() + "/health/ready", LIMIT);
+        }
         System.out.printf("capture, streams app, lake sink ready at %.1f s%n", seconds(began));
 
         // Source changes into PostgreSQL (the capture created the tables), then the oracle read back with SQL.
@@ -362,8 +352,8 @@ class SecuredPipelineIT {
      * and the password and truststore password from a file as a mounted Kubernetes Secret would give it.
      */
     private Map<String, String> serviceEnv(final SecuredKafka kafka, final Path work, final String user,
-                                           final Map<String, String> passwords, final RegistryServer registry)
-            throws java.io.IOException {
+                                           final Map<String, String> passwords, final RegistryServer registry,
+                                           final Map<String, String> own) throws java.io.IOException {
         final Path secret = work.resolve("secrets").resolve(user).resolve("kafka.properties");
         Files.createDirectories(secret.getParent());
         Files.writeString(secret, "sasl.jaas.config=" + SecuredKafka.jaas(user, passwords.get(user)) + "\n"
@@ -386,14 +376,17 @@ class SecuredPipelineIT {
         env.put("KAFKA_SSL_TRUSTSTORE_PASSWORD", "${file:" + secret + ":truststore.password}");
         env.put(RegistrySerdes.URL.name(), registry.url());
         env.put(TopicCatalog.PARTITIONS.name(), String.valueOf(catalog.partitions()));
+        env.putAll(own);
         return env;
     }
 
-    private ChildJvm child(final String name, final String mainClass, final Map<String, String> env, final Path work) {
+    /** Starts a service with {@code env} and a free HTTP port for its health checks. */
+    private void child(final String name, final String mainClass, final Map<String, String> env, final Path work) {
+        final int port = ChildJvm.freePort();
         final ChildJvm child = ChildJvm.java(name, mainClass).heapMb(320).quickStart().onlyGivenEnv().env(env)
-                .log(work.resolve(name + ".log")).start();
+                .env(OpsServer.HTTP_PORT.name(), String.valueOf(port)).log(work.resolve(name + ".log")).start();
         children.add(child);
-        return child;
+        httpPorts.put(child, port);
     }
 
     private static double seconds(final long began) {
