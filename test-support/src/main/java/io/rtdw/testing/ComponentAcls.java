@@ -63,7 +63,8 @@ public final class ComponentAcls {
             acls.add(allow(user, ResourceType.TOPIC, out.name(), PatternType.LITERAL, AclOperation.WRITE));
             acls.add(allow(user, ResourceType.TOPIC, out.name(), PatternType.LITERAL, AclOperation.READ));
         }
-        // Kafka Connect's offset store reads the topic back at start and checks it is compacted.
+        // Kafka Connect's offset store reads the topic back at start and checks it is compacted (a check it skips
+        // silently without DescribeConfigs). Its attempt to create the topic is refused and ignored (TopicAdmin).
         for (final AclOperation op : List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE_CONFIGS)) {
             acls.add(allow(user, ResourceType.TOPIC, catalog.cdcOffsets().name(), PatternType.LITERAL, op));
         }
