@@ -33,15 +33,15 @@ class NetworkPolicyTest {
 
     /** source pod -> target service (port). */
     private static final String[][] NEEDED = {
-            {"streams-app", KAFKA, "9092"}, {"streams-app", "apicurio-registry", "8080"},
-            {"cdc-postgres", KAFKA, "9092"}, {"cdc-postgres", "apicurio-registry", "8080"}, {"cdc-postgres", "postgres", "5432"},
-            {"cdc-mongodb", KAFKA, "9092"}, {"cdc-mongodb", "apicurio-registry", "8080"}, {"cdc-mongodb", "mongodb", "27017"},
-            {"lake-sink", KAFKA, "9092"}, {"lake-sink", "apicurio-registry", "8080"}, {"lake-sink", "minio", "9000"},
-            {"apicurio-registry", KAFKA, "9092"}, {"kafka-ui", KAFKA, "9092"}, {"kafka-ui", "apicurio-registry", "8080"},
+            {"streams-app", KAFKA, "9093"}, {"streams-app", "apicurio-registry", "8080"},
+            {"cdc-postgres", KAFKA, "9093"}, {"cdc-postgres", "apicurio-registry", "8080"}, {"cdc-postgres", "postgres", "5432"},
+            {"cdc-mongodb", KAFKA, "9093"}, {"cdc-mongodb", "apicurio-registry", "8080"}, {"cdc-mongodb", "mongodb", "27017"},
+            {"lake-sink", KAFKA, "9093"}, {"lake-sink", "apicurio-registry", "8080"}, {"lake-sink", "minio", "9000"},
+            {"apicurio-registry", KAFKA, "9093"}, {"kafka-ui", KAFKA, "9093"}, {"kafka-ui", "apicurio-registry", "8080"},
             {"pinot-controller", "minio", "9000"}, {"pinot-server", "minio", "9000"},
-            {"pinot-server", KAFKA, "9092"}, {"pinot-server", "apicurio-registry", "8080"},
+            {"pinot-server", KAFKA, "9093"}, {"pinot-server", "apicurio-registry", "8080"},
             {"pinot-server", "pinot-zookeeper", "2181"}, {"pinot-server", "pinot-controller", "9000"},
-            {"pinot-controller", KAFKA, "9092"}, {"pinot-controller", "pinot-zookeeper", "2181"},
+            {"pinot-controller", KAFKA, "9093"}, {"pinot-controller", "pinot-zookeeper", "2181"},
             {"pinot-broker", "pinot-zookeeper", "2181"}, {"pinot-broker", "pinot-server", "8098"},
             {"pinot-setup", "pinot-controller", "9000"},
             {"mongodb-replica-set-init", "mongodb", "27017"}, {"minio-bucket", "minio", "9000"}, {"minio", "minio", "9000"},
@@ -55,7 +55,7 @@ class NetworkPolicyTest {
             {"lake-sink", "postgres", "5432"}, {"lake-sink", "mongodb", "27017"},
             {"cdc-postgres", "mongodb", "27017"}, {"cdc-postgres", "minio", "9000"}, {"cdc-mongodb", "postgres", "5432"},
             {"kafka-ui", "postgres", "5432"}, {"kafka-ui", "mongodb", "27017"}, {"kafka-ui", "minio", "9000"},
-            {"grafana", "postgres", "5432"}, {"pinot-broker", KAFKA, "9092"}, {"pinot-broker", "minio", "9000"}, {"prometheus", "postgres", "5432"},
+            {"grafana", "postgres", "5432"}, {"pinot-broker", KAFKA, "9093"}, {"pinot-broker", "minio", "9000"}, {"prometheus", "postgres", "5432"},
             {"grafana", "alertmanager", "9093"}, {"kafka-ui", "alertmanager", "9093"}, {"streams-app", "alertmanager", "9093"},
     };
 

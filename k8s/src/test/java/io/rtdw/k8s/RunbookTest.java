@@ -67,9 +67,9 @@ class RunbookTest {
                 "kubectl -n rtdw run cli --image=x --labels=rtdw.io/kafka=true --command -- sleep 1",
                 "kubectl -n rtdw run kafka-cli --image=x --labels=rtdw.io/kafka-client=true --command -- sleep 1",
                 "kubectl -n rtdw exec kafka-cli -- /opt/kafka/bin/kafka-topics.sh --bootstrap-server rtdw-kafka:9092 --list",
-                "kubectl -n rtdw exec kafka-cli -- /opt/kafka/bin/kafka-topics.sh --bootstrap-server rtdw-kafka-bootstrap:9092 --describe --topic rtdw.public.customer",
-                "kubectl -n rtdw exec kafka-cli -- /opt/kafka/bin/kafka-consumer-groups.sh --bootstrap-server rtdw-kafka-bootstrap:9092 --reset-offsets --group rtdw-unified-customer --topic rtdw.public.flight:6 --to-offset 1",
-                "kubectl -n rtdw exec kafka-cli -- /opt/kafka/bin/kafka-consumer-groups.sh --bootstrap-server rtdw-kafka-bootstrap:9092 --describe --group rtdw-unified",
+                "kubectl -n rtdw exec kafka-cli -- /opt/kafka/bin/kafka-topics.sh --bootstrap-server rtdw-kafka-bootstrap:9093 --describe --topic rtdw.public.customer",
+                "kubectl -n rtdw exec kafka-cli -- /opt/kafka/bin/kafka-consumer-groups.sh --bootstrap-server rtdw-kafka-bootstrap:9093 --reset-offsets --group rtdw-unified-customer --topic rtdw.public.flight:6 --to-offset 1",
+                "kubectl -n rtdw exec kafka-cli -- /opt/kafka/bin/kafka-consumer-groups.sh --bootstrap-server rtdw-kafka-bootstrap:9093 --describe --group rtdw-unified",
                 "kubectl -n rtdw get pvc state-streams-app-7");
         final StringBuilder markdown = new StringBuilder();
         for (final String line : drifted) {

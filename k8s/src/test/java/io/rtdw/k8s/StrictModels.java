@@ -44,6 +44,7 @@ final class StrictModels {
             serialization.registerKubernetesResource(version, "KafkaNodePool", KafkaNodePool.class);
             serialization.registerKubernetesResource(version, "KafkaTopic", KafkaTopic.class);
             serialization.registerKubernetesResource(version, "KafkaBridge", KafkaBridge.class);
+            serialization.registerKubernetesResource(version, "KafkaUser", io.strimzi.api.kafka.model.user.KafkaUser.class);
         }
         return serialization;
     }

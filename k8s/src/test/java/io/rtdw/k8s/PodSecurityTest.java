@@ -1,0 +1,170 @@
+package io.rtdw.k8s;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.Volume;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.FieldSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every pod template of every overlay meets Pod Security Standard "restricted" (checked here field by field, as the
+ * admission controller would) and more: read-only root file systems (writable paths are emptyDirs), no service
+ * account token unless the pod calls the API server. The namespace enforces "baseline" and warns and audits
+ * "restricted": the exception is Strimzi's pods, whose security context is the Cluster Operator's (k8s/README.md,
+ * "Security").
+ */
+class PodSecurityTest {
+
+    static final Iterable<String> OVERLAYS = Overlays.ALL;
+
+    /** Containers with a writable root file system, and why. */
+    static final Map<String, String> WRITABLE_ROOT = Map.of(
+            "StatefulSet/ksqldb/ksqldb", "the Confluent image renders its configuration from KSQL_* variables into "
+                    + "/etc/ksqldb at start, beside files the image ships there (an emptyDir would hide them)");
+
+    /** Pods that need a service account token, and why. */
+    static final Map<String, String> TOKEN = Map.of(
+            "Deployment/prometheus", "discovers the pods to scrape and reads kubelet volume statistics through the API server");
+
+    /** Volume types Pod Security Standard "restricted" allows. */
+    private static final Set<String> RESTRICTED_VOLUMES = Set.of("configMap", "secret", "emptyDir",
+            "persistentVolumeClaim", "projected", "downwardAPI", "ephemeral", "csi");
+
+    @ParameterizedTest(name = "{0}")
+    @FieldSource("OVERLAYS")
+    void everyPodMeetsRestrictedWithReadOnlyRootsAndNoStrayTokens(final String overlay) {
+        final List<String> problems = new ArrayList<>();
+        int containers = 0;
+        for (final Overlays.Workload w : Overlays.workloads(overlay)) {
+            problems.addAll(problems(w));
+            containers += w.allContainers().size();
+        }
+        assertTrue(containers >= 20, overlay + ": only " + containers + " containers checked");
+        assertEquals(List.of(), problems, overlay);
+    }
+
+    static List<String> problems(final Overlays.Workload w) {
+        final List<String> problems = new ArrayList<>();
+        final PodSpec pod = w.pod();
+        final PodSecurityContext psc = pod.getSecurityContext() == null ? new PodSecurityContext() : pod.getSecurityContext();
+        if (Boolean.TRUE.equals(pod.getHostNetwork()) || Boolean.TRUE.equals(pod.getHostPID()) || Boolean.TRUE.equals(pod.getHostIPC())) {
+            problems.add(w.id() + ": host namespaces");
+        }
+        for (final Volume v : pod.getVolumes() == null ? List.<Volume>of() : pod.getVolumes()) {
+            final String type = volumeType(v);
+            if (!RESTRICTED_VOLUMES.contains(type)) {
+                problems.add(w.id() + ": volume " + v.getName() + " of type " + type);
+            }
+        }
+        if (psc.getRunAsUser() != null && psc.getRunAsUser() == 0) {
+            problems.add(w.id() + ": runAsUser 0");
+        }
+        final boolean token = !Boolean.FALSE.equals(pod.getAutomountServiceAccountToken());
+        if (token != TOKEN.containsKey(w.id())) {
+            problems.add(w.id() + (token ? ": mounts a service account token it does not need (automountServiceAccountToken: false)"
+                    : ": listed in TOKEN but mounts none"));
+        }
+        for (final Container c : w.allContainers()) {
+            final String id = w.id() + "/" + c.getName();
+            final SecurityContext sc = c.getSecurityContext() == null ? new SecurityContext() : c.getSecurityContext();
+            if (!Boolean.FALSE.equals(sc.getAllowPrivilegeEscalation())) {
+                problems.add(id + ": allowPrivilegeEscalation must be false");
+            }
+            if (Boolean.TRUE.equals(sc.getPrivileged())) {
+                problems.add(id + ": privileged");
+            }
+            if (sc.getCapabilities() == null || sc.getCapabilities().getDrop() == null
+                    || !sc.getCapabilities().getDrop().contains("ALL")) {
+                problems.add(id + ": capabilities.drop must contain ALL");
+            }
+            if (sc.getCapabilities() != null && sc.getCapabilities().getAdd() != null
+                    && !List.of("NET_BIND_SERVICE").containsAll(sc.getCapabilities().getAdd())) {
+                problems.add(id + ": adds capabilities " + sc.getCapabilities().getAdd());
+            }
+            final Boolean nonRoot = sc.getRunAsNonRoot() != null ? sc.getRunAsNonRoot() : psc.getRunAsNonRoot();
+            if (!Boolean.TRUE.equals(nonRoot)) {
+                problems.add(id + ": runAsNonRoot must be true");
+            }
+            final Long uid = sc.getRunAsUser() != null ? sc.getRunAsUser() : psc.getRunAsUser();
+            if (uid == null || uid == 0) {
+                problems.add(id + ": a numeric non-zero runAsUser (an image's named user cannot be verified as non-root)");
+            }
+            final String seccomp = sc.getSeccompProfile() != null ? sc.getSeccompProfile().getType()
+                    : psc.getSeccompProfile() != null ? psc.getSeccompProfile().getType() : null;
+            if (!"RuntimeDefault".equals(seccomp) && !"Localhost".equals(seccomp)) {
+                problems.add(id + ": seccompProfile must be RuntimeDefault");
+            }
+            final boolean readOnly = Boolean.TRUE.equals(sc.getReadOnlyRootFilesystem());
+            if (readOnly == WRITABLE_ROOT.containsKey(id)) {
+                problems.add(id + (readOnly ? ": listed in WRITABLE_ROOT but read-only" : ": readOnlyRootFilesystem must be true"));
+            }
+            if (c.getPorts() != null && c.getPorts().stream().anyMatch(p -> p.getHostPort() != null && p.getHostPort() != 0)) {
+                problems.add(id + ": hostPort");
+            }
+        }
+        return problems;
+    }
+
+    private static String volumeType(final Volume v) {
+        if (v.getConfigMap() != null) {
+            return "configMap";
+        } else if (v.getSecret() != null) {
+            return "secret";
+        } else if (v.getEmptyDir() != null) {
+            return "emptyDir";
+        } else if (v.getPersistentVolumeClaim() != null) {
+            return "persistentVolumeClaim";
+        } else if (v.getProjected() != null) {
+            return "projected";
+        } else if (v.getDownwardAPI() != null) {
+            return "downwardAPI";
+        } else if (v.getEphemeral() != null) {
+            return "ephemeral";
+        } else if (v.getCsi() != null) {
+            return "csi";
+        }
+        return v.getHostPath() != null ? "hostPath" : "other";
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @FieldSource("OVERLAYS")
+    void theNamespaceEnforcesBaselineAndWarnsAndAuditsRestricted(final String overlay) {
+        final Map<String, String> labels = Overlays.get(overlay, Namespace.class, "rtdw").getMetadata().getLabels();
+        assertEquals("baseline", labels.get("pod-security.kubernetes.io/enforce"), overlay);
+        assertEquals("restricted", labels.get("pod-security.kubernetes.io/warn"), overlay);
+        assertEquals("restricted", labels.get("pod-security.kubernetes.io/audit"), overlay);
+    }
+
+    /** The check refuses what it must: a copy of a compliant workload with one field broken at a time. */
+    @Test
+    void theCheckRefusesEachBrokenField() {
+        final Overlays.Workload good = Overlays.workloads("dev").stream()
+                .filter(w -> w.owner().getMetadata().getName().equals("lake-sink")).findFirst().orElseThrow();
+        assertEquals(List.of(), problems(good));
+        final List<java.util.function.Consumer<PodSpec>> breakers = List.of(
+                p -> p.getContainers().get(0).getSecurityContext().setAllowPrivilegeEscalation(null),
+                p -> p.getContainers().get(0).getSecurityContext().setReadOnlyRootFilesystem(false),
+                p -> p.getContainers().get(0).getSecurityContext().getCapabilities().setDrop(List.of("NET_RAW")),
+                p -> p.getSecurityContext().setRunAsNonRoot(null),
+                p -> p.getSecurityContext().setSeccompProfile(null),
+                p -> p.setAutomountServiceAccountToken(null),
+                p -> p.getSecurityContext().setRunAsUser(0L));
+        for (final var breaker : breakers) {
+            final var copy = new io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder(good.template()).build();
+            breaker.accept(copy.getSpec());
+            assertTrue(!problems(new Overlays.Workload(good.owner(), copy, true)).isEmpty(), "a broken copy passed");
+        }
+    }
+}
