@@ -19,6 +19,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -145,6 +147,12 @@ class NetworkPolicyTest {
 
     private static boolean allowed(final String overlay, final Map<String, Map<String, String>> pods, final String source,
                                    final String target, final int port) {
+        return allowed(overlay, pods, source, target, port, true);
+    }
+
+    /** With {@code egress} false, only the target's ingress rules are evaluated. */
+    private static boolean allowed(final String overlay, final Map<String, Map<String, String>> pods, final String source,
+                                   final String target, final int port, final boolean egress) {
         final Map<String, String> from = pods.get(source);
         if (from == null) {
             throw new AssertionError(overlay + ": no pod " + source);
@@ -154,7 +162,7 @@ class NetworkPolicyTest {
             for (final GenericKafkaListener l : Overlays.get(overlay, Kafka.class, "rtdw").getSpec().getKafka().getListeners()) {
                 if (l.getPort() == port && l.getNetworkPolicyPeers() != null
                         && l.getNetworkPolicyPeers().stream().anyMatch(p -> peerMatches(p, from))) {
-                    return egressAllowed(overlay, from, STRIMZI_PODS.get("kafka-broker"), OWN_NAMESPACE, port);
+                    return !egress || egressAllowed(overlay, from, STRIMZI_PODS.get("kafka-broker"), OWN_NAMESPACE, port);
                 }
             }
             return false;
@@ -177,7 +185,7 @@ class NetworkPolicyTest {
                         || rule.getPorts().stream().anyMatch(p -> p.getPort() != null && p.getPort().getIntVal() != null
                         && p.getPort().getIntVal() == port);
                 if (portOk && rule.getFrom() != null && rule.getFrom().stream().anyMatch(p -> peerMatches(p, from))) {
-                    return egressAllowed(overlay, from, to, OWN_NAMESPACE, port);
+                    return !egress || egressAllowed(overlay, from, to, OWN_NAMESPACE, port);
                 }
             }
         }
@@ -269,6 +277,31 @@ class NetworkPolicyTest {
         }
         assertFalse(egressAllowed(overlay, STRIMZI_PODS.get("kafka-broker"), Map.of("app.kubernetes.io/name", "postgres"),
                 OWN_NAMESPACE, 5432), "brokers reach only Strimzi's pods");
+    }
+
+    /**
+     * The scrape rules open metrics ports only, on their own (without counting on Prometheus' egress rules): of every
+     * port a container declares, Prometheus' ingress reaches the annotated metrics port, and MinIO's S3 port (its
+     * metrics path, public by MINIO_PROMETHEUS_AUTH_TYPE) and Alertmanager's (alerts), and no other.
+     */
+    @ParameterizedTest(name = "{0}")
+    @FieldSource("OVERLAYS")
+    void prometheusIsAdmittedToMetricsPortsOnly(final String overlay) {
+        final Map<String, Map<String, String>> pods = podLabels(overlay);
+        final Set<String> expected = new TreeSet<>(Set.of("minio:9000", "alertmanager:9093"));
+        ScrapeTargetsTest.scrapeConnections(overlay).forEach(c -> expected.add(c[1] + ":" + c[2]));
+        final Set<String> admitted = new TreeSet<>();
+        for (final Overlays.Workload w : Overlays.workloads(overlay)) {
+            for (final Container c : w.pod().getContainers()) {
+                for (final var p : c.getPorts() == null ? List.<io.fabric8.kubernetes.api.model.ContainerPort>of() : c.getPorts()) {
+                    final String name = w.owner().getMetadata().getName();
+                    if (!name.equals("prometheus") && allowed(overlay, pods, "prometheus", name, p.getContainerPort(), false)) {
+                        admitted.add(name + ":" + p.getContainerPort());
+                    }
+                }
+            }
+        }
+        assertEquals(expected, admitted, overlay + ": ports Prometheus is admitted to");
     }
 
     /** The evaluation refuses a connection when either side lacks its rule. */
