@@ -227,12 +227,18 @@ class NetworkPolicyTest {
         return p.getPort() != null && p.getPort().getIntVal() != null && p.getPort().getIntVal() == port;
     }
 
+    /** The workloads' pod labels and those of the pods Strimzi makes. */
+    private static Map<String, Map<String, String>> podsWithStrimzis(final String overlay) {
+        final Map<String, Map<String, String>> pods = podLabels(overlay);
+        pods.putAll(STRIMZI_PODS);
+        return pods;
+    }
+
     /** Every pod resolves names: egress to kube-dns in kube-system on 53. */
     @ParameterizedTest(name = "{0}")
     @FieldSource("OVERLAYS")
     void everyPodResolvesNames(final String overlay) {
-        final Map<String, Map<String, String>> pods = podLabels(overlay);
-        pods.putAll(STRIMZI_PODS);
+        final Map<String, Map<String, String>> pods = podsWithStrimzis(overlay);
         final List<String> blocked = new ArrayList<>();
         pods.forEach((name, labels) -> {
             if (!egressAllowed(overlay, labels, Map.of("k8s-app", "kube-dns"),
@@ -249,8 +255,7 @@ class NetworkPolicyTest {
     @ParameterizedTest(name = "{0}")
     @FieldSource("OVERLAYS")
     void onlyThePodsThatNeedItReachOutside(final String overlay) {
-        final Map<String, Map<String, String>> pods = podLabels(overlay);
-        pods.putAll(STRIMZI_PODS);
+        final Map<String, Map<String, String>> pods = podsWithStrimzis(overlay);
         final List<String> problems = new ArrayList<>();
         pods.forEach((name, labels) -> {
             for (final int port : List.of(443, 6443, 80, 5432, 9092)) {
