@@ -99,11 +99,10 @@ class KafkaSecurityTest {
     @ParameterizedTest(name = "{0}")
     @FieldSource("OVERLAYS")
     void everyComponentHasTheGrantsItNeeds(final String overlay) {
-        final TopicCatalog catalog = TopicCatalog.fromEnv(envOf(overlay, "streams-app", "streams-app"));
-        final String appId = envOr(overlay, "streams-app", "streams-app", StreamsSettings.APPLICATION_ID.name(),
-                StreamsSettings.APPLICATION_ID.defaultValue());
-        final String lakeGroup = envOr(overlay, "lake-sink", "lake-sink", LakeSinkConfig.GROUP_ID.name(),
-                LakeSinkConfig.GROUP_ID.defaultValue());
+        final Names names = Names.of(overlay);
+        final TopicCatalog catalog = names.catalog();
+        final String appId = names.appId();
+        final String lakeGroup = names.lakeGroup();
         final String output = catalog.unifiedCustomers().name();
         final List<String> problems = new ArrayList<>();
         final Grants g = new Grants(overlay, problems);
@@ -218,11 +217,10 @@ class KafkaSecurityTest {
     @ParameterizedTest(name = "{0}")
     @FieldSource("OVERLAYS")
     void theUsersGrantWhatTheSecuredPipelineItProvesAndNoMore(final String overlay) {
-        final TopicCatalog catalog = TopicCatalog.fromEnv(envOf(overlay, "streams-app", "streams-app"));
-        final String appId = envOr(overlay, "streams-app", "streams-app", StreamsSettings.APPLICATION_ID.name(),
-                StreamsSettings.APPLICATION_ID.defaultValue());
-        final String lakeGroup = envOr(overlay, "lake-sink", "lake-sink", LakeSinkConfig.GROUP_ID.name(),
-                LakeSinkConfig.GROUP_ID.defaultValue());
+        final Names names = Names.of(overlay);
+        final TopicCatalog catalog = names.catalog();
+        final String appId = names.appId();
+        final String lakeGroup = names.lakeGroup();
         final Map<String, List<org.apache.kafka.common.acl.AclBinding>> proven = Map.of(
                 "rtdw-streams-app", io.rtdw.testing.ComponentAcls.streamsApp("x", catalog, appId),
                 "rtdw-cdc-postgres", io.rtdw.testing.ComponentAcls.postgresCapture("x", catalog),
@@ -407,6 +405,18 @@ class KafkaSecurityTest {
         final Matcher m = Pattern.compile("(?m)^apicurio\\.kafkasql\\.consumer\\.group\\.id=([^$\\s]+)\\$\\{quarkus\\.uuid}$").matcher(file);
         assertTrue(m.find(), "apicurio.kafkasql.consumer.group.id=<prefix>${quarkus.uuid} in registry-kafkasql-client");
         return m.group(1);
+    }
+
+    /** The names the grants depend on, as the overlay's manifests set them (or the services' defaults). */
+    private record Names(TopicCatalog catalog, String appId, String lakeGroup) {
+
+        static Names of(final String overlay) {
+            return new Names(TopicCatalog.fromEnv(envOf(overlay, "streams-app", "streams-app")),
+                    envOr(overlay, "streams-app", "streams-app", StreamsSettings.APPLICATION_ID.name(),
+                            StreamsSettings.APPLICATION_ID.defaultValue()),
+                    envOr(overlay, "lake-sink", "lake-sink", LakeSinkConfig.GROUP_ID.name(),
+                            LakeSinkConfig.GROUP_ID.defaultValue()));
+        }
     }
 
     private static Map<String, String> envOf(final String overlay, final String workload, final String container) {
