@@ -196,7 +196,7 @@ class PlacementTest {
             assertNotNull(overrides.get(prefix + "s3.region"), "S3PinotFS refuses to start without a region");
             for (final String key : List.of("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")) {
                 final EnvVar env = Resources.env(e.getValue(), key).orElseThrow(() -> new AssertionError(e.getKey() + " " + key));
-                assertEquals("rtdw-minio", env.getValueFrom().getSecretKeyRef().getName(), e.getKey() + " " + key);
+                assertEquals("rtdw-minio-pinot", env.getValueFrom().getSecretKeyRef().getName(), e.getKey() + " " + key);
             }
         }
         if (overlay.equals("prod")) {
