@@ -8,6 +8,7 @@ import io.rtdw.dev.workload.PostgresApplier;
 import io.rtdw.lake.LakeSinkConfig;
 import io.rtdw.runtime.KafkaClients;
 import io.rtdw.runtime.OpsServer;
+import io.rtdw.runtime.ServiceMain;
 import io.rtdw.schemas.CustomerKey;
 import io.rtdw.schemas.UnifiedCustomer;
 import io.rtdw.serde.RegistrySerdes;
@@ -186,6 +187,12 @@ class SecuredPipelineIT {
     private void refusals(final SecuredKafka kafka, final Map<String, String> passwords) throws Exception {
         final Map<String, Object> intruder = kafka.clientConfig("intruder", passwords.get("intruder"));
         final String output = catalog.unifiedCustomers().name();
+
+        // a service started with a user that lacks its grants is told so at start, not that its topics are missing
+        final ServiceMain.SetupException setup = assertThrows(ServiceMain.SetupException.class,
+                () -> TopicProvisioner.requireExisting(intruder, List.of(catalog.unifiedCustomers())));
+        assertTrue(setup.getMessage().startsWith("not authorized to describe topics [" + output + "]"),
+                setup.getMessage());
 
         // read: by assignment (topic ACL) and in a group (group ACL)
         final Map<String, Object> reader = new HashMap<>(intruder);

@@ -33,8 +33,10 @@ public final class KafkaClients {
                     + "wins over the service's own choice, except acks, enable.idempotence, isolation.level and "
                     + "enable.auto.commit, which it cannot change; a name that is no client property is refused; values "
                     + "of names holding password, secret, jaas, token, key or credential are redacted in logs; a secret "
-                    + "can stay in a mounted file: KAFKA_CONFIG_PROVIDERS=file, KAFKA_CONFIG_PROVIDERS_FILE_CLASS="
-                    + "org.apache.kafka.common.config.provider.FileConfigProvider, then ${file:/path:key} as a value");
+                    + "can stay in a mounted file: a Kubernetes Secret mounted as a directory (one file per key, as "
+                    + "Strimzi's KafkaUser Secrets) with KAFKA_CONFIG_PROVIDERS=dir, KAFKA_CONFIG_PROVIDERS_DIR_CLASS="
+                    + "org.apache.kafka.common.config.provider.DirectoryConfigProvider, then ${dir:/path:key} as a value; "
+                    + "a properties file with the FileConfigProvider and ${file:/path:key}");
 
     /** Every variable read by {@link #fromEnv}. */
     public static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, MAX_IN_FLIGHT, PASS_THROUGH);

@@ -7,6 +7,7 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
@@ -42,7 +43,27 @@ public final class TopicProvisioner {
         final Object bootstrap = adminConfig.get("bootstrap.servers");
         try (Admin admin = Admin.create(adminConfig)) {
             final Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
-            final List<String> missing = topics.stream().map(Topic::name).filter(n -> !existing.contains(n)).toList();
+            final List<String> unlisted = topics.stream().map(Topic::name).filter(n -> !existing.contains(n)).toList();
+            // listTopics leaves out what this user may not describe: ask for each, to tell "not allowed" from "missing".
+            final List<String> refused = new ArrayList<>();
+            final List<String> missing = new ArrayList<>();
+            if (!unlisted.isEmpty()) {
+                admin.describeTopics(unlisted).topicNameValues().forEach((name, future) -> {
+                    try {
+                        future.get(60, TimeUnit.SECONDS);
+                    } catch (final ExecutionException e) {
+                        (e.getCause() instanceof TopicAuthorizationException
+                                ? refused : missing).add(name);
+                    } catch (final InterruptedException | TimeoutException e) {
+                        missing.add(name);
+                    }
+                });
+            }
+            if (!refused.isEmpty()) {
+                throw new ServiceMain.SetupException("not authorized to describe topics " + refused.stream().sorted()
+                        .toList() + " on " + bootstrap + ": this service's Kafka user lacks an ACL on them (k8s: its "
+                        + "KafkaUser; README \"Security\")", null);
+            }
             if (!missing.isEmpty()) {
                 throw new ServiceMain.SetupException("topics " + missing + " do not exist on " + bootstrap
                         + ": create them first with io.rtdw.catalog.CreateTopics (auto-creation is off by design)",
