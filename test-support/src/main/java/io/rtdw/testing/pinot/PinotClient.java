@@ -30,6 +30,8 @@ public final class PinotClient {
     private final String controllerUrl;
     private final String brokerUrl;
     private final Duration timeout;
+    /** The {@code Authorization} header sent on every request, or null. */
+    private final String authorization;
 
     /**
      * @param controllerUrl e.g. {@code http://localhost:9000}
@@ -41,9 +43,70 @@ public final class PinotClient {
 
     /** A client whose requests give up after {@code timeout}. */
     public PinotClient(final String controllerUrl, final String brokerUrl, final Duration timeout) {
+        this(controllerUrl, brokerUrl, timeout, null);
+    }
+
+    private PinotClient(final String controllerUrl, final String brokerUrl, final Duration timeout,
+                        final String authorization) {
         this.controllerUrl = controllerUrl;
         this.brokerUrl = brokerUrl;
         this.timeout = timeout;
+        this.authorization = authorization;
+    }
+
+    /** This client logging in with HTTP Basic Auth as {@code user} (Pinot's {@code BasicAuthAccessControlFactory}). */
+    public PinotClient withBasicAuth(final String user, final String password) {
+        return new PinotClient(controllerUrl, brokerUrl, timeout, basicAuthHeader(user, password));
+    }
+
+    /** This client without credentials. */
+    public PinotClient withoutAuth() {
+        return new PinotClient(controllerUrl, brokerUrl, timeout, null);
+    }
+
+    /** The value of an HTTP Basic {@code Authorization} header. */
+    public static String basicAuthHeader(final String user, final String password) {
+        return "Basic " + java.util.Base64.getEncoder()
+                .encodeToString((user + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** Controller base URL. */
+    public String controllerUrl() {
+        return controllerUrl;
+    }
+
+    /** Broker base URL. */
+    public String brokerUrl() {
+        return brokerUrl;
+    }
+
+    /**
+     * One request with this client's credentials, whatever its status ({@code method} GET, POST, DELETE; a POST
+     * sends {@code body} as JSON).
+     */
+    public HttpResponse<String> exchange(final String method, final String url, final String body) {
+        final HttpRequest.Builder request = request(url, timeout);
+        if ("POST".equals(method)) {
+            request.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+        } else {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        try {
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (final IOException e) {
+            throw new UncheckedIOException(method + " " + url + " failed", e);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private HttpRequest.Builder request(final String url, final Duration requestTimeout) {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(requestTimeout);
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return request;
     }
 
     /** Adds (or replaces) a schema through the controller. */
@@ -131,24 +194,14 @@ public final class PinotClient {
     }
 
     private HttpResponse<String> send(final String url, final String body) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create(url))
-                            .timeout(timeout).header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        } catch (final IOException e) {
-            throw new UncheckedIOException("POST " + url + " failed", e);
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return exchange("POST", url, body);
     }
 
     /** GET, or null when it fails or is not 200 (health polling). */
     String getOrNull(final String url) {
         try {
-            final HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url))
-                    .timeout(timeout.compareTo(Duration.ofSeconds(10)) < 0 ? timeout : Duration.ofSeconds(10)).GET().build(),
+            final HttpResponse<String> response = http.send(request(url,
+                            timeout.compareTo(Duration.ofSeconds(10)) < 0 ? timeout : Duration.ofSeconds(10)).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
             return response.statusCode() == 200 ? response.body().trim() : null;
         } catch (final IOException e) {
@@ -157,6 +210,11 @@ public final class PinotClient {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Parses a JSON response body. */
+    public static JsonNode json(final String json) {
+        return parse(json);
     }
 
     private static JsonNode parse(final String json) {

@@ -53,6 +53,11 @@ public final class PinotLauncher implements AutoCloseable {
             "--add-opens=java.base/java.io=ALL-UNNAMED",
             "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED");
 
+    /** The principal with every permission when {@link Builder#basicAuth} is set. */
+    public static final String ADMIN = "admin";
+    /** The read-only principal (the BI analysts' login) when {@link Builder#basicAuth} is set. */
+    public static final String BI = "bi";
+
     private final Builder config;
     private final PinotClient client;
     private final int zkPort;
@@ -73,7 +78,8 @@ public final class PinotLauncher implements AutoCloseable {
         this.serverAdminPort = portOrFree(0);
         this.serverGrpcPort = portOrFree(0);
         this.multistagePorts = portOrFree(0) + "," + portOrFree(0) + "," + portOrFree(0);
-        this.client = new PinotClient(controllerUrl(), brokerUrl());
+        final PinotClient anonymous = new PinotClient(controllerUrl(), brokerUrl());
+        this.client = config.adminPassword == null ? anonymous : anonymous.withBasicAuth(ADMIN, config.adminPassword);
     }
 
     /** A builder; class path file and plugin jar default to the system properties the pinot and local-stack builds set. */
@@ -108,7 +114,7 @@ public final class PinotLauncher implements AutoCloseable {
                             "--broker-port", String.valueOf(brokerPort), "--server-port", String.valueOf(serverPort),
                             "--server-admin-port", String.valueOf(serverAdminPort),
                             "--server-grpc-port", String.valueOf(serverGrpcPort), "--multistage-ports", multistagePorts,
-                            "--exit-on-stdin-eof", "true")
+                            "--exit-on-stdin-eof", "true", "--extra-config", writeExtraConfig(dataDir).toString())
                     .log(log).start();
             LOG.info("Pinot 0.11 starting (pid {}), controller {}, broker {}, log {}", process.pid(), controllerUrl(),
                     brokerUrl(), log);
@@ -137,6 +143,36 @@ public final class PinotLauncher implements AutoCloseable {
             Files.copy(Objects.requireNonNull(in, resource), target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
         return dir;
+    }
+
+    /**
+     * The settings {@link PinotNodeMain} hands to the services: none, or HTTP Basic Auth on the controller and the
+     * broker (Pinot 0.11's {@code BasicAuthAccessControlFactory} of each; keys read from
+     * {@code org.apache.pinot.controller.api.access.BasicAuthAccessControlFactory} ({@code
+     * controller.admin.access.control.principals}), {@code CommonConstants.Broker.ACCESS_CONTROL_CONFIG_PREFIX}
+     * plus {@code class} / {@code principals}, and {@code BasicAuthUtils}: {@code <prefix>.<name>.password},
+     * {@code .permissions} (default all), {@code .tables} (default all)).
+     */
+    private Path writeExtraConfig(final Path dataDir) throws IOException {
+        final java.util.Properties props = new java.util.Properties();
+        if (config.adminPassword != null) {
+            props.setProperty("controller.admin.access.control.factory.class",
+                    "org.apache.pinot.controller.api.access.BasicAuthAccessControlFactory");
+            props.setProperty("pinot.broker.access.control.class",
+                    "org.apache.pinot.broker.broker.BasicAuthAccessControlFactory");
+            for (final String prefix : List.of("controller.admin.access.control.principals",
+                    "pinot.broker.access.control.principals")) {
+                props.setProperty(prefix, ADMIN + "," + BI);
+                props.setProperty(prefix + "." + ADMIN + ".password", config.adminPassword);
+                props.setProperty(prefix + "." + BI + ".password", config.biPassword);
+            }
+            props.setProperty("controller.admin.access.control.principals." + BI + ".permissions", "READ");
+        }
+        final Path file = dataDir.resolve("extra-config.properties").toAbsolutePath();
+        try (java.io.Writer out = Files.newBufferedWriter(file)) {
+            props.store(out, "written by PinotLauncher for PinotNodeMain --extra-config");
+        }
+        return file;
     }
 
     private void awaitHealthy(final long began) {
@@ -176,7 +212,7 @@ public final class PinotLauncher implements AutoCloseable {
         return config.dataDir.resolve("pinot.log");
     }
 
-    /** A REST client of this Pinot (controller and broker). */
+    /** A REST client of this Pinot (controller and broker), logged in as {@link #ADMIN} when auth is on. */
     public PinotClient client() {
         return client;
     }
@@ -236,6 +272,8 @@ public final class PinotLauncher implements AutoCloseable {
         private int controllerPort;
         private int brokerPort;
         private int serverPort;
+        private String adminPassword;
+        private String biPassword;
 
         private static Path pathProperty(final String name) {
             final String value = System.getProperty(name);
@@ -288,6 +326,16 @@ public final class PinotLauncher implements AutoCloseable {
             this.controllerPort = controller;
             this.brokerPort = broker;
             this.serverPort = server;
+            return this;
+        }
+
+        /**
+         * HTTP Basic Auth on the controller and the broker (off unless called): principal {@link #ADMIN} may do
+         * everything, {@link #BI} only read (query on the broker, GET on the controller).
+         */
+        public Builder basicAuth(final String admin, final String bi) {
+            this.adminPassword = Objects.requireNonNull(admin, "admin password");
+            this.biPassword = Objects.requireNonNull(bi, "bi password");
             return this;
         }
 

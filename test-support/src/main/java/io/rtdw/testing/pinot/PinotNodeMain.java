@@ -16,7 +16,12 @@ import java.util.Map;
  *
  * <p>Arguments: {@code --data-dir DIR --zk-port N --controller-port N --broker-port N --server-port N
  * --server-admin-port N --server-grpc-port N --multistage-ports N,N,N [--cluster NAME]
- * [--exit-on-stdin-eof true]}.
+ * [--exit-on-stdin-eof true] [--extra-config FILE]}.
+ *
+ * <p>{@code --extra-config} names a properties file of further Pinot settings, handed to the command whose
+ * service reads them ({@code controller.*} to the controller, {@code pinot.broker.*} to the broker,
+ * {@code pinot.server.*} to the server) as that command's config overrides, the same map Pinot's
+ * {@code -configOverride} option fills in later releases (0.11's commands have the map but not the option).
  */
 public final class PinotNodeMain {
 
@@ -34,12 +39,13 @@ public final class PinotNodeMain {
         if (Boolean.parseBoolean(opts.getOrDefault("exit-on-stdin-eof", "false"))) {
             exitWhenParentDies();
         }
-        admin("StartZookeeper", "-zkPort", required(opts, "zk-port"), "-dataDir", dataDir + "/zk");
-        admin("StartController", "-zkAddress", zk, "-clusterName", cluster, "-controllerHost", "localhost",
+        admin(Map.of(), "StartZookeeper", "-zkPort", required(opts, "zk-port"), "-dataDir", dataDir + "/zk");
+        final Map<String, Map<String, Object>> extra = extraConfig(opts.get("extra-config"));
+        admin(extra.get("controller."), "StartController", "-zkAddress", zk, "-clusterName", cluster, "-controllerHost", "localhost",
                 "-controllerPort", required(opts, "controller-port"), "-dataDir", dataDir + "/controller");
-        admin("StartBroker", "-zkAddress", zk, "-clusterName", cluster, "-brokerHost", "localhost",
+        admin(extra.get("pinot.broker."), "StartBroker", "-zkAddress", zk, "-clusterName", cluster, "-brokerHost", "localhost",
                 "-brokerPort", required(opts, "broker-port"), "-brokerMultiStageRunnerPort", multistage[0]);
-        admin("StartServer", "-zkAddress", zk, "-clusterName", cluster, "-serverHost", "localhost",
+        admin(extra.get("pinot.server."), "StartServer", "-zkAddress", zk, "-clusterName", cluster, "-serverHost", "localhost",
                 "-serverPort", required(opts, "server-port"), "-serverAdminPort", required(opts, "server-admin-port"),
                 "-serverGrpcPort", required(opts, "server-grpc-port"),
                 "-serverMultiStageServerPort", multistage[1], "-serverMultiStageRunnerPort", multistage[2],
@@ -69,11 +75,52 @@ public final class PinotNodeMain {
         watchdog.start();
     }
 
-    private static void admin(final String... command) throws Exception {
-        final Class<?> administrator = Class.forName("org.apache.pinot.tools.admin.PinotAdministrator");
-        final Method main = administrator.getMethod("main", String[].class);
-        System.out.println("RTDW-PINOT-NODE " + Arrays.toString(command));
-        main.invoke(null, (Object) command);
+    /**
+     * Runs one of Pinot's admin commands: without overrides through {@code PinotAdministrator.main}, with them
+     * the way {@code PinotAdministrator} does it (picocli parses the options into the command object), plus
+     * {@code setConfigOverrides} before {@code execute}.
+     */
+    private static void admin(final Map<String, Object> overrides, final String... command) throws Exception {
+        System.out.println("RTDW-PINOT-NODE " + Arrays.toString(command) + " overrides " + overrides.keySet());
+        if (overrides.isEmpty()) {
+            final Class<?> administrator = Class.forName("org.apache.pinot.tools.admin.PinotAdministrator");
+            final Method main = administrator.getMethod("main", String[].class);
+            main.invoke(null, (Object) command);
+            return;
+        }
+        final Class<?> commandClass = Class.forName("org.apache.pinot.tools.admin.command." + command[0] + "Command");
+        final Object instance = commandClass.getConstructor().newInstance();
+        final Class<?> picocli = Class.forName("picocli.CommandLine");
+        final Object parser = picocli.getConstructor(Object.class).newInstance(instance);
+        picocli.getMethod("parseArgs", String[].class)
+                .invoke(parser, (Object) Arrays.copyOfRange(command, 1, command.length));
+        commandClass.getMethod("setConfigOverrides", Map.class).invoke(instance, overrides);
+        if (!(Boolean) commandClass.getMethod("execute").invoke(instance)) {
+            throw new IllegalStateException(command[0] + " failed");
+        }
+    }
+
+    /** The extra settings by service prefix ({@code controller.}, {@code pinot.broker.}, {@code pinot.server.}). */
+    private static Map<String, Map<String, Object>> extraConfig(final String file) throws java.io.IOException {
+        final Map<String, Map<String, Object>> byService = new HashMap<>();
+        for (final String prefix : new String[] {"controller.", "pinot.broker.", "pinot.server."}) {
+            byService.put(prefix, new HashMap<>());
+        }
+        if (file == null) {
+            return byService;
+        }
+        final java.util.Properties props = new java.util.Properties();
+        try (java.io.Reader in = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of(file))) {
+            props.load(in);
+        }
+        for (final String key : props.stringPropertyNames()) {
+            final Map<String, Object> target = byService.entrySet().stream()
+                    .filter(e -> key.startsWith(e.getKey())).map(Map.Entry::getValue).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("extra config key " + key
+                            + " belongs to none of " + byService.keySet()));
+            target.put(key, props.getProperty(key));
+        }
+        return byService;
     }
 
     private static Map<String, String> parse(final String[] args) {
