@@ -105,9 +105,11 @@ mongo() {
     -p "$MONGO_INITDB_ROOT_PASSWORD" --authenticationDatabase admin \
     "mongodb://localhost:27017/rtdw?directConnection=true" --eval "$1"' sh "$1"
 }
+# As the read-only principal bi, password from the broker container's own environment (Secret rtdw-pinot-auth);
+# without that variable (a Pinot without auth, the local stack) no credentials are sent.
 pinot_sql() {
-  k exec "$PINOT_BROKER" -c broker -- curl -sS --max-time 20 -H 'Content-Type: application/json' \
-    -d "{\"sql\": \"$1\"}" http://localhost:8099/query/sql
+  k exec "$PINOT_BROKER" -c broker -- sh -c 'curl -sS --max-time 20 -H "Content-Type: application/json" \
+    ${AUTH_BI_PASSWORD:+-u "bi:$AUTH_BI_PASSWORD"} -d "{\"sql\": \"$1\"}" http://localhost:8099/query/sql' sh "$1"
 }
 # mc inside the MinIO container with the server's own root credentials; config in /tmp (the image's HOME is /).
 mc() {

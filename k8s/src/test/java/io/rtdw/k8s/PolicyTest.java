@@ -41,7 +41,7 @@ class PolicyTest {
     static final Iterable<String> OVERLAYS = Overlays.ALL;
 
     /** Secrets the manifests reference; k8s/README.md says how to create each. */
-    static final Set<String> DOCUMENTED_SECRETS = Set.of("rtdw-postgres", "rtdw-postgres-cdc", "rtdw-mongodb", "rtdw-minio", "rtdw-minio-lake-sink", "rtdw-minio-pinot", "rtdw-grafana",
+    static final Set<String> DOCUMENTED_SECRETS = Set.of("rtdw-postgres", "rtdw-postgres-cdc", "rtdw-mongodb", "rtdw-minio", "rtdw-minio-lake-sink", "rtdw-minio-pinot", "rtdw-pinot-auth", "rtdw-grafana",
             "rtdw-alertmanager");
 
     private static final Pattern SENSITIVE_ENV =

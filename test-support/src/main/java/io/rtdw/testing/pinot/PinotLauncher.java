@@ -160,13 +160,11 @@ public final class PinotLauncher implements AutoCloseable {
                     "org.apache.pinot.controller.api.access.BasicAuthAccessControlFactory");
             props.setProperty("pinot.broker.access.control.class",
                     "org.apache.pinot.broker.broker.BasicAuthAccessControlFactory");
-            for (final String prefix : List.of("controller.admin.access.control.principals",
-                    "pinot.broker.access.control.principals")) {
-                props.setProperty(prefix, ADMIN + "," + BI);
-                props.setProperty(prefix + "." + ADMIN + ".password", config.adminPassword);
-                props.setProperty(prefix + "." + BI + ".password", config.biPassword);
-            }
-            props.setProperty("controller.admin.access.control.principals." + BI + ".permissions", "READ");
+            // As in k8s/base/pinot: the controller knows only admin, the broker only bi.
+            props.setProperty("controller.admin.access.control.principals", ADMIN);
+            props.setProperty("controller.admin.access.control.principals." + ADMIN + ".password", config.adminPassword);
+            props.setProperty("pinot.broker.access.control.principals", BI);
+            props.setProperty("pinot.broker.access.control.principals." + BI + ".password", config.biPassword);
         }
         final Path file = dataDir.resolve("extra-config.properties").toAbsolutePath();
         try (java.io.Writer out = Files.newBufferedWriter(file)) {
@@ -212,7 +210,10 @@ public final class PinotLauncher implements AutoCloseable {
         return config.dataDir.resolve("pinot.log");
     }
 
-    /** A REST client of this Pinot (controller and broker), logged in as {@link #ADMIN} when auth is on. */
+    /**
+     * A REST client of this Pinot (controller and broker); when auth is on, logged in as {@link #ADMIN}, whom only
+     * the controller knows (queries: {@code client().withBasicAuth(BI, ...)}).
+     */
     public PinotClient client() {
         return client;
     }
@@ -330,8 +331,8 @@ public final class PinotLauncher implements AutoCloseable {
         }
 
         /**
-         * HTTP Basic Auth on the controller and the broker (off unless called): principal {@link #ADMIN} may do
-         * everything, {@link #BI} only read (query on the broker, GET on the controller).
+         * HTTP Basic Auth on the controller and the broker (off unless called), as the k8s manifests set it: the
+         * controller knows only {@link #ADMIN} (every permission), the broker only {@link #BI} (queries).
          */
         public Builder basicAuth(final String admin, final String bi) {
             this.adminPassword = Objects.requireNonNull(admin, "admin password");
