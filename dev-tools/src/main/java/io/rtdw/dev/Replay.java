@@ -31,16 +31,7 @@ public final class Replay {
         }
     }
 
-    private static final String USAGE = """
-            Usage: replay [--max-children N] [--dead-letters] [FILE|-]
-
-            Reads source changes as JSON lines (format: streams-app/README.md) from FILE or standard input,
-            runs them through the unified customer topology in a TopologyTestDriver (no Kafka needed) and
-            prints every output record as one JSON line; a tombstone prints as {"customer_id":N,"tombstone":true}.
-
-              --max-children N  cap of the flights and vehicles arrays                   (100)
-              --dead-letters    also print dead letters, as {"dead_letter": ...} lines
-            """;
+    private static final String USAGE = io.rtdw.cli.Help.text("replay");
 
     private Replay() {
     }

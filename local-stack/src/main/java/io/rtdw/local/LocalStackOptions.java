@@ -56,50 +56,8 @@ public record LocalStackOptions(double rate, Duration duration, long seed, Path 
             "--streams-http-port", "streams app /metrics and /health",
             "--lake-http-port", "lake sink /metrics and /health");
 
-    public static final String HELP = """
-            Usage: ./run-local.sh [options]        (or: java -cp <classpath> io.rtdw.local.LocalStack [options])
-
-            Runs the whole rtdw pipeline on this machine and shows its progress:
-              Kafka        3 brokers + 1 KRaft controller in the launcher's JVM (KafkaTestCluster), RF 3, min ISR 2
-              PostgreSQL   embedded (zonky, PostgreSQL 17), wal_level=logical, cdc-sources' init SQL
-              S3           s3proxy (filesystem backend, its own JVM), bucket rtdw-lake
-              Pinot 0.11   ZooKeeper, controller, broker, server in their own JVM; table unified_customer
-              registry     in-process (content-addressed ids: every JVM computes the same id for a schema)
-              CDC          io.rtdw.cdc.CdcMain (Debezium embedded, PostgreSQL; MongoDB only with MONGODB_URI)
-              streams app  io.rtdw.streams.StreamsApp (exactly-once)
-              lake sink    io.rtdw.lake.LakeSinkMain (Parquet in the bucket)
-              workload     io.rtdw.dev.workload.WorkloadMain (customers and flights into PostgreSQL; vehicles
-                           into MongoDB with MONGODB_URI, else as Debezium MongoDB events straight to Kafka)
-            Every few seconds it prints the changes captured per table, unified records out, end-to-end lag, Pinot
-            rows, Parquet files and dead letters. At the end (--duration, or Ctrl-C) it stops everything, prints BI
-            query results from Pinot and where the Parquet files are, with a DuckDB line to read them.
-
-            Options:
-              --rate R                 workload changes per second [20]
-              --duration D             run time after start-up: 90, 90s, 5m, 1h; 0 = until Ctrl-C [0]
-              --seed N                 workload seed; same seed, same changes [42]
-              --data-dir DIR           where everything is written; a previous run's data there is deleted at
-                                       start [.rtdw/local-stack]
-              --keep-data              keep PostgreSQL's and Pinot's data at exit too (default: only the bucket's
-                                       Parquet files and the logs stay in DIR)
-              --progress S             seconds between progress lines [5]
-              --pg-port P              PostgreSQL [55432]
-              --s3-port P              S3 endpoint (s3proxy) [9010]
-              --registry-port P        Apicurio Registry (real server, schemas of every topic) [8090]
-              --pinot-controller-port P  Pinot controller, UI [9000]
-              --pinot-broker-port P    Pinot broker, SQL [8099]
-              --pinot-zk-port P        Pinot's ZooKeeper [2123]
-              --pinot-server-port P    Pinot server [7098]
-              --cdc-http-port P        CDC /metrics [8081]
-              --streams-http-port P    streams app /metrics [8082]
-              --lake-http-port P       lake sink /metrics [8083]
-              --help                   this text
-            Every port is checked free before anything starts. Kafka's brokers listen on free ports chosen at
-            start (printed). Pinot also takes a few free ports for internal use.
-
-            Environment: MONGODB_URI (a MongoDB replica set to capture vehicle from; without it no MongoDB runs,
-            see above). Memory: launcher -Xmx1g (run-local.sh), Pinot 768m, the other JVMs 128-384m each.
-            """;
+    /** The help text, shared with the {@code rtdw} script (cli module, help/up.txt). */
+    public static final String HELP = io.rtdw.cli.Help.text("up");
 
     /** Parses the arguments; throws {@link IllegalArgumentException} with what to fix. */
     public static LocalStackOptions parse(final String... args) {
