@@ -41,6 +41,8 @@ public final class LocalPrometheus implements AutoCloseable {
     static final Duration DEFAULT_SCRAPE_INTERVAL = Duration.ofSeconds(5);
 
     private static final String RESOURCES = "/io/rtdw/local/prometheus/";
+    /** Where the local panels are defined, as the page names it. */
+    static final String LOCAL_PANELS = "local-stack/src/main/resources" + RESOURCES + "local-panels.json";
     private static final String PANELS_PLACEHOLDER = "/*PANELS*/null";
     /** The k8s pods' {@code app} label of each service's job, so that the rules that select on it hold here too. */
     private static final Map<String, String> APP_LABELS = Map.of("cdc", "cdc-postgres", "streams", "streams-app",
@@ -190,7 +192,7 @@ public final class LocalPrometheus implements AutoCloseable {
         try (InputStream in = resource("local-panels.json")) {
             local = json.readTree(in);
         }
-        sections.addObject().put("title", "Local stack").put("source", "local-stack: LocalPrometheus local-panels.json")
+        sections.addObject().put("title", "Local stack").put("source", LOCAL_PANELS)
                 .set("panels", local);
         final JsonNode dashboard = json.readTree(repositoryRoot.resolve(DASHBOARD).toFile());
         final ArrayNode panels = json.createArrayNode();
