@@ -211,6 +211,58 @@ class LocalPrometheusIT {
     }
 
     @Test
+    void aTakenPortFailsTheStartAndNamesTheLog() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            final Path log = dir.resolve("taken/prometheus.log");
+            final IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> LocalPrometheus.start(dir.resolve("taken"), taken.getLocalPort(), Map.of(), log,
+                            LocalPrometheusTest.REPOSITORY, Duration.ofSeconds(1)));
+            assertTrue(e.getMessage().contains(log.toString()), e.getMessage());
+            assertTrue(Files.readString(log).contains("address already in use"), Files.readString(log));
+        }
+    }
+
+    @Test
+    void samplesOfAPreviousRunSurviveARestartOnTheSameDataDirectory() throws Exception {
+        final Path keep = dir.resolve("keep");
+        final Map<String, List<String>> targets = Map.of("launcher", List.of(exporter(t -> "rtdw_kept 42\n")));
+        final double firstSample;
+        try (LocalPrometheus first = start(keep, targets)) {
+            firstSample = awaitSample(first, "rtdw_kept");
+        }
+        try (LocalPrometheus second = start(keep, Map.of())) {
+            // No target now: a value at the first run's sample time can only come from the kept TSDB.
+            final JsonNode result = JSON.readTree(Scrape.get(second.url() + "/api/v1/query?query=rtdw_kept&time="
+                    + firstSample)).path("data").path("result");
+            assertEquals(1, result.size(), result.toString());
+            assertEquals("42", result.get(0).path("value").get(1).asText());
+        }
+    }
+
+    private static LocalPrometheus start(final Path dataDir, final Map<String, List<String>> targets) throws Exception {
+        final int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        return LocalPrometheus.start(dataDir, port, targets, dataDir.resolve("prometheus.log"),
+                LocalPrometheusTest.REPOSITORY, Duration.ofSeconds(1));
+    }
+
+    /** Waits until {@code metric} has a sample; the sample's time in seconds. */
+    private static double awaitSample(final LocalPrometheus p, final String metric) throws Exception {
+        final long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            final String body = Scrape.get(p.url() + "/api/v1/query?query=timestamp(" + metric + ")");
+            final JsonNode result = body == null ? JSON.createArrayNode() : JSON.readTree(body).path("data").path("result");
+            if (result.size() > 0) {
+                return result.get(0).path("value").get(1).asDouble();
+            }
+            Thread.sleep(200);
+        }
+        return fail("no sample of " + metric + " within " + WAIT.toSeconds() + " s");
+    }
+
+    @Test
     void pageLinksToPrometheusOwnPagesThatExist() throws Exception {
         final String page = Files.readString(prometheus.directory().resolve("consoles/rtdw.html"));
         final Matcher link = Pattern.compile("href=\"\\.\\./([^\"]+)\"").matcher(page);
@@ -273,12 +325,10 @@ class LocalPrometheusIT {
     }
 
     /** The number of panels the generated page defines (each section's panels, counted on its JSON). */
-    private static int pagePanels() throws IOException {
-        final String page = Files.readString(prometheus.directory().resolve("consoles/rtdw.html"));
-        final String start = "var SECTIONS = ";
-        final int from = page.indexOf(start) + start.length();
+    private static int pagePanels() throws Exception {
         int count = 0;
-        for (final JsonNode section : JSON.readTree(page.substring(from, page.indexOf(";\n", from)))) {
+        for (final JsonNode section : LocalPrometheusTest.sections(
+                Files.readString(prometheus.directory().resolve("consoles/rtdw.html")))) {
             count += section.path("panels").size();
         }
         return count;

@@ -42,6 +42,13 @@ class LocalPrometheusTest {
                 .filter(line -> line.matches("\\s+- alert: \\w+\\s*")).count();
     }
 
+    /** The panels a generated page defines: the JSON its script starts with. */
+    static JsonNode sections(final String page) throws Exception {
+        final String start = "var SECTIONS = ";
+        final int from = page.indexOf(start) + start.length();
+        return new ObjectMapper().readTree(page.substring(from, page.indexOf(";\n", from)));
+    }
+
     @Test
     void generatedConfigurationPassesPromtoolWithTheProjectsAlertRules(@TempDir final Path dir) throws Exception {
         final Path config = LocalPrometheus.writeFiles(dir, 9090, targets(), REPOSITORY, Duration.ofSeconds(5));
@@ -86,9 +93,7 @@ class LocalPrometheusTest {
         LocalPrometheus.writeFiles(dir, 9090, targets(), REPOSITORY, Duration.ofSeconds(5));
         final String page = Files.readString(dir.resolve("consoles/rtdw.html"));
         assertFalse(page.contains("{{"), "Prometheus expands console pages as Go templates");
-        final String start = "var SECTIONS = ";
-        final int from = page.indexOf(start) + start.length();
-        final JsonNode sections = new ObjectMapper().readTree(page.substring(from, page.indexOf(";\n", from)));
+        final JsonNode sections = sections(page);
         final List<String> onPage = new ArrayList<>();
         sections.forEach(s -> s.path("panels").forEach(p -> p.path("targets")
                 .forEach(t -> onPage.add(p.path("title").asText() + " | " + t.path("expr").asText()))));
