@@ -98,8 +98,12 @@ public final class LocalPrometheus implements AutoCloseable {
         final long started = System.nanoTime();
         final Process process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
-        final String url = "http://127.0.0.1:" + port;
-        return awaitReady(process, url, directory, started, logFile);
+        try {
+            return awaitReady(process, "http://127.0.0.1:" + port, directory, started, logFile);
+        } catch (final InterruptedException | RuntimeException e) {
+            process.destroyForcibly();
+            throw e;
+        }
     }
 
     private static LocalPrometheus awaitReady(final Process process, final String url, final Path directory,
@@ -116,7 +120,6 @@ public final class LocalPrometheus implements AutoCloseable {
             }
             Thread.sleep(100);
         }
-        process.destroyForcibly();
         throw new IllegalStateException("prometheus was not ready after " + READY_TIMEOUT.toSeconds() + " s: see "
                 + logFile);
     }
@@ -251,8 +254,8 @@ public final class LocalPrometheus implements AutoCloseable {
                 return Path.of(dir, name);
             }
         }
-        throw new IllegalStateException("no " + name + " on the PATH: install Debian's package "
-                + "(apt-get install --no-install-recommends prometheus)");
+        throw new IllegalStateException("no " + name + " on the PATH: install the Debian package that has it "
+                + "(prometheus for prometheus and promtool, chromium for chromium; .ci/run installs them)");
     }
 
     /** Prometheus' root URL ({@code http://127.0.0.1:PORT}): its UI, {@code /alerts}, {@code /api/v1/...}. */
