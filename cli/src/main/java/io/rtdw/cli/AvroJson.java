@@ -27,6 +27,7 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -49,7 +50,8 @@ import java.util.Set;
  *   <li>{@code timestamp-millis}, {@code timestamp-micros}: an ISO-8601 instant in UTC, {@code "2024-03-01T12:00:00.123Z"}
  *       ({@link Instant#toString()}: the fraction is left out when it is zero);</li>
  *   <li>{@code local-timestamp-millis}, {@code local-timestamp-micros}: an ISO-8601 date-time without zone,
- *       {@code "2024-03-01T12:00:00.123456"} (the source's wall clock, as the column has no zone);</li>
+ *       {@code "2024-03-01T12:00:00.123456"} (the source's wall clock, as the column has no zone; seconds always
+ *       written, the fraction only when it is not zero, with as many digits as it needs);</li>
  *   <li>{@code time-millis}, {@code time-micros}: {@code "12:00:00.123"};</li>
  *   <li>bytes and fixed: base64 (RFC 4648, with padding); enums: the symbol.</li>
  * </ul>
@@ -59,6 +61,9 @@ import java.util.Set;
 final class AvroJson {
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    /** Always with seconds ({@code LocalDateTime.toString()} leaves out ":00"); the fraction only when not zero. */
+    private static final DateTimeFormatter LOCAL_DATE_TIME = DateTimeFormatter.ISO_LOCAL_DATE_TIME;
+    private static final DateTimeFormatter LOCAL_TIME = DateTimeFormatter.ISO_LOCAL_TIME;
 
     private AvroJson() {
     }
@@ -143,7 +148,7 @@ final class AvroJson {
             return JSON.textNode(date.toString());
         }
         if (datum instanceof LocalTime time) {
-            return JSON.textNode(time.toString());
+            return JSON.textNode(LOCAL_TIME.format(time));
         }
         final int value = (Integer) datum;
         if (logical == null) {
@@ -151,14 +156,20 @@ final class AvroJson {
         }
         return switch (logical.getName()) {
             case "date" -> JSON.textNode(LocalDate.ofEpochDay(value).toString());
-            case "time-millis" -> JSON.textNode(LocalTime.ofNanoOfDay(value * 1_000_000L).toString());
+            case "time-millis" -> JSON.textNode(LOCAL_TIME.format(LocalTime.ofNanoOfDay(value * 1_000_000L)));
             default -> JSON.numberNode(value);
         };
     }
 
     private static JsonNode longJson(final Object datum, final LogicalType logical) {
-        if (datum instanceof Instant || datum instanceof LocalDateTime || datum instanceof LocalTime) {
-            return JSON.textNode(datum.toString());
+        if (datum instanceof Instant instant) {
+            return JSON.textNode(instant.toString());
+        }
+        if (datum instanceof LocalDateTime dateTime) {
+            return JSON.textNode(LOCAL_DATE_TIME.format(dateTime));
+        }
+        if (datum instanceof LocalTime time) {
+            return JSON.textNode(LOCAL_TIME.format(time));
         }
         final long value = (Long) datum;
         if (logical == null) {
@@ -167,12 +178,12 @@ final class AvroJson {
         return switch (logical.getName()) {
             case "timestamp-millis" -> JSON.textNode(Instant.ofEpochMilli(value).toString());
             case "timestamp-micros" -> JSON.textNode(Instant.EPOCH.plus(value, ChronoUnit.MICROS).toString());
-            case "local-timestamp-millis" -> JSON.textNode(LocalDateTime.ofEpochSecond(Math.floorDiv(value, 1000L),
-                    (int) Math.floorMod(value, 1000L) * 1_000_000, ZoneOffset.UTC).toString());
-            case "local-timestamp-micros" -> JSON.textNode(LocalDateTime.ofEpochSecond(
+            case "local-timestamp-millis" -> JSON.textNode(LOCAL_DATE_TIME.format(LocalDateTime.ofEpochSecond(
+                    Math.floorDiv(value, 1000L), (int) Math.floorMod(value, 1000L) * 1_000_000, ZoneOffset.UTC)));
+            case "local-timestamp-micros" -> JSON.textNode(LOCAL_DATE_TIME.format(LocalDateTime.ofEpochSecond(
                     Math.floorDiv(value, 1_000_000L), (int) Math.floorMod(value, 1_000_000L) * 1000,
-                    ZoneOffset.UTC).toString());
-            case "time-micros" -> JSON.textNode(LocalTime.ofNanoOfDay(value * 1000L).toString());
+                    ZoneOffset.UTC)));
+            case "time-micros" -> JSON.textNode(LOCAL_TIME.format(LocalTime.ofNanoOfDay(value * 1000L)));
             default -> JSON.numberNode(value);
         };
     }

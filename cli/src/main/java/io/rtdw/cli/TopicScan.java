@@ -61,18 +61,31 @@ final class TopicScan implements AutoCloseable {
     }
 
     Map<TopicPartition, Long> beginning(final List<TopicPartition> partitions) {
+        assigned(partitions);
         return consumer.beginningOffsets(partitions);
     }
 
     /** End offsets now (with read_committed: the last stable offsets). */
     Map<TopicPartition, Long> end(final List<TopicPartition> partitions) {
+        assigned(partitions);
         return consumer.endOffsets(partitions);
+    }
+
+    /**
+     * Offset look-ups of partitions the consumer is not assigned make it log a warning per partition ("Not updating
+     * ... as it is no longer assigned"): assign them first.
+     */
+    private void assigned(final List<TopicPartition> partitions) {
+        if (!consumer.assignment().containsAll(partitions)) {
+            consumer.assign(partitions);
+        }
     }
 
     /** The first offset of each partition with a timestamp at or after {@code timestampMs} (the end if none). */
     Map<TopicPartition, Long> since(final List<TopicPartition> partitions, final long timestampMs) {
         final Map<TopicPartition, Long> query = new HashMap<>();
         partitions.forEach(p -> query.put(p, timestampMs));
+        assigned(partitions);
         final Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(query);
         final Map<TopicPartition, Long> end = end(partitions);
         final Map<TopicPartition, Long> out = new HashMap<>();
