@@ -318,6 +318,21 @@ class TailAndDeadLettersIT {
                 + p + " (original value, 7 bytes"), dry.out);
 
         assertEquals(endBefore, endOffset(target), "nothing was written to " + target);
+
+        // --all-from: every dead letter of the stage (in one topic here), once; a second run skips it and says so.
+        final Result all = dlq("replay", "--all-from", "streams-app", "--topic", streams.name());
+        assertEquals(Help.OK, all.code, all.err);
+        assertTrue(all.out.contains("replayed " + streams.name() + "/0/" + offset + " -> " + customers.name() + "/" + p
+                + "/" + endBefore + " (original value)"), all.out);
+        final Result twice = dlq("replay", "--all-from", "streams-app", "--topic", streams.name());
+        assertEquals(Help.OK, twice.code, twice.err);
+        assertTrue(twice.err.contains(streams.name() + "/0/" + offset + " was replayed before, as " + customers.name()
+                + "/" + p + "/" + endBefore + " at "), twice.err);
+        assertTrue(twice.out.contains("0 dead letter(s) replayed"), twice.out);
+        assertEquals(endBefore + 1, endOffset(target), "one copy only");
+        final Result none = dlq("replay", "--all-from", "no-such-stage", "--topic", streams.name());
+        assertEquals(Help.FAILED, none.code);
+        assertTrue(none.err.contains("no dead letter of stage 'no-such-stage'"), none.err);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
