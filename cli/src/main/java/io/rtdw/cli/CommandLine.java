@@ -107,6 +107,16 @@ final class CommandLine {
         return n;
     }
 
+    /**
+     * Sends every log line to stderr ({@code log4j2-cli.xml}), unless {@code -Dlog4j2.configurationFile} names
+     * another configuration: stdout carries the command's data only. Call first in {@code main}, before any logger.
+     */
+    static void logToStderr() {
+        if (System.getProperty("log4j2.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", "log4j2-cli.xml");
+        }
+    }
+
     /** The environment as the commands read it: a copy, so tests can pass their own. */
     static Map<String, String> environment() {
         return Map.copyOf(System.getenv());

@@ -56,6 +56,7 @@ public final class DeadLetters {
     }
 
     public static void main(final String[] args) {
+        CommandLine.logToStderr();
         if (Help.asked(args)) {
             System.out.print(Help.text(COMMAND));
             System.exit(Help.OK);

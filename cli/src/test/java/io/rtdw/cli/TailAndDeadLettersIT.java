@@ -116,6 +116,9 @@ class TailAndDeadLettersIT {
                 .setSource(source(1_709_251_200_123L, "0/16B3748", 7)).build();
         final byte[] changeBytes = serdes.valueSerde(customers).serializer().serialize(customers.name(), change);
         final RecordMetadata changeAt = send(customers.name(), p, key, changeBytes);
+        // Framed like a registry value, but with a schema id the registry never gave out.
+        final byte[] unknownId = {0, 0x7F, 0x7F, 0x7F, 0x7F, 2, 4};
+        final RecordMetadata unknownAt = send(customers.name(), p, key, unknownId);
 
         final Topic<CustomerKey, UnifiedCustomer> output = CATALOG.unifiedCustomers();
         final UnifiedCustomer unified = AvroJsonTest.unified();   // customer 7, with a flight and a vehicle
@@ -142,6 +145,10 @@ class TailAndDeadLettersIT {
         assertEquals(b64(poison), bad.path("raw_value").asText());
         assertEquals(b64(key), bad.path("raw_key").asText());
         assertFalse(bad.has("value"), "no value for a record that does not decode");
+        final JsonNode unknown = source.at(unknownAt);
+        assertTrue(unknown.path("error").asText().startsWith("value: schema id 2139062143: cannot be read"),
+                unknown.toString());
+        assertEquals(b64(unknownId), unknown.path("raw_value").asText());
         final JsonNode good = source.at(changeAt);
         assertEquals(customers.name(), good.path("topic").asText());
         assertEquals(Instant.ofEpochMilli(changeAt.timestamp()).toString(), good.path("timestamp").asText());
@@ -208,9 +215,10 @@ class TailAndDeadLettersIT {
         final Result first = tail("--from-beginning", "--partition", String.valueOf(p), "--max", "1", customers.name());
         assertEquals(1, first.lines.size(), first.lines.toString());
         assertEquals(poisonAt.offset(), first.lines.get(0).path("offset").longValue());
-        final Result last = tail("--partition", String.valueOf(p), "--last", "1", customers.name());
-        assertEquals(1, last.lines.size(), last.lines.toString());
+        final Result last = tail("--partition", String.valueOf(p), "--last", "2", customers.name());
+        assertEquals(2, last.lines.size(), last.lines.toString());
         assertEquals(changeAt.offset(), last.lines.get(0).path("offset").longValue());
+        assertEquals(unknownAt.offset(), last.lines.get(1).path("offset").longValue());
         final Result noPartition = tail("--partition", "3", customers.name());
         assertEquals(Help.USAGE, noPartition.code);
         assertTrue(noPartition.err.contains("has 3 partitions (0..2)"), noPartition.err);
@@ -244,8 +252,43 @@ class TailAndDeadLettersIT {
             for (final String line : text.split("\n")) {
                 assertTrue(versions.contains(MAPPER.readTree(line).at("/value/version").longValue()), line);
             }
+
+            // The command as a process (main): stdout holds JSON lines only (logs go to stderr), and Ctrl-C's
+            // SIGINT (here SIGTERM: the same shutdown hooks) ends a follow cleanly with what was read printed.
+            final Path dir = Files.createTempDirectory("tail-main");
+            final ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
+                    .toString(), "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
+                    System.getProperty("java.class.path"), Tail.class.getName(), "--follow", "--key", output.name())
+                    .redirectOutput(dir.resolve("out").toFile()).redirectError(dir.resolve("err").toFile());
+            pb.environment().putAll(env());
+            final Process process = pb.start();
+            try {
+                produceUntil(() -> size(dir.resolve("out")) > 0 || !process.isAlive(), output, versions);
+                assertTrue(process.isAlive(), "tail --follow runs until stopped: " + Files.readString(dir.resolve("err")));
+                process.destroy();
+                assertTrue(process.waitFor(30, TimeUnit.SECONDS), "tail stops on SIGTERM");
+                assertEquals(143, process.exitValue(), "ended by the signal, through the shutdown hooks");
+            } finally {
+                process.destroyForcibly();
+            }
+            final List<String> printed = Files.readAllLines(dir.resolve("out"));
+            assertFalse(printed.isEmpty());
+            for (final String line : printed) {
+                final JsonNode j = MAPPER.readTree(line);   // every stdout line is JSON
+                assertEquals(900, j.at("/key/id").intValue(), line);
+                assertTrue(versions.contains(j.at("/value/version").longValue()), line);
+            }
+            assertFalse(Files.readString(dir.resolve("err")).contains("Exception"), Files.readString(dir.resolve("err")));
         } finally {
             threads.shutdownNow();
+        }
+    }
+
+    private static long size(final Path file) {
+        try {
+            return Files.size(file);
+        } catch (final IOException e) {
+            return 0;
         }
     }
 
