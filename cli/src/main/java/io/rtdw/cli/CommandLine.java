@@ -108,6 +108,18 @@ final class CommandLine {
     }
 
     /**
+     * The start of a command's {@code main}: logging to stderr ({@link #logToStderr()}); on {@code --help} or
+     * {@code -h}, the command's help text on stdout and exit 0.
+     */
+    static void begin(final String command, final String[] args) {
+        logToStderr();
+        if (Help.asked(args)) {
+            System.out.print(Help.text(command));
+            System.exit(Help.OK);
+        }
+    }
+
+    /**
      * Sends every log line to stderr ({@code log4j2-cli.xml}), unless {@code -Dlog4j2.configurationFile} names
      * another configuration: stdout carries the command's data only. Call first in {@code main}, before any logger.
      */

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rtdw.catalog.CustomerPartitioner;
 import io.rtdw.catalog.Topic;
-import io.rtdw.runtime.ConfigException;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -56,11 +55,7 @@ public final class DeadLetters {
     }
 
     public static void main(final String[] args) {
-        CommandLine.logToStderr();
-        if (Help.asked(args)) {
-            System.out.print(Help.text(COMMAND));
-            System.exit(Help.OK);
-        }
+        CommandLine.begin(COMMAND, args);
         System.exit(run(List.of(args), CommandLine.environment(), System.out, System.err));
     }
 
@@ -86,11 +81,9 @@ public final class DeadLetters {
         } catch (final CommandLine.Usage e) {
             return Help.usageError(COMMAND, e.getMessage(), err);
         }
-        final Deployment deployment;
-        try {
-            deployment = Deployment.fromEnv(env);
-        } catch (final ConfigException e) {
-            return Help.usageError(COMMAND, e.getMessage(), err);
+        final Deployment deployment = Deployment.fromEnv(COMMAND, env, err);
+        if (deployment == null) {
+            return Help.USAGE;
         }
         final Session session = new Session(deployment, line, out, err);
         try {

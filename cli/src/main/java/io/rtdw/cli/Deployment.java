@@ -1,11 +1,13 @@
 package io.rtdw.cli;
 
 import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.runtime.ConfigException;
 import io.rtdw.runtime.Env;
 import io.rtdw.runtime.KafkaClients;
 import io.rtdw.runtime.Setting;
 import io.rtdw.serde.RegistrySerdes;
 
+import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
 
@@ -24,5 +26,15 @@ record Deployment(TopicCatalog catalog, KafkaClients clients, RegistrySerdes ser
     static Deployment fromEnv(final Map<String, String> environment) {
         return Env.read(environment, env -> new Deployment(TopicCatalog.fromEnv(env), KafkaClients.fromEnv(env),
                 RegistrySerdes.fromEnv(env)));
+    }
+
+    /** {@link #fromEnv}, or null after reporting the problems as {@code command}'s usage error on {@code err}. */
+    static Deployment fromEnv(final String command, final Map<String, String> environment, final PrintStream err) {
+        try {
+            return fromEnv(environment);
+        } catch (final ConfigException e) {
+            Help.usageError(command, e.getMessage(), err);
+            return null;
+        }
     }
 }

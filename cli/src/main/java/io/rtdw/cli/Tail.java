@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import io.rtdw.catalog.Topic;
-import io.rtdw.runtime.ConfigException;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 
@@ -40,11 +39,7 @@ public final class Tail {
     }
 
     public static void main(final String[] args) {
-        CommandLine.logToStderr();
-        if (Help.asked(args)) {
-            System.out.print(Help.text(COMMAND));
-            System.exit(Help.OK);
-        }
+        CommandLine.begin(COMMAND, args);
         final PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out),
                 1 << 16), false, StandardCharsets.UTF_8);
         final AtomicBoolean stop = new AtomicBoolean();
@@ -94,11 +89,9 @@ public final class Tail {
         } catch (final CommandLine.Usage e) {
             return Help.usageError(COMMAND, e.getMessage(), err);
         }
-        final Deployment deployment;
-        try {
-            deployment = Deployment.fromEnv(env);
-        } catch (final ConfigException e) {
-            return Help.usageError(COMMAND, e.getMessage(), err);
+        final Deployment deployment = Deployment.fromEnv(COMMAND, env, err);
+        if (deployment == null) {
+            return Help.USAGE;
         }
         final RecordDecoder decoder = new RecordDecoder(deployment.catalog(), deployment.serdes());
         final String name = line.operands().get(0);

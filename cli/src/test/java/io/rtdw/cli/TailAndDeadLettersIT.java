@@ -558,19 +558,11 @@ class TailAndDeadLettersIT {
     }
 
     private static Result tail(final Map<String, String> env, final String... args) throws IOException {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        final ByteArrayOutputStream err = new ByteArrayOutputStream();
-        final int code = Tail.run(List.of(args), env, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), () -> false);
-        return result(code, out, err, true);
+        return capture(true, (out, err) -> Tail.run(List.of(args), env, out, err, () -> false));
     }
 
     private static Result tailWith(final BooleanSupplier stop, final String... args) throws IOException {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        final ByteArrayOutputStream err = new ByteArrayOutputStream();
-        final int code = Tail.run(List.of(args), env(), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), stop);
-        return result(code, out, err, true);
+        return capture(true, (out, err) -> Tail.run(List.of(args), env(), out, err, stop));
     }
 
     private static Result dlq(final String... args) throws IOException {
@@ -578,11 +570,20 @@ class TailAndDeadLettersIT {
     }
 
     private static Result dlq(final Map<String, String> env, final String... args) throws IOException {
+        return capture(false, (out, err) -> DeadLetters.run(List.of(args), env, out, err));
+    }
+
+    /** A command run in-process: its exit code and what it printed. */
+    private interface Command {
+        int run(PrintStream out, PrintStream err);
+    }
+
+    private static Result capture(final boolean json, final Command command) throws IOException {
         final ByteArrayOutputStream out = new ByteArrayOutputStream();
         final ByteArrayOutputStream err = new ByteArrayOutputStream();
-        final int code = DeadLetters.run(List.of(args), env, new PrintStream(out, true, StandardCharsets.UTF_8),
+        final int code = command.run(new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
-        return result(code, out, err, false);
+        return result(code, out, err, json);
     }
 
     private static Result result(final int code, final ByteArrayOutputStream out, final ByteArrayOutputStream err,
