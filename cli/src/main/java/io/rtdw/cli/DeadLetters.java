@@ -179,9 +179,9 @@ public final class DeadLetters {
             final boolean json = line.has("--json");
             final Map<String, Integer> counts = new TreeMap<>();
             final List<String> missing = new ArrayList<>();
-            int total = 0;
+            final int[] total = {0};
             final List<Topic<?, ?>> topics = deadLetterTopics();
-            try (TopicScan scan = new TopicScan(deployment.clients(), "rtdw-dlq-list", true)) {
+            try (TopicScan scan = new TopicScan(deployment.clients(), "rtdw-dlq-list", true, timeout)) {
                 for (final Topic<?, ?> topic : topics) {
                     final List<TopicPartition> partitions;
                     try {
@@ -190,21 +190,19 @@ public final class DeadLetters {
                         missing.add(topic.name());
                         continue;
                     }
-                    final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-                    scan.bounded(scan.beginning(partitions), scan.end(partitions), timeout, records::add);
-                    for (final ConsumerRecord<byte[], byte[]> record : records) {
-                        final com.fasterxml.jackson.databind.node.ObjectNode decoded =
-                                decoder.line(topic, record, false);
+                    scan.bounded(scan.beginning(partitions), scan.end(partitions), timeout, record -> {
+                        final JsonNode decoded = decoder.line(topic, record, false);
                         out.println(json ? Tail.json(decoded) : text(decoded));
                         final JsonNode value = decoded.path("value");
                         counts.merge(value.path("stage").asText("(undecodable)") + "  "
                                 + kind(value.path("reason").asText(decoded.path("error").asText())), 1, Integer::sum);
-                        total++;
-                    }
+                        total[0]++;
+                        return true;
+                    });
                 }
             }
             final PrintStream summary = json ? err : out;
-            summary.println(total + " dead letter" + (total == 1 ? "" : "s") + " in "
+            summary.println(total[0] + " dead letter" + (total[0] == 1 ? "" : "s") + " in "
                     + topics.stream().map(Topic::name).filter(n -> !missing.contains(n)).toList()
                     + (counts.isEmpty() ? "" : "; by stage and reason:"));
             counts.forEach((k, n) -> summary.printf("  %6d  %s%n", n, k));
@@ -267,7 +265,7 @@ public final class DeadLetters {
             }
             // Everything is checked before anything is written: exit 2 means nothing was re-injected.
             final List<Planned> plan = new ArrayList<>();
-            try (TopicScan scan = new TopicScan(deployment.clients(), "rtdw-dlq-replay-check", false)) {
+            try (TopicScan scan = new TopicScan(deployment.clients(), "rtdw-dlq-replay-check", false, timeout)) {
                 for (final Letter letter : letters) {
                     plan.add(plan(letter, scan));
                 }
@@ -322,7 +320,7 @@ public final class DeadLetters {
                 throw new CommandLine.Usage("--value-json corrects one dead letter: give exactly one --offset");
             }
             final List<Letter> letters = new ArrayList<>();
-            try (TopicScan scan = new TopicScan(deployment.clients(), "rtdw-dlq-replay", true)) {
+            try (TopicScan scan = new TopicScan(deployment.clients(), "rtdw-dlq-replay", true, timeout)) {
                 final List<TopicPartition> partitions = scan.partitions(topic.name());
                 final Map<TopicPartition, Long> begin = scan.beginning(partitions);
                 final Map<TopicPartition, Long> end = scan.end(partitions);
@@ -354,7 +352,7 @@ public final class DeadLetters {
                         + "--partition or --value-json with it");
             }
             final List<Letter> letters = new ArrayList<>();
-            try (TopicScan scan = new TopicScan(deployment.clients(), "rtdw-dlq-replay", true)) {
+            try (TopicScan scan = new TopicScan(deployment.clients(), "rtdw-dlq-replay", true, timeout)) {
                 for (final Topic<?, ?> topic : deadLetterTopics()) {
                     final List<TopicPartition> partitions = scan.partitions(topic.name());
                     final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();

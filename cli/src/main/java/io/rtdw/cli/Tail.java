@@ -102,7 +102,8 @@ public final class Tail {
         }
         final boolean withKey = line.has("--key");
         final boolean follow = line.has("--follow");
-        try (TopicScan scan = new TopicScan(deployment.clients(), "rtdw-tail", !line.has("--read-uncommitted"))) {
+        try (TopicScan scan = new TopicScan(deployment.clients(), "rtdw-tail", !line.has("--read-uncommitted"),
+                Duration.ofSeconds(timeoutS))) {
             List<TopicPartition> partitions = scan.partitions(topic.name());
             if (partition != null) {
                 if (partition >= partitions.size()) {

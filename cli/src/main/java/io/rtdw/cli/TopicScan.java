@@ -39,9 +39,18 @@ final class TopicScan implements AutoCloseable {
 
     private final KafkaConsumer<byte[], byte[]> consumer;
 
-    TopicScan(final KafkaClients clients, final String clientId, final boolean readCommitted) {
+    /**
+     * @param timeout how long one call to Kafka (metadata, offsets) may take before the command gives up, unless
+     *                {@code KAFKA_DEFAULT_API_TIMEOUT_MS} says otherwise
+     */
+    TopicScan(final KafkaClients clients, final String clientId, final boolean readCommitted,
+              final Duration timeout) {
         final Map<String, Object> config = clients.consumer(null);
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        if (!clients.overrides().containsKey(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG)) {
+            config.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE,
+                    timeout.toMillis()));
+        }
         if (!readCommitted) {
             config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
         }

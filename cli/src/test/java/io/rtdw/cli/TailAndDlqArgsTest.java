@@ -85,6 +85,19 @@ class TailAndDlqArgsTest {
     }
 
     @Test
+    void kafkaOutOfReachIsAFailureWithinTheTimeout() {
+        final long began = System.nanoTime();
+        final Result r = tail(ENV, "--timeout", "2", "rtdw.public.customers");
+        assertEquals(Help.FAILED, r.code, r.err);
+        assertTrue(r.err.startsWith("rtdw tail: Kafka: "), r.err);
+        final Result list = dlq("list", "--timeout", "2");
+        assertEquals(Help.FAILED, list.code, list.err);
+        assertTrue(list.err.startsWith("rtdw dlq: Kafka: "), list.err);
+        final double seconds = (System.nanoTime() - began) / 1e9;
+        assertTrue(seconds < 60, "gave up after the 2 s timeouts, not Kafka's default minute: " + seconds + " s");
+    }
+
+    @Test
     void dlqCommandLineErrors() {
         usage(dlq(), "list or replay?");
         usage(dlq("show"), "unknown action 'show'");
