@@ -151,6 +151,8 @@ public final class DeadLetters {
         private final PrintStream err;
         private final RecordDecoder decoder;
         private final Duration timeout;
+        /** Partitions of each source topic, looked up once per run. */
+        private final Map<String, Integer> partitionCounts = new HashMap<>();
 
         Session(final Deployment deployment, final CommandLine line, final PrintStream out, final PrintStream err) {
             this.deployment = deployment;
@@ -395,7 +397,10 @@ public final class DeadLetters {
             final Topic<?, ?> target = decoder.topic(source).orElseThrow(() -> new CommandLine.Usage("dead letter "
                     + letter.id() + " came from " + source + ", which is not a topic of the catalog "
                     + "(RTDW_TOPIC_PREFIX ...?)"));
-            final int partitions = scan.partitions(target.name()).size();
+            if (!partitionCounts.containsKey(target.name())) {
+                partitionCounts.put(target.name(), scan.partitions(target.name()).size());
+            }
+            final int partitions = partitionCounts.get(target.name());
             final byte[] key = letter.original("key");
             if (line.has("--value-json")) {
                 final SpecificRecord value = correctedValue(target);
