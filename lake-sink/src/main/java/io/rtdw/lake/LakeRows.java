@@ -1,5 +1,6 @@
 package io.rtdw.lake;
 
+import io.rtdw.mask.FieldMasks;
 import io.rtdw.schemas.UnifiedCustomer;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
@@ -29,6 +30,9 @@ import java.util.Map;
  * {@code vehicles} lists of structs, {@code deleted}, {@code version}, {@code source_ts_ms}) preceded by its
  * lineage: {@code kafka_partition}, {@code kafka_offset}, {@code kafka_timestamp}. (partition, offset) is unique
  * over all changelog files, which is how exactly-once is checked.
+ *
+ * <p>Personal fields named by {@code RTDW_MASK_FIELDS} are masked in the row ({@link FieldMasks}); the record on the
+ * topic is not.
  */
 public final class LakeRows {
 
@@ -65,15 +69,21 @@ public final class LakeRows {
         return model;
     }
 
-    /** One row for a record read from the topic. */
+    /** One row for a record read from the topic, unmasked. */
     public static GenericRecord row(final UnifiedCustomer value, final int partition, final long offset,
                                     final long kafkaTimestampMs) {
+        return row(value, partition, offset, kafkaTimestampMs, FieldMasks.NONE);
+    }
+
+    /** One row for a record read from the topic, its personal fields masked by {@code masks}. */
+    public static GenericRecord row(final UnifiedCustomer value, final int partition, final long offset,
+                                    final long kafkaTimestampMs, final FieldMasks masks) {
         final GenericData.Record row = new GenericData.Record(SCHEMA);
         row.put("kafka_partition", partition);
         row.put("kafka_offset", offset);
         row.put("kafka_timestamp", Instant.ofEpochMilli(kafkaTimestampMs));
         for (final Schema.Field f : UnifiedCustomer.getClassSchema().getFields()) {
-            row.put(f.name(), value.get(f.pos()));
+            row.put(f.name(), masks.apply(f.name(), value.get(f.pos())));
         }
         return row;
     }

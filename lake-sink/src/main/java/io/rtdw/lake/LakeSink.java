@@ -216,7 +216,8 @@ public final class LakeSink implements Runnable, AutoCloseable {
             snapshotDirty |= !alreadyWritten;
             return;
         }
-        final GenericRecord row = LakeRows.row(value, partition, record.offset(), record.timestamp());
+        final GenericRecord row = LakeRows.row(value, partition, record.offset(), record.timestamp(),
+                config.masks());
         if (value.getDeleted()) {
             latest.remove(customerId);
         } else {

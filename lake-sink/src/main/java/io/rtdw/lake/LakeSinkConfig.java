@@ -1,6 +1,8 @@
 package io.rtdw.lake;
 
 import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.mask.FieldMasks;
+import io.rtdw.mask.MaskSettings;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 
 import io.rtdw.runtime.Env;
@@ -32,11 +34,13 @@ import java.util.regex.Pattern;
  * @param catalog           topic names ({@code RTDW_TOPIC_PREFIX} ...)
  * @param instances         {@link #INSTANCES}
  * @param instance          {@link #INSTANCE}: this one takes partitions p with {@code p % instances == instance}
+ * @param masks             {@link MaskSettings}: personal fields masked in the Parquet rows (changelog and snapshot)
  */
 public record LakeSinkConfig(KafkaClients kafka, String s3Endpoint, String s3Region, String bucket,
                              String accessKey, String secretKey, int maxRecordsPerFile,
                              Duration flushInterval, Duration snapshotInterval, CompressionCodecName compression,
-                             String groupId, TopicCatalog catalog, int instances, int instance) {
+                             String groupId, TopicCatalog catalog, int instances, int instance,
+                             FieldMasks masks) {
 
     public static final Setting<String> S3_ENDPOINT = Setting.string("S3_ENDPOINT", null,
             "S3 (MinIO) endpoint, e.g. http://minio:9000").required();
@@ -69,7 +73,7 @@ public record LakeSinkConfig(KafkaClients kafka, String s3Endpoint, String s3Reg
     public static final List<Setting<?>> SETTINGS = Setting.concat(KafkaClients.SETTINGS, List.of(
             S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, OpsServer.HTTP_PORT, MAX_RECORDS,
             FLUSH_INTERVAL_MS, SNAPSHOT_INTERVAL_MS, COMPRESSION, GROUP_ID, INSTANCES, INSTANCE, HOSTNAME),
-            TopicCatalog.SETTINGS);
+            TopicCatalog.SETTINGS, MaskSettings.SETTINGS);
 
     public LakeSinkConfig {
         NoHadoopCodecs.requireSupported(compression);
@@ -91,13 +95,14 @@ public record LakeSinkConfig(KafkaClients kafka, String s3Endpoint, String s3Reg
         final TopicCatalog catalog = TopicCatalog.fromEnv(env);
         final Integer instances = env.get(INSTANCES);
         final Integer instance = instance(env, instances);
+        final FieldMasks masks = MaskSettings.fromEnv(env);
         env.check(bucket == null || !bucket.isBlank(), "S3_BUCKET must not be empty");
         if (!env.ok()) {
             return null;
         }
         return new LakeSinkConfig(kafka, endpoint, region, bucket, accessKey, secretKey, maxRecords,
                 Duration.ofMillis(flush), Duration.ofMillis(snapshot), CompressionCodecName.valueOf(compression),
-                groupId, catalog, instances, instance);
+                groupId, catalog, instances, instance, masks);
     }
 
     /** Reads and validates; throws a {@link io.rtdw.runtime.ConfigException} naming every problem. */
@@ -148,6 +153,7 @@ public record LakeSinkConfig(KafkaClients kafka, String s3Endpoint, String s3Reg
                 + ", accessKey=" + accessKey + ", secretKey=<redacted>"
                 + ", maxRecordsPerFile=" + maxRecordsPerFile + ", flushInterval=" + flushInterval
                 + ", snapshotInterval=" + snapshotInterval + ", compression=" + compression + ", groupId=" + groupId
-                + ", topic=" + catalog.unifiedCustomers().name() + ", instance=" + instance + "/" + instances + '}';
+                + ", topic=" + catalog.unifiedCustomers().name() + ", instance=" + instance + "/" + instances
+                + ", masks=" + masks + '}';
     }
 }

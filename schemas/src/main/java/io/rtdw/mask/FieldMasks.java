@@ -121,8 +121,8 @@ public final class FieldMasks {
             }
         }
         if (needsKey && key == null) {
-            throw new IllegalArgumentException(FIELDS_VARIABLE + " pseudonymises " + fields + " but neither "
-                    + KEY_VARIABLE + " nor " + KEY_FILE_VARIABLE + " gives a key");
+            throw new IllegalArgumentException(FIELDS_VARIABLE + " pseudonymises some of " + fields.keySet()
+                    + " but neither " + KEY_VARIABLE + " nor " + KEY_FILE_VARIABLE + " gives a key");
         }
         if (needsKey && key.length < MIN_KEY_BYTES) {
             throw new IllegalArgumentException("the masking key must have at least " + MIN_KEY_BYTES + " bytes, has "

@@ -1,5 +1,6 @@
 package io.rtdw.pinot.decoder;
 
+import io.rtdw.mask.FieldMasks;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
 import org.apache.avro.generic.GenericDatumReader;
@@ -59,6 +60,12 @@ import java.util.Set;
  * nothing but {@code pinot-spi}. Empty values (tombstones) and undecodable values return {@code null}, which Pinot
  * counts as a dropped row, like Pinot's own decoders do; they are logged (the first 10, then every 1000th).
  *
+ * <p><b>Masking.</b> When the Pinot server's environment sets {@code RTDW_MASK_FIELDS} (with {@code RTDW_MASK_KEY}
+ * or {@code RTDW_MASK_KEY_FILE}), the named personal fields of each row are pseudonymised or nulled before Pinot
+ * sees them ({@link FieldMasks}, the same function and variables as the lake sink's, so one key gives equal
+ * pseudonyms in both copies). A wrong setting fails {@link #init}: the table's consuming segment goes to ERROR
+ * rather than ingesting clear values.
+ *
  * <p>Table config: {@code "stream.kafka.decoder.class.name": "io.rtdw.pinot.decoder.RegistryFramedAvroDecoder"}.
  */
 public class RegistryFramedAvroDecoder implements StreamMessageDecoder<byte[]> {
@@ -80,11 +87,13 @@ public class RegistryFramedAvroDecoder implements StreamMessageDecoder<byte[]> {
     private static final byte MAGIC = 0;
     private static final long MAX_BACKOFF_MS = 5_000;
 
+    private final Map<String, String> environment;
     private final Map<Long, Schema> writerSchemas = new HashMap<>();
     private final Map<Long, GenericDatumReader<GenericRecord>> readers = new HashMap<>();
     private final Map<Long, Long> unknownUntil = new HashMap<>();
     private Schema readerSchema;
     private Set<String> fieldsToRead;
+    private FieldMasks masks = FieldMasks.NONE;
     private BinaryDecoder decoder;
     private long dropped;
     private String topic;
@@ -95,11 +104,30 @@ public class RegistryFramedAvroDecoder implements StreamMessageDecoder<byte[]> {
     private long backoffMs;
     private long unknownIdRetryMs;
 
+    /** As Pinot creates it: masking from the process environment. */
+    public RegistryFramedAvroDecoder() {
+        this(System.getenv());
+    }
+
+    /** With {@code environment} in place of the process's (tests). */
+    RegistryFramedAvroDecoder(final Map<String, String> environment) {
+        this.environment = environment;
+    }
+
     @Override
     public void init(final Map<String, String> props, final Set<String> fieldsToRead, final String topicName)
             throws Exception {
         this.fieldsToRead = fieldsToRead;
         this.topic = topicName;
+        try {
+            masks = FieldMasks.fromEnvironment(environment);
+        } catch (final IllegalArgumentException e) {
+            LOG.error("{}: masking is misconfigured, nothing is ingested: {}", topicName, e.getMessage());
+            throw e;
+        }
+        if (!masks.isEmpty()) {
+            LOG.info("{}: masking personal fields {}", topicName, masks);
+        }
         final String url = props == null ? null : props.get(REGISTRY_URL);
         if (url != null && !url.trim().isEmpty()) {
             registryUrl = url.trim().replaceAll("/+$", "");
@@ -270,7 +298,7 @@ public class RegistryFramedAvroDecoder implements StreamMessageDecoder<byte[]> {
         final boolean all = fieldsToRead == null || fieldsToRead.isEmpty();
         for (final Schema.Field field : record.getSchema().getFields()) {
             if (all || fieldsToRead.contains(field.name())) {
-                row.putValue(field.name(), convert(record.get(field.pos())));
+                row.putValue(field.name(), masks.apply(field.name(), convert(record.get(field.pos()))));
             }
         }
         return row;
