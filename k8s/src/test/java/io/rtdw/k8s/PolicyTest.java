@@ -42,7 +42,7 @@ class PolicyTest {
 
     /** Secrets the manifests reference; k8s/README.md says how to create each. */
     static final Set<String> DOCUMENTED_SECRETS = Set.of("rtdw-postgres", "rtdw-postgres-cdc", "rtdw-mongodb", "rtdw-minio", "rtdw-minio-lake-sink", "rtdw-minio-pinot", "rtdw-pinot-auth", "rtdw-grafana",
-            "rtdw-alertmanager", "rtdw-mask");
+            "rtdw-alertmanager", "rtdw-mask", "rtdw-registry-auth");
 
     private static final Pattern SENSITIVE_ENV =
             Pattern.compile(".*(PASSWORD|PASS|SECRET|TOKEN|CREDENTIAL|_KEY|JAAS|_URI)$");

@@ -1,6 +1,7 @@
 package io.rtdw.serde;
 
 import io.apicurio.registry.resolver.client.RegistryClientFacade;
+import io.apicurio.registry.resolver.config.SchemaResolverConfig;
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
 import io.apicurio.registry.serde.avro.AvroSerdeConfig;
@@ -34,11 +35,20 @@ public final class RegistrySerdes {
     private final String url;
     private final boolean autoRegister;
     private final RegistryClientFacade embeddedClient;
+    private final String username;
+    private final String password;
 
     private RegistrySerdes(final String url, final boolean autoRegister) {
+        this(url, autoRegister, null, null);
+    }
+
+    private RegistrySerdes(final String url, final boolean autoRegister, final String username,
+                           final String password) {
         this.url = Objects.requireNonNull(url, "url");
         this.autoRegister = autoRegister;
         this.embeddedClient = EMBEDDED.equals(url) ? new EmbeddedRegistryClient() : null;
+        this.username = username;
+        this.password = password;
     }
 
     /** Serdes backed by the in-process registry. */
@@ -57,9 +67,14 @@ public final class RegistrySerdes {
     public static final Setting<Boolean> AUTO_REGISTER = Setting.bool("RTDW_REGISTRY_AUTO_REGISTER", true,
             "register a schema the registry does not know yet (its compatibility rule still applies); false makes "
                     + "a missing schema an error");
+    public static final Setting<String> USERNAME = Setting.string("RTDW_REGISTRY_USERNAME", "",
+            "user the serdes log into the registry as (HTTP Basic); empty = anonymous, which a registry with "
+                    + "authentication allows to read schemas only");
+    public static final Setting<String> PASSWORD = Setting.string("RTDW_REGISTRY_PASSWORD", "",
+            "password of RTDW_REGISTRY_USERNAME (from a Kubernetes Secret)").secret();
 
     /** Every variable {@link #fromEnv(Env)} reads. */
-    public static final List<Setting<?>> SETTINGS = List.of(URL, AUTO_REGISTER);
+    public static final List<Setting<?>> SETTINGS = List.of(URL, AUTO_REGISTER, USERNAME, PASSWORD);
 
     /**
      * Serdes on the registry named by {@link #URL}. A service never falls back to the in-process registry: ids it
@@ -68,7 +83,29 @@ public final class RegistrySerdes {
     public static RegistrySerdes fromEnv(final Env env) {
         final String url = env.get(URL);
         final Boolean autoRegister = env.get(AUTO_REGISTER);
-        return url == null || autoRegister == null ? null : remote(url, autoRegister);
+        final String username = env.get(USERNAME);
+        final String password = env.get(PASSWORD);
+        env.check(username == null || password == null || username.isEmpty() == password.isEmpty(),
+                USERNAME.name() + " and " + PASSWORD.name() + " go together: set both or neither");
+        if (url == null || autoRegister == null || !env.ok()) {
+            return null;
+        }
+        final RegistrySerdes serdes = remote(url, autoRegister);
+        return username.isEmpty() ? serdes : serdes.withCredentials(username, password);
+    }
+
+    /** The same serdes, logging into the registry as {@code username} with HTTP Basic authentication. */
+    public RegistrySerdes withCredentials(final String username, final String password) {
+        if (isEmbedded()) {
+            throw new IllegalStateException("the in-process registry has no users");
+        }
+        return new RegistrySerdes(url, autoRegister, Objects.requireNonNull(username, "username"),
+                Objects.requireNonNull(password, "password"));
+    }
+
+    /** The user the serdes log in as; empty when anonymous. */
+    public String username() {
+        return username == null ? "" : username;
     }
 
     /** {@link #fromEnv(Env)} over a map (a Kafka Connect converter's configuration); throws on a problem. */
@@ -156,6 +193,11 @@ public final class RegistrySerdes {
         // One self-contained schema per artifact, no references between artifacts: readers in other processes
         // (the Pinot decoder, ksqlDB, DuckDB users) get the full schema from one id.
         config.put(AvroSerdeConfig.DEREFERENCE_SCHEMA, true);
+        if (username != null) {
+            // HTTP Basic on every registry request of the serdes (the registry checks it against its users: k8s README).
+            config.put(SchemaResolverConfig.AUTH_USERNAME, username);
+            config.put(SchemaResolverConfig.AUTH_PASSWORD, password);
+        }
         return config;
     }
 }

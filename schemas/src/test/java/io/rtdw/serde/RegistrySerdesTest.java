@@ -130,6 +130,24 @@ class RegistrySerdesTest {
         assertEquals("http://apicurio:8080/apis/registry/v3", remote.url());
     }
 
+    @Test
+    void credentialsGoTogetherAndThePasswordIsNeverShown() {
+        final String url = "http://apicurio:8080/apis/registry/v3";
+        assertEquals("", RegistrySerdes.fromEnv(Map.of("RTDW_REGISTRY_URL", url)).username(), "anonymous by default");
+        final io.rtdw.runtime.Env env = io.rtdw.runtime.Env.of(Map.of("RTDW_REGISTRY_URL", url,
+                "RTDW_REGISTRY_USERNAME", "rtdw-services", "RTDW_REGISTRY_PASSWORD", "pw-123456"));
+        assertEquals("rtdw-services", RegistrySerdes.fromEnv(env).username());
+        env.validate();
+        assertTrue(env.describe().contains("RTDW_REGISTRY_PASSWORD=***"), env.describe());
+        assertTrue(!env.describe().contains("pw-123456"), env.describe());
+        final IllegalArgumentException half = assertThrows(IllegalArgumentException.class, () -> RegistrySerdes.fromEnv(
+                Map.of("RTDW_REGISTRY_URL", url, "RTDW_REGISTRY_USERNAME", "rtdw-services")));
+        assertTrue(half.getMessage().contains("set both or neither"), half.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> RegistrySerdes.fromEnv(
+                Map.of("RTDW_REGISTRY_URL", url, "RTDW_REGISTRY_PASSWORD", "pw")));
+        assertThrows(IllegalStateException.class, () -> RegistrySerdes.embedded().withCredentials("u", "p"));
+    }
+
     private static Schema addField(final Schema schema, final String name) {
         final List<Schema.Field> fields = new java.util.ArrayList<>();
         schema.getFields().forEach(f -> fields.add(new Schema.Field(f, f.schema())));
