@@ -115,7 +115,7 @@ public final class PinotLauncher implements AutoCloseable {
                             "--server-admin-port", String.valueOf(serverAdminPort),
                             "--server-grpc-port", String.valueOf(serverGrpcPort), "--multistage-ports", multistagePorts,
                             "--exit-on-stdin-eof", "true", "--extra-config", writeExtraConfig(dataDir).toString())
-                    .log(log).start();
+                    .env(config.env).log(log).start();
             LOG.info("Pinot 0.11 starting (pid {}), controller {}, broker {}, log {}", process.pid(), controllerUrl(),
                     brokerUrl(), log);
             awaitHealthy(began);
@@ -275,6 +275,7 @@ public final class PinotLauncher implements AutoCloseable {
         private int serverPort;
         private String adminPassword;
         private String biPassword;
+        private final java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
 
         private static Path pathProperty(final String name) {
             final String value = System.getProperty(name);
@@ -337,6 +338,15 @@ public final class PinotLauncher implements AutoCloseable {
         public Builder basicAuth(final String admin, final String bi) {
             this.adminPassword = Objects.requireNonNull(admin, "admin password");
             this.biPassword = Objects.requireNonNull(bi, "bi password");
+            return this;
+        }
+
+        /**
+         * An environment variable of Pinot's JVM, as a Pinot server pod's environment (for example the decoder's
+         * {@code RTDW_MASK_FIELDS}); none is set unless given here.
+         */
+        public Builder env(final String name, final String value) {
+            env.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
             return this;
         }
 
