@@ -6,6 +6,10 @@ import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Volume;
+import io.strimzi.api.kafka.model.common.template.ContainerTemplate;
+import io.strimzi.api.kafka.model.common.template.PodTemplate;
+import io.strimzi.api.kafka.model.kafka.Kafka;
+import io.strimzi.api.kafka.model.nodepool.KafkaNodePool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
@@ -21,9 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every pod template of every overlay meets Pod Security Standard "restricted" (checked here field by field, as the
  * admission controller would) and more: read-only root file systems (writable paths are emptyDirs), no service
- * account token unless the pod calls the API server. The namespace enforces "baseline" and warns and audits
- * "restricted": the exception is Strimzi's pods, whose security context is the Cluster Operator's (k8s/README.md,
- * "Security").
+ * account token unless the pod calls the API server. Strimzi's pods meet "restricted" from the custom resources'
+ * templates. The namespace enforces "baseline" and warns and audits "restricted": the exception is the ad-hoc pods
+ * operators start with {@code kubectl run} (k8s/README.md, "Security", "Pods").
  */
 class PodSecurityTest {
 
@@ -145,6 +149,61 @@ class PodSecurityTest {
         assertEquals("baseline", labels.get("pod-security.kubernetes.io/enforce"), overlay);
         assertEquals("restricted", labels.get("pod-security.kubernetes.io/warn"), overlay);
         assertEquals("restricted", labels.get("pod-security.kubernetes.io/audit"), overlay);
+    }
+
+    /**
+     * Strimzi makes the Kafka, entity operator and exporter pods from the custom resources' templates; a template's
+     * security context replaces the Cluster Operator's security provider's, so these pods meet "restricted" even when
+     * the operator runs with its default (baseline) provider. Every pod and container template Strimzi uses for them
+     * must say so.
+     */
+    @ParameterizedTest(name = "{0}")
+    @FieldSource("OVERLAYS")
+    void strimziPodsMeetRestrictedFromTheirTemplates(final String overlay) {
+        final List<String> problems = new ArrayList<>();
+        final Kafka kafka = Overlays.get(overlay, Kafka.class, "rtdw");
+        final var kafkaTemplate = kafka.getSpec().getKafka().getTemplate();
+        strimziPod("Kafka/rtdw kafka", kafkaTemplate.getPod(), problems);
+        strimziContainer("Kafka/rtdw kafkaContainer", kafkaTemplate.getKafkaContainer(), problems);
+        strimziContainer("Kafka/rtdw initContainer", kafkaTemplate.getInitContainer(), problems);
+        final var eo = kafka.getSpec().getEntityOperator().getTemplate();
+        strimziPod("Kafka/rtdw entityOperator", eo == null ? null : eo.getPod(), problems);
+        strimziContainer("Kafka/rtdw topicOperatorContainer", eo == null ? null : eo.getTopicOperatorContainer(), problems);
+        strimziContainer("Kafka/rtdw userOperatorContainer", eo == null ? null : eo.getUserOperatorContainer(), problems);
+        final var exporter = kafka.getSpec().getKafkaExporter().getTemplate();
+        strimziPod("Kafka/rtdw kafkaExporter", exporter.getPod(), problems);
+        strimziContainer("Kafka/rtdw kafkaExporter container", exporter.getContainer(), problems);
+        final List<KafkaNodePool> pools = Overlays.all(overlay, KafkaNodePool.class);
+        assertEquals(2, pools.size(), overlay + ": brokers and controllers");
+        for (final KafkaNodePool pool : pools) {
+            final String id = "KafkaNodePool/" + pool.getMetadata().getName();
+            final var t = pool.getSpec().getTemplate();
+            strimziPod(id, t == null ? null : t.getPod(), problems);
+            strimziContainer(id + " kafkaContainer", t == null ? null : t.getKafkaContainer(), problems);
+            strimziContainer(id + " initContainer", t == null ? null : t.getInitContainer(), problems);
+        }
+        assertEquals(List.of(), problems, overlay);
+    }
+
+    private static void strimziPod(final String id, final PodTemplate pod, final List<String> problems) {
+        final PodSecurityContext psc = pod == null ? null : pod.getSecurityContext();
+        if (psc == null || !Boolean.TRUE.equals(psc.getRunAsNonRoot()) || psc.getSeccompProfile() == null
+                || !"RuntimeDefault".equals(psc.getSeccompProfile().getType())
+                || psc.getRunAsUser() != null && psc.getRunAsUser() == 0) {
+            problems.add(id + ": template.pod.securityContext must set runAsNonRoot and seccompProfile RuntimeDefault");
+        }
+    }
+
+    private static void strimziContainer(final String id, final ContainerTemplate container, final List<String> problems) {
+        final SecurityContext sc = container == null ? null : container.getSecurityContext();
+        if (sc == null || !Boolean.FALSE.equals(sc.getAllowPrivilegeEscalation()) || !Boolean.TRUE.equals(sc.getRunAsNonRoot())
+                || sc.getCapabilities() == null || sc.getCapabilities().getDrop() == null
+                || !sc.getCapabilities().getDrop().contains("ALL")
+                || sc.getCapabilities().getAdd() != null && !sc.getCapabilities().getAdd().isEmpty()
+                || sc.getSeccompProfile() == null || !"RuntimeDefault".equals(sc.getSeccompProfile().getType())
+                || Boolean.TRUE.equals(sc.getPrivileged())) {
+            problems.add(id + ": securityContext must be restricted (no escalation, non-root, drop ALL, RuntimeDefault)");
+        }
     }
 
     /** The check refuses what it must: a copy of a compliant workload with one field broken at a time. */
