@@ -20,6 +20,7 @@ import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +29,6 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static io.rtdw.testing.TestFiles.freshDir;
-import static io.rtdw.testing.TestFiles.sleep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -69,20 +69,7 @@ class PinotMaskingIT {
         pinot.createSchema(PinotTables.schema());
         pinot.createTable(PinotTables.localTable(TOPIC.name(), KAFKA.cluster().bootstrapServers(),
                 RegistryServer.shared().url()));
-        final long deadline = System.nanoTime() + 180_000_000_000L;
-        long seen = -1;
-        while (seen < scenario.committedValues()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("Pinot ingested " + seen + " of " + scenario.committedValues()
-                        + " records; see " + pinot.logFile());
-            }
-            try {
-                seen = pinot.client().count("SELECT COUNT(*) FROM unified_customer OPTION(skipUpsert=true)");
-            } catch (final IllegalStateException | IndexOutOfBoundsException e) {
-                // the consuming segments are still being created (an error, or no result row yet)
-            }
-            sleep(500);
-        }
+        pinot.awaitIngested("unified_customer", scenario.committedValues(), Duration.ofMinutes(3));
     }
 
     @AfterAll

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -26,7 +27,6 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static io.rtdw.testing.TestFiles.freshDir;
-import static io.rtdw.testing.TestFiles.sleep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -85,22 +85,9 @@ class PinotUpsertIT {
         }
     }
 
-    /** Every committed record (all versions) is in Pinot; a wait, not a timed assertion. */
+    /** Every committed record (all versions) is in Pinot. */
     private static void awaitIngested(final int expected) {
-        final long deadline = System.nanoTime() + 180_000_000_000L;
-        long seen = -1;
-        while (System.nanoTime() < deadline) {
-            try {
-                seen = pinot.client().count("SELECT COUNT(*) FROM unified_customer OPTION(skipUpsert=true)");
-                if (seen >= expected) {
-                    return;
-                }
-            } catch (final IllegalStateException e) {
-                // the table's consuming segments are still being created
-            }
-            sleep(500);
-        }
-        throw new AssertionError("Pinot ingested " + seen + " of " + expected + " committed records; see " + pinot.logFile());
+        pinot.awaitIngested("unified_customer", expected, Duration.ofMinutes(3));
     }
 
     @Test

@@ -243,6 +243,30 @@ public final class PinotLauncher implements AutoCloseable {
         return client.rows(sql);
     }
 
+    /**
+     * Waits until {@code table} holds at least {@code expected} rows, every version counted
+     * ({@code OPTION(skipUpsert=true)}); a wait, not a timed assertion: an {@link AssertionError} naming the count seen
+     * and Pinot's log after {@code timeout}. Errors and empty answers while the consuming segments are being created
+     * count as not yet.
+     */
+    public void awaitIngested(final String table, final long expected, final Duration timeout) {
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        long seen = -1;
+        while (System.nanoTime() < deadline) {
+            try {
+                seen = client.count("SELECT COUNT(*) FROM " + table + " OPTION(skipUpsert=true)");
+                if (seen >= expected) {
+                    return;
+                }
+            } catch (final IllegalStateException | IndexOutOfBoundsException e) {
+                // the table's consuming segments are still being created (an error, or no result row yet)
+            }
+            TestFiles.sleep(500);
+        }
+        throw new AssertionError("Pinot ingested " + seen + " of " + expected + " records into " + table + "; see "
+                + logFile());
+    }
+
     /** Stops Pinot: SIGTERM, then SIGKILL after the stop timeout (Pinot's own shutdown can take >18 s). */
     @Override
     public void close() {
