@@ -37,6 +37,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.StringJoiner;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -140,7 +141,25 @@ public final class LakeSink implements Runnable, AutoCloseable {
             }
         }
         flushAll("shutdown");
-        LOG.info("lake sink stopped cleanly: buffers flushed");
+        finalSnapshot();
+    }
+
+    /**
+     * At a clean stop the snapshot is brought up to date with everything flushed, so a reader of
+     * {@code snapshot/latest*.parquet} after a shutdown sees the same customers as the changelog's latest versions.
+     * Not while the start-up backlog is still being read (a half-read topic would drop customers): the previous
+     * snapshot stays, and the log says so.
+     */
+    private void finalSnapshot() {
+        if (!recovering.isEmpty()) {
+            LOG.info("lake sink stopped cleanly: buffers flushed; snapshot left as it was (stopped while rebuilding "
+                    + "state, partitions {} not caught up)", new TreeSet<>(recovering));
+        } else if (!snapshotDirty) {
+            LOG.info("lake sink stopped cleanly: buffers flushed; snapshot already up to date");
+        } else {
+            writeSnapshot("shutdown");
+            LOG.info("lake sink stopped cleanly: buffers flushed, final snapshot written");
+        }
     }
 
     private void recover() {
@@ -280,6 +299,11 @@ public final class LakeSink implements Runnable, AutoCloseable {
                 || System.nanoTime() - lastSnapshotNanos < config.snapshotInterval().toNanos()) {
             return;
         }
+        writeSnapshot("interval");
+    }
+
+    private void writeSnapshot(final String why) {
+        final long began = System.nanoTime();
         // Flushing first makes the snapshot and the changelog agree on how far they reach.
         flushAll("snapshot");
         final List<GenericRecord> rows = new ArrayList<>(new TreeMap<>(latest).values());
@@ -308,7 +332,8 @@ public final class LakeSink implements Runnable, AutoCloseable {
         metrics.snapshotWritten(rows.size());
         snapshotDirty = false;
         lastSnapshotNanos = System.nanoTime();
-        LOG.info("snapshot: {} live customers at offsets {}", rows.size(), offsets);
+        LOG.info("snapshot ({}): {} live customers at offsets {} in {} ms", why, rows.size(), offsets,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
     }
 
     /**
