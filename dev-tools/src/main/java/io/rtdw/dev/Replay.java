@@ -1,6 +1,7 @@
 package io.rtdw.dev;
 
 import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.cli.Help;
 import io.rtdw.schemas.CustomerKey;
 import io.rtdw.schemas.DeadLetter;
 import io.rtdw.schemas.UnifiedCustomer;
@@ -10,10 +11,13 @@ import org.apache.kafka.streams.KeyValue;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -31,37 +35,87 @@ public final class Replay {
         }
     }
 
-    private static final String USAGE = io.rtdw.cli.Help.text("replay");
+    private static final String COMMAND = "replay";
 
     private Replay() {
     }
 
-    public static void main(final String[] args) throws IOException {
-        int maxChildren = 100;
-        boolean showDeadLetters = false;
-        String file = "-";
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--help", "-h" -> {
-                    System.out.print(USAGE);
-                    return;
-                }
-                case "--max-children" -> maxChildren = Integer.parseInt(args[++i]);
-                case "--dead-letters" -> showDeadLetters = true;
-                default -> file = args[i];
-            }
-        }
-        final List<ChangeLines.Line> lines;
-        try (BufferedReader reader = file.equals("-")
-                ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
-                : Files.newBufferedReader(Path.of(file))) {
-            lines = ChangeLines.parse(reader);
-        } catch (final IllegalArgumentException e) {
-            System.err.println("replay: " + e.getMessage());
-            System.exit(2);
+    public static void main(final String[] args) {
+        if (Help.asked(args)) {
+            System.out.print(Help.text(COMMAND));
             return;
         }
-        run(lines, maxChildren, showDeadLetters, System.out);
+        System.exit(run(List.of(args), System.in, System.out, System.err));
+    }
+
+    /**
+     * The command: parses {@code args}, reads the whole input (FILE, or {@code stdin} for {@code -} or none), and only
+     * if every line is valid replays it to {@code out}. Input errors go to {@code err}, each naming its line and
+     * field, and nothing is printed to {@code out}.
+     *
+     * @return {@link Help#OK}, {@link Help#USAGE} for a bad command line or input, {@link Help#FAILED} if the
+     *         replay itself failed
+     */
+    static int run(final List<String> args, final InputStream stdin, final PrintStream out, final PrintStream err) {
+        int maxChildren = 100;
+        boolean showDeadLetters = false;
+        String file = null;
+        for (int i = 0; i < args.size(); i++) {
+            final String arg = args.get(i);
+            switch (arg) {
+                case "--max-children" -> {
+                    if (i + 1 == args.size()) {
+                        return Help.usageError(COMMAND, "--max-children needs a value", err);
+                    }
+                    final String value = args.get(++i);
+                    try {
+                        maxChildren = Integer.parseInt(value);
+                    } catch (final NumberFormatException e) {
+                        maxChildren = 0;
+                    }
+                    if (maxChildren < 1) {
+                        return Help.usageError(COMMAND, "--max-children must be a whole number from 1 to "
+                                + Integer.MAX_VALUE + ", not '" + value + "'", err);
+                    }
+                }
+                case "--dead-letters" -> showDeadLetters = true;
+                default -> {
+                    if (arg.startsWith("-") && !arg.equals("-")) {
+                        return Help.usageError(COMMAND, "unknown option '" + arg + "'", err);
+                    }
+                    if (file != null) {
+                        return Help.usageError(COMMAND, "one input only, got '" + file + "' and '" + arg + "'", err);
+                    }
+                    file = arg;
+                }
+            }
+        }
+        final boolean fromStdin = file == null || file.equals("-");
+        final String name = fromStdin ? "standard input" : file;
+        final List<ChangeLines.Line> lines;
+        try (BufferedReader reader = fromStdin
+                ? new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8))
+                : Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8)) {
+            lines = ChangeLines.parse(reader);
+        } catch (final ChangeLines.InvalidInput e) {
+            e.errors().forEach(error -> err.println("rtdw replay: " + name + ": " + error));
+            err.println("rtdw replay: " + e.errors().size() + (e.errors().size() == 1 ? " error" : " errors")
+                    + " in " + name + ": nothing replayed");
+            return Help.USAGE;
+        } catch (final NoSuchFileException e) {
+            err.println("rtdw replay: no such file: " + file);
+            return Help.USAGE;
+        } catch (final IOException | UncheckedIOException e) {
+            err.println("rtdw replay: cannot read " + name + ": " + e.getMessage());
+            return Help.USAGE;
+        }
+        try {
+            run(lines, maxChildren, showDeadLetters, out);
+            return Help.OK;
+        } catch (final RuntimeException e) {
+            err.println("rtdw replay: the replay failed: " + e);
+            return Help.FAILED;
+        }
     }
 
     /** Runs {@code lines} through the topology and prints the output to {@code out}. */
