@@ -46,11 +46,7 @@ public final class Sql {
     }
 
     public static void main(final String[] args) {
-        if (Help.asked(args)) {
-            System.out.print(Help.text(COMMAND));
-            return;
-        }
-        System.exit(run(List.of(args), System.in, System.out, System.err));
+        Help.main(COMMAND, args, Sql::run);
     }
 
     /**

@@ -41,11 +41,7 @@ public final class Replay {
     }
 
     public static void main(final String[] args) {
-        if (Help.asked(args)) {
-            System.out.print(Help.text(COMMAND));
-            return;
-        }
-        System.exit(run(List.of(args), System.in, System.out, System.err));
+        Help.main(COMMAND, args, Replay::run);
     }
 
     /**

@@ -1,7 +1,5 @@
 package io.rtdw.lake;
 
-import io.rtdw.runtime.OpsServer;
-import io.rtdw.runtime.KafkaClients;
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.schemas.CustomerKey;
@@ -50,7 +48,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -271,14 +268,7 @@ class LakeSinkExactlyOnceIT {
 
     private ChildJvm startSink(final int run) {
         httpPort = ChildJvm.freePort();
-        final Map<String, String> env = new HashMap<>();
-        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), KAFKA.cluster().bootstrapServers());
-        env.put(LakeSinkConfig.S3_ENDPOINT.name(), s3.endpoint());
-        env.put(LakeSinkConfig.S3_BUCKET.name(), BUCKET);
-        env.put(LakeSinkConfig.S3_ACCESS_KEY.name(), S3ProxyServer.ACCESS);
-        env.put(LakeSinkConfig.S3_SECRET_KEY.name(), S3ProxyServer.SECRET);
-        env.put(OpsServer.HTTP_PORT.name(), String.valueOf(httpPort));
-        env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
+        final Map<String, String> env = SinkJvm.env(KAFKA.cluster().bootstrapServers(), s3, BUCKET, httpPort);
         // Small files and frequent flushes: many file boundaries for the kills to fall between.
         env.put(LakeSinkConfig.MAX_RECORDS.name(), "25");
         env.put(LakeSinkConfig.FLUSH_INTERVAL_MS.name(), "300");

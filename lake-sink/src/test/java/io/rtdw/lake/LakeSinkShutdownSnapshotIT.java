@@ -2,11 +2,8 @@ package io.rtdw.lake;
 
 import io.rtdw.catalog.Topic;
 import io.rtdw.catalog.TopicCatalog;
-import io.rtdw.runtime.KafkaClients;
-import io.rtdw.runtime.OpsServer;
 import io.rtdw.schemas.CustomerKey;
 import io.rtdw.schemas.UnifiedCustomer;
-import io.rtdw.serde.RegistrySerdes;
 import io.rtdw.testing.ChildJvm;
 import io.rtdw.testing.KafkaClusterExtension;
 import io.rtdw.testing.RegistryServer;
@@ -25,7 +22,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -69,14 +65,7 @@ class LakeSinkShutdownSnapshotIT {
         KAFKA.cluster().createTopics(List.of(TOPIC, CATALOG.lakeSinkDeadLetters()));
         s3 = S3ProxyServer.start(work);
         final int httpPort = ChildJvm.freePort();
-        final Map<String, String> env = new HashMap<>();
-        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), KAFKA.cluster().bootstrapServers());
-        env.put(LakeSinkConfig.S3_ENDPOINT.name(), s3.endpoint());
-        env.put(LakeSinkConfig.S3_BUCKET.name(), BUCKET);
-        env.put(LakeSinkConfig.S3_ACCESS_KEY.name(), S3ProxyServer.ACCESS);
-        env.put(LakeSinkConfig.S3_SECRET_KEY.name(), S3ProxyServer.SECRET);
-        env.put(OpsServer.HTTP_PORT.name(), String.valueOf(httpPort));
-        env.put(RegistrySerdes.URL.name(), RegistryServer.shared().url());
+        final Map<String, String> env = SinkJvm.env(KAFKA.cluster().bootstrapServers(), s3, BUCKET, httpPort);
         env.put(LakeSinkConfig.FLUSH_INTERVAL_MS.name(), "500");
         // An hour: no snapshot by interval during this test, only the one written at shutdown.
         env.put(LakeSinkConfig.SNAPSHOT_INTERVAL_MS.name(), String.valueOf(TimeUnit.HOURS.toMillis(1)));

@@ -182,11 +182,24 @@ class PinotUpsertIT {
 
     @Test
     void jsonColumnsKeepTheDetail() {
+        // pinot/README.md's query: airline and airport of the same flight.
         final long expected = scenario.live().values().stream()
-                .filter(c -> c.getFlights().stream().anyMatch(f -> f.getAirline().equals("TAP") && f.getAirport().equals("LIS")))
+                .filter(c -> c.getFlights().stream().anyMatch(f -> List.of("TAP", "American Airlines")
+                        .contains(f.getAirline()) && List.of("LIS", "MIA").contains(f.getIataCode())))
                 .count();
-        assertEquals(expected, pinot.client().count("SELECT COUNT(*)" + LIVE
-                + " AND JSON_MATCH(flights_json, '\"$[*].airline\" = ''TAP'' AND \"$[*].airport\" = ''LIS''')"));
+        assertTrue(expected > 0, "the scenario has such customers");
+        assertEquals(expected, pinot.client().count("SELECT COUNT(*)" + LIVE + " AND JSON_MATCH(flights_json,"
+                + " '\"$[*].airline\" IN (''TAP'', ''American Airlines'') AND \"$[*].iata_code\" IN (''LIS'', ''MIA'')')"));
+        // A TAP flight and a LIS flight of one customer are not a TAP flight at LIS.
+        final long same = scenario.live().values().stream()
+                .filter(c -> c.getFlights().stream().anyMatch(f -> f.getAirline().equals("TAP")
+                        && f.getIataCode().equals("LIS"))).count();
+        final long mixed = scenario.live().values().stream()
+                .filter(c -> c.getFlights().stream().anyMatch(f -> f.getAirline().equals("TAP"))
+                        && c.getFlights().stream().anyMatch(f -> f.getIataCode().equals("LIS"))).count();
+        assertEquals(same, pinot.client().count("SELECT COUNT(*)" + LIVE
+                + " AND JSON_MATCH(flights_json, '\"$[*].airline\" = ''TAP'' AND \"$[*].iata_code\" = ''LIS''')"),
+                "the same flight (" + mixed + " customers have a TAP flight and a LIS flight)");
     }
 
 

@@ -37,8 +37,10 @@ import java.util.stream.Collectors;
 public final class UnifiedCustomerScenario implements AutoCloseable {
 
     public static final List<String> PROFESSIONS = List.of("engineer", "teacher", "nurse", "pilot", "lawyer");
-    public static final List<String> AIRLINES = List.of("LATAM", "GOL", "Azul", "TAP");
-    public static final List<String> AIRPORTS = List.of("GRU", "GIG", "BSB", "LIS", "CNF");
+    public static final List<String> AIRLINES = List.of("LATAM", "GOL", "Azul", "TAP", "American Airlines");
+    /** IATA codes ({@code iata_code}); the airport field holds the name at the same index, as the sources do. */
+    public static final List<String> AIRPORTS = List.of("GRU", "GIG", "BSB", "LIS", "MIA");
+    public static final List<String> AIRPORT_NAMES = List.of("Guarulhos", "Galeão", "Brasília", "Lisboa", "Miami");
     public static final List<String> MAKERS = List.of("Fiat", "VW", "Toyota", "Honda");
     public static final List<String> CATEGORIES = List.of("hatch", "sedan", "SUV", "pickup");
     /** A value only aborted transactions carry: it must never be visible. */
@@ -149,9 +151,10 @@ public final class UnifiedCustomerScenario implements AutoCloseable {
         final List<UnifiedFlight> flights = new ArrayList<>();
         final int flightCount = random.nextInt(4);
         for (int i = 0; i < flightCount; i++) {
+            final int airport = random.nextInt(AIRPORTS.size());
             flights.add(UnifiedFlight.newBuilder().setFlightId(nextFlightId++)
-                    .setAirline(poison != null ? poison : pick(AIRLINES)).setAirport(pick(AIRPORTS))
-                    .setIataCode("X" + random.nextInt(10)).setUpdatedAt(LocalDateTime.of(2026, 11, 20, 10, 0))
+                    .setAirline(poison != null ? poison : pick(AIRLINES)).setAirport(AIRPORT_NAMES.get(airport))
+                    .setIataCode(AIRPORTS.get(airport)).setUpdatedAt(LocalDateTime.of(2026, 11, 20, 10, 0))
                     .setSourceTsMs(Instant.ofEpochMilli(ts)).build());
         }
         final List<UnifiedVehicle> vehicles = new ArrayList<>();
