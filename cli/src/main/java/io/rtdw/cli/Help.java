@@ -48,24 +48,6 @@ public final class Help {
         return List.of(args).contains("--help") || List.of(args).contains("-h");
     }
 
-    /** A command's logic on explicit streams, so that tests run it in-process; returns the exit code. */
-    @FunctionalInterface
-    public interface Command {
-        int run(List<String> args, InputStream stdin, PrintStream out, PrintStream err);
-    }
-
-    /**
-     * The whole {@code main} of a command: prints its help text for {@code --help}/{@code -h}, else runs it on the
-     * process's streams and exits with its code.
-     */
-    public static void main(final String command, final String[] args, final Command body) {
-        if (asked(args)) {
-            System.out.print(text(command));
-            return;
-        }
-        System.exit(body.run(List.of(args), System.in, System.out, System.err));
-    }
-
     /**
      * Reports a usage error of {@code command} on {@code err} the same way for every command, and returns
      * {@link #USAGE} for the caller to exit with.

@@ -24,6 +24,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -46,7 +47,8 @@ public final class Sql {
     }
 
     public static void main(final String[] args) {
-        Help.main(COMMAND, args, Sql::run);
+        CommandLine.begin(COMMAND, args);
+        System.exit(run(List.of(args), System.in, System.out, System.err));
     }
 
     /**
@@ -57,38 +59,22 @@ public final class Sql {
      *         {@link Help#USAGE} for a bad command line or a missing lake
      */
     static int run(final List<String> args, final InputStream stdin, final PrintStream out, final PrintStream err) {
-        Path lake = null;
-        Path file = null;
-        String query = null;
-        Format format = Format.TABLE;
-        for (int i = 0; i < args.size(); i++) {
-            final String arg = args.get(i);
-            switch (arg) {
-                case "--lake", "--file" -> {
-                    if (i + 1 == args.size()) {
-                        return Help.usageError(COMMAND, arg + " needs a value", err);
-                    }
-                    final Path value = Path.of(args.get(++i));
-                    if (arg.equals("--lake")) {
-                        lake = value;
-                    } else {
-                        file = value;
-                    }
-                }
-                case "--csv" -> format = Format.CSV;
-                case "--json" -> format = Format.JSON;
-                default -> {
-                    if (arg.startsWith("--")) {
-                        return Help.usageError(COMMAND, "unknown option '" + arg + "'", err);
-                    }
-                    if (query != null) {
-                        return Help.usageError(COMMAND, "one QUERY argument only (quote it: rtdw sql \"SELECT ...\")",
-                                err);
-                    }
-                    query = arg;
-                }
+        final CommandLine line;
+        try {
+            line = CommandLine.parse(args, Set.of("--csv", "--json"), Set.of("--lake", "--file"), Set.of());
+            if (line.operands().size() > 1) {
+                throw new CommandLine.Usage("one QUERY argument only (quote it: rtdw sql \"SELECT ...\")");
             }
+            if (line.has("--csv") && line.has("--json")) {
+                throw new CommandLine.Usage("--csv or --json, not both");
+            }
+        } catch (final CommandLine.Usage e) {
+            return Help.usageError(COMMAND, e.getMessage(), err);
         }
+        Path lake = line.value("--lake").map(Path::of).orElse(null);
+        final Path file = line.value("--file").map(Path::of).orElse(null);
+        final String query = line.operands().isEmpty() ? null : line.operands().get(0);
+        final Format format = line.has("--csv") ? Format.CSV : line.has("--json") ? Format.JSON : Format.TABLE;
         if (query != null && file != null) {
             return Help.usageError(COMMAND, "a QUERY or --file, not both", err);
         }

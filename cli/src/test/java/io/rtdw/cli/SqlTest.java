@@ -132,7 +132,9 @@ class SqlTest {
     @Test
     void usageErrorsExitTwo() {
         final String hint = " (see: rtdw sql --help)\n";
-        assertEquals(new Run(2, "", "rtdw sql: unknown option '--s3'" + hint), sql("", "--s3", "SELECT 1"));
+        assertEquals(new Run(2, "", "rtdw sql: unknown option --s3" + hint), sql("", "--s3", "SELECT 1"));
+        assertEquals(new Run(2, "", "rtdw sql: --csv or --json, not both" + hint), sql("", "--csv", "--json", "SELECT 1"));
+        assertEquals(new Run(2, "", "rtdw sql: --lake needs a value" + hint), sql("", "SELECT 1", "--lake"));
         assertEquals(new Run(2, "", "rtdw sql: --lake /no/such/lake is not a directory" + hint),
                 sql("", "--lake", "/no/such/lake", "SELECT 1"));
         assertEquals(new Run(2, "", "rtdw sql: a QUERY or --file, not both" + hint),

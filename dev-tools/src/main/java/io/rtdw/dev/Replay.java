@@ -41,7 +41,11 @@ public final class Replay {
     }
 
     public static void main(final String[] args) {
-        Help.main(COMMAND, args, Replay::run);
+        if (Help.asked(args)) {
+            System.out.print(Help.text(COMMAND));
+            return;
+        }
+        System.exit(run(List.of(args), System.in, System.out, System.err));
     }
 
     /**
