@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
@@ -24,7 +25,8 @@ import java.util.regex.Pattern;
  *
  * <p>CDC topics follow Debezium's {@code <prefix>.<schema>.<table>} naming; MongoDB's collection lives in database
  * {@code <mongoDb>}, so its topic is {@code <prefix>.<mongoDb>.vehicle}. All topics have replication factor 3 and
- * {@code min.insync.replicas=2}; table-like topics (CDC, output) are compacted, dead letters are kept 14 days.
+ * {@code min.insync.replicas=2}; table-like topics (CDC, output) are compacted with {@link #COMPACTION_BOUNDS} (so an
+ * overwritten or deleted value is gone within a known time), dead letters are kept 14 days.
  *
  * @param prefix    topic prefix, Debezium's {@code topic.prefix}
  * @param pgSchema  PostgreSQL schema of the source tables
@@ -36,7 +38,25 @@ public record TopicCatalog(String prefix, String pgSchema, String mongoDb, int p
 
     private static final Pattern LEGAL = Pattern.compile("[a-zA-Z0-9._-]+");
     private static final String MIN_ISR = "2";
-    private static final long DEAD_LETTER_RETENTION_MS = 14L * 24 * 60 * 60 * 1000;
+    private static final long DAY_MS = 24L * 60 * 60 * 1000;
+    private static final long DEAD_LETTER_RETENTION_MS = 14 * DAY_MS;
+
+    /**
+     * Topic settings that bound how long a superseded value (an older version of a row, a DELETE event followed by a
+     * tombstone) stays in a compacted topic holding personal data: the CDC topics, the output topic and, through
+     * {@code topic.}-prefixed Streams settings, the streams app's changelog. Kafka does not compact the active
+     * segment and, left to itself, cleans a log only when half of it is dirty; with these a segment is closed after
+     * one day ({@code segment.ms}), every record becomes compactable at most seven days after it was written
+     * ({@code max.compaction.lag.ms}, which also closes the active segment for compaction), and a tombstone is
+     * dropped one day after its segment was cleaned ({@code delete.retention.ms}, Kafka's default, made explicit).
+     * So a value overwritten or tombstoned at time t is gone by about t + 8 days plus the cleaner's backlog.
+     * {@code min.compaction.lag.ms} stays 0 (Kafka's default): no reader needs superseded versions (see the README,
+     * "Personal data").
+     */
+    public static final Map<String, String> COMPACTION_BOUNDS = Map.of(
+            "segment.ms", String.valueOf(DAY_MS),
+            "max.compaction.lag.ms", String.valueOf(7 * DAY_MS),
+            "delete.retention.ms", String.valueOf(DAY_MS));
 
     /** Production defaults: prefix {@code rtdw}, schema {@code public}, database {@code rtdw}, 6 partitions, RF 3. */
     public static final TopicCatalog DEFAULT = new TopicCatalog("rtdw", "public", "rtdw", 6, (short) 3);
@@ -97,25 +117,25 @@ public record TopicCatalog(String prefix, String pgSchema, String mongoDb, int p
     /** CDC of PostgreSQL {@code public.customers}. */
     public Topic<CustomerKey, CustomerChange> customers() {
         return new Topic<>(prefix + "." + pgSchema + ".customers", partitions, replicationFactor,
-                CustomerKey.class, CustomerChange.class, compacted());
+                CustomerKey.class, CustomerChange.class, compactedBounded());
     }
 
     /** CDC of PostgreSQL {@code public.flight}. */
     public Topic<FlightKey, FlightChange> flights() {
         return new Topic<>(prefix + "." + pgSchema + ".flight", partitions, replicationFactor,
-                FlightKey.class, FlightChange.class, compacted());
+                FlightKey.class, FlightChange.class, compactedBounded());
     }
 
     /** CDC of the MongoDB collection {@code vehicle}. */
     public Topic<VehicleKey, VehicleChange> vehicles() {
         return new Topic<>(prefix + "." + mongoDb + ".vehicle", partitions, replicationFactor,
-                VehicleKey.class, VehicleChange.class, compacted());
+                VehicleKey.class, VehicleChange.class, compactedBounded());
     }
 
     /** The warehouse output: one {@link UnifiedCustomer} per customer, read by Pinot and the lake sink. */
     public Topic<CustomerKey, UnifiedCustomer> unifiedCustomers() {
         return new Topic<>(prefix + ".warehouse.unified_customer", partitions, replicationFactor,
-                CustomerKey.class, UnifiedCustomer.class, compacted());
+                CustomerKey.class, UnifiedCustomer.class, compactedBounded());
     }
 
     /** Dead letters of the CDC processes (rows that could not be mapped). Key: original key bytes. */
@@ -173,6 +193,13 @@ public record TopicCatalog(String prefix, String pgSchema, String mongoDb, int p
     private Map<String, String> compacted() {
         final Map<String, String> configs = base();
         configs.put("cleanup.policy", "compact");
+        return configs;
+    }
+
+    /** Compacted, with the bounds of {@link #COMPACTION_BOUNDS}: the topics that hold personal data. */
+    private Map<String, String> compactedBounded() {
+        final Map<String, String> configs = compacted();
+        configs.putAll(new TreeMap<>(COMPACTION_BOUNDS));
         return configs;
     }
 

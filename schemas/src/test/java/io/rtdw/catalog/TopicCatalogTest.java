@@ -43,6 +43,22 @@ class TopicCatalogTest {
     }
 
     @Test
+    void topicsWithPersonalDataHaveBoundedCompaction() {
+        final TopicCatalog catalog = TopicCatalog.DEFAULT;
+        final long day = 24L * 60 * 60 * 1000;
+        for (final Topic<?, ?> topic : List.of(catalog.customers(), catalog.flights(), catalog.vehicles(),
+                catalog.unifiedCustomers())) {
+            final Map<String, String> configs = topic.configs();
+            assertEquals(String.valueOf(7 * day), configs.get("max.compaction.lag.ms"), topic.name());
+            assertEquals(String.valueOf(day), configs.get("delete.retention.ms"), topic.name());
+            // A segment must close before the compaction bound, or the bound waits for the segment.
+            assertTrue(Long.parseLong(configs.get("segment.ms")) <= Long.parseLong(configs.get("max.compaction.lag.ms")),
+                    topic.name());
+        }
+        assertEquals(null, catalog.cdcOffsets().configs().get("max.compaction.lag.ms"), "offsets hold no personal data");
+    }
+
+    @Test
     void cdcOffsetsAreOneCompactedPartitionAndHeartbeatsUseDebeziumsName() {
         final TopicCatalog catalog = TopicCatalog.DEFAULT;
         assertEquals("rtdw.cdc.offsets", catalog.cdcOffsets().name());

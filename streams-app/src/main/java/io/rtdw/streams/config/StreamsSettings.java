@@ -109,6 +109,10 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) catalog.replicationFactor());
         p.put(StreamsConfig.topicPrefix("min.insync.replicas"), catalog.replicationFactor() >= 2 ? "2" : "1");
+        // The store's changelog holds the customers' rows: compaction bounded like the CDC and output topics
+        // (TopicCatalog.COMPACTION_BOUNDS). Applied when Kafka Streams creates the changelog; an existing one keeps
+        // its configs until altered (README, "Personal data").
+        TopicCatalog.COMPACTION_BOUNDS.forEach((key, value) -> p.put(StreamsConfig.topicPrefix(key), value));
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, standbyReplicas);
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, streamThreads);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);

@@ -19,6 +19,10 @@ class StreamsSettingsTest {
         assertEquals(StreamsConfig.EXACTLY_ONCE_V2, p.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
         assertEquals(3, p.get(StreamsConfig.REPLICATION_FACTOR_CONFIG));
         assertEquals("2", p.get("topic.min.insync.replicas"));
+        // The changelog holds personal data: compaction bounded like the catalog's topics.
+        assertEquals(String.valueOf(7L * 24 * 60 * 60 * 1000), p.get("topic.max.compaction.lag.ms"));
+        assertEquals(String.valueOf(24L * 60 * 60 * 1000), p.get("topic.segment.ms"));
+        assertEquals(String.valueOf(24L * 60 * 60 * 1000), p.get("topic.delete.retention.ms"));
         assertEquals("all", p.get("producer.acks"));
         assertEquals(true, p.get("producer.enable.idempotence"));
         assertEquals(1, p.get("producer.max.in.flight.requests.per.connection"));
