@@ -107,14 +107,19 @@ public final class LakeRows {
         write(rows, codec, metadata, new LocalOutputFile(target));
     }
 
-    private static void write(final Iterable<GenericRecord> rows, final CompressionCodecName codec,
-                              final Map<String, String> metadata, final OutputFile file) {
+    /** The writer's configuration, shared with {@link LakeFileFilter} so a rewritten file has the same layout. */
+    static PlainParquetConfiguration writerConfiguration() {
         final PlainParquetConfiguration conf = new PlainParquetConfiguration();
         // The 3-level LIST layout of the Parquet spec: what Spark, DuckDB and pyarrow expect for nested lists.
         conf.set("parquet.avro.write-old-list-structure", "false");
+        return conf;
+    }
+
+    private static void write(final Iterable<GenericRecord> rows, final CompressionCodecName codec,
+                              final Map<String, String> metadata, final OutputFile file) {
         try (ParquetWriter<GenericRecord> writer = AvroParquetWriter.<GenericRecord>builder(file)
                 .withSchema(SCHEMA)
-                .withConf(conf)
+                .withConf(writerConfiguration())
                 .withDataModel(MODEL)
                 .withCodecFactory(new NoHadoopCodecs())
                 .withCompressionCodec(codec)
