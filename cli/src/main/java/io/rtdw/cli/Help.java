@@ -25,7 +25,7 @@ public final class Help {
 
     /** The commands of {@code rtdw}, in the order its help lists them. */
     public static final List<String> COMMANDS = List.of("up", "down", "status", "tail", "reconcile", "dlq", "sql",
-            "replay");
+            "erase", "replay");
 
     private Help() {
     }

@@ -36,6 +36,10 @@ import java.util.Set;
  * footer key-value metadata ({@code rtdw.snapshot.offsets} for instance). Values are copied as Avro primitives
  * (no logical-type conversion), so timestamps and dates stay bit for bit. The result replaces the file under the
  * <b>same name</b>: the sink resumes from the names (per partition the highest last offset), never from the rows.
+ *
+ * <p>Reading needs Hadoop's classes at run time ({@code hadoop-client-api}, which this module has only to compile):
+ * parquet-hadoop 1.18.1's {@code ParquetReadOptions} builder creates Hadoop's codec factory before any other can be
+ * set. The sink never reads, so it stays Hadoop-free; the erase command (dev-tools) carries the jar.
  */
 public final class LakeFileFilter {
 

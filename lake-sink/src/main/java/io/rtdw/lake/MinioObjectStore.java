@@ -1,6 +1,7 @@
 package io.rtdw.lake;
 
 import io.minio.BucketExistsArgs;
+import io.minio.DownloadObjectArgs;
 import io.minio.ListObjectsArgs;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
@@ -86,6 +87,12 @@ public final class MinioObjectStore implements ObjectStore {
     @FunctionalInterface
     private interface S3Call {
         void run() throws Exception;
+    }
+
+    /** Downloads one object to a local file (which must not exist yet). Not used by the sink (erasure uses it). */
+    public void download(final String objectName, final Path file) {
+        withRetries("download s3://" + bucket + "/" + objectName, () -> client.downloadObject(
+                DownloadObjectArgs.builder().bucket(bucket).object(objectName).filename(file.toString()).build()));
     }
 
     @Override

@@ -14,6 +14,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,6 +29,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -86,6 +89,12 @@ class UnifiedCustomerIT {
                 assertTrue(metrics.contains("rtdw_streams_output_records_total"), metrics);
                 assertTrue(metrics.contains("kafka_stream_thread_process_total"), "Kafka Streams metrics exported");
                 LOG.info("phase 1 converged: {} records, {} customers", output.count(), oracle.liveCustomers().size());
+                // The store's changelog holds personal data: Kafka Streams created it with bounded compaction.
+                final ConfigResource changelog = new ConfigResource(ConfigResource.Type.TOPIC,
+                        "rtdw-" + run + "-unified-state-changelog");
+                final Config changelogConfig = cluster.admin().describeConfigs(List.of(changelog)).all().get().get(changelog);
+                TopicCatalog.COMPACTION_BOUNDS.forEach((key, value) -> assertEquals(value,
+                        changelogConfig.get(key).value(), changelog.name() + " " + key));
 
                 // Phase 2: keep writing; kill instance 0 without any close, bounce a broker, bring the instance back.
                 producer.sendAll(generator.next(1_500));
