@@ -15,6 +15,8 @@ import io.rtdw.streams.tools.PipelineDriver;
 import io.rtdw.testing.ChangeLines;
 import io.rtdw.testing.KafkaClusterExtension;
 import io.rtdw.testing.RegistryServer;
+import io.rtdw.testing.S3ProxyServer;
+import io.rtdw.lake.LakeSinkConfig;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.specific.SpecificRecord;
@@ -124,13 +126,19 @@ class EraseIT {
 
     private static EmbeddedPostgres pg;
     private static RegistrySerdes serdes;
+    private static S3ProxyServer s3;
+    /** The bucket: s3proxy's directory of bucket rtdw-lake (the local stack's layout), read as --lake or over S3. */
+    private static Path lake;
 
     @TempDir
-    static Path lake;
+    static Path work;
 
     @BeforeAll
     static void start() throws Exception {
         serdes = RegistryServer.shared().serdes();
+        s3 = S3ProxyServer.builder(work).buckets("rtdw-lake").start();
+        lake = s3.bucketDir("rtdw-lake");
+        Files.createDirectories(lake);
         pg = EmbeddedPostgres.builder().start();
         try (Connection c = pg.getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE public.customers (id serial NOT NULL, nome text NULL, email text NULL, "
@@ -147,6 +155,9 @@ class EraseIT {
     static void stop() throws Exception {
         if (pg != null) {
             pg.close();
+        }
+        if (s3 != null) {
+            s3.close();
         }
     }
 
@@ -255,8 +266,8 @@ class EraseIT {
         assertEquals(endBefore, endOffsets(CATALOG.cdcTopics()), "a dry run writes no record");
         assertLakeUnchanged(lakeBefore);
 
-        // 4. The erasure.
-        run = erase(args, env);
+        // 4. The erasure, over S3 this time (the files are downloaded, rewritten and uploaded under their names).
+        run = erase(List.of("--customer", String.valueOf(N), "--s3"), env);
         assertEquals(0, run.code, run.text());
         assertTrue(run.out.contains("flight 72 now belongs to customer 8: no tombstone"), run.text());
         assertTrue(run.out.contains("Pinot"), "the manual steps are printed: " + run.text());
@@ -264,6 +275,7 @@ class EraseIT {
         // The lake: both changelog files of customer 7's partition and the stale snapshot.
         assertTrue(run.out.contains("summary: wrote 4 tombstone(s) (customer 1, flights 2, vehicles 1), rewrote 3 lake"
                 + " file(s)"), run.text());
+        assertTrue(run.out.contains("rewrote s3://rtdw-lake/snapshot/latest.parquet: 1 row(s) removed"), run.text());
 
         // The lake: no row of customer 7, every other row.
         try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement st = duck.createStatement()) {
@@ -326,10 +338,10 @@ class EraseIT {
             want.forEach((pk, value) -> assertArrayEquals(value, actual.get(pk), topic.name() + " " + pk));
         }
 
-        // 5. A second run has nothing to do.
+        // 5. A second run has nothing to do, on disk or over S3.
         final Map<String, Long> endAfter = endOffsets(CATALOG.cdcTopics());
         final Map<Path, byte[]> lakeAfter = lakeFiles();
-        run = erase(args, env);
+        run = erase(List.of("--customer", String.valueOf(N), "--lake", lake.toString(), "--s3"), env);
         assertEquals(0, run.code, run.text());
         assertTrue(run.out.contains("nothing to do"), run.text());
         assertEquals(endAfter, endOffsets(CATALOG.cdcTopics()), "no tombstone written twice");
@@ -473,6 +485,9 @@ class EraseIT {
         env.put(StreamsSettings.APPLICATION_ID.name(), APP);
         env.put(CdcConfig.PG_PORT.name(), String.valueOf(pg.getPort()));
         env.put(CdcConfig.PG_PASSWORD.name(), "postgres");
+        env.put(LakeSinkConfig.S3_ENDPOINT.name(), s3.endpoint());
+        env.put(LakeSinkConfig.S3_ACCESS_KEY.name(), S3ProxyServer.ACCESS);
+        env.put(LakeSinkConfig.S3_SECRET_KEY.name(), S3ProxyServer.SECRET);
         return env;
     }
 
