@@ -210,6 +210,8 @@ public final class Erase {
         /** key id -> the key's bytes as written (tombstones reuse them). */
         final Map<Integer, byte[]> keyBytes = new HashMap<>();
         long records;
+        /** Records whose key or value is not the topic's type (the streams app's dead letters): not looked into. */
+        long undecodable;
 
         Keys(final String topic, final String kind) {
             this.topic = topic;
@@ -493,7 +495,13 @@ public final class Erase {
             final long started = System.nanoTime();
             readAll(topic.name(), null, record -> {
                 keys.records++;
-                final K key = keyDeserializer.deserialize(topic.name(), record.key());
+                final K key;
+                try {
+                    key = keyDeserializer.deserialize(topic.name(), record.key());
+                } catch (final RuntimeException e) {
+                    keys.undecodable++;
+                    return;
+                }
                 final int id = keyId(key);
                 final int p = record.partition();
                 if (record.value() == null) {
@@ -503,7 +511,13 @@ public final class Erase {
                     }
                     return;
                 }
-                final V value = valueDeserializer.deserialize(topic.name(), record.headers(), record.value());
+                final V value;
+                try {
+                    value = valueDeserializer.deserialize(topic.name(), record.headers(), record.value());
+                } catch (final RuntimeException e) {
+                    keys.undecodable++;
+                    return;
+                }
                 final Integer before;
                 final Integer after;
                 if (value instanceof CustomerChange c) {
@@ -516,7 +530,8 @@ public final class Erase {
                     before = v.getBefore() == null ? null : v.getBefore().getCustomerId();
                     after = v.getAfter() == null ? null : v.getAfter().getCustomerId();
                 } else {
-                    throw new IllegalStateException("unexpected value " + value.getClass() + " in " + topic.name());
+                    keys.undecodable++;
+                    return;
                 }
                 final boolean names = value instanceof CustomerChange ? id == customer
                         : Integer.valueOf(customer).equals(before) || Integer.valueOf(customer).equals(after);
@@ -533,6 +548,10 @@ public final class Erase {
             out.println("  read " + keys.records + " records of " + topic.name() + " in "
                     + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms: " + keys.last.size() + " "
                     + kind + " key(s) of customer " + customer);
+            if (keys.undecodable > 0) {
+                err.println("rtdw erase: WARNING: " + keys.undecodable + " record(s) of " + topic.name() + " cannot be"
+                        + " decoded (the streams app's dead letters; `rtdw dlq` lists them) and were not looked into");
+            }
             return keys;
         }
 
