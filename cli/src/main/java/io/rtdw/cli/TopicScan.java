@@ -22,12 +22,12 @@ import java.util.function.Predicate;
  * Reads partitions of a topic with a consumer of no group (nothing is committed, no group is joined), through the
  * runtime's client factory. Bounded reads stop at offsets fixed before reading (the end offsets when the command
  * started): the result does not depend on timing. With {@code read_committed} (the default) the end is the last
- * stable offset, so an open transaction's records are neither waited for nor shown.
+ * stable offset, so an open transaction's records are neither waited for nor shown. Public for dev-tools' erase.
  */
-final class TopicScan implements AutoCloseable {
+public final class TopicScan implements AutoCloseable {
 
     /** The scan could not finish: no such topic, or the end was not reached in time. */
-    static final class Failed extends Exception {
+    public static final class Failed extends Exception {
         private static final long serialVersionUID = 1L;
 
         Failed(final String message) {
@@ -43,7 +43,7 @@ final class TopicScan implements AutoCloseable {
      * @param timeout how long one call to Kafka (metadata, offsets) may take before the command gives up, unless
      *                {@code KAFKA_DEFAULT_API_TIMEOUT_MS} says otherwise
      */
-    TopicScan(final KafkaClients clients, final String clientId, final boolean readCommitted,
+    public TopicScan(final KafkaClients clients, final String clientId, final boolean readCommitted,
               final Duration timeout) {
         final Map<String, Object> config = clients.consumer(null);
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
@@ -58,7 +58,7 @@ final class TopicScan implements AutoCloseable {
     }
 
     /** The partitions of {@code topic}, in order; {@link Failed} when the cluster has no such topic. */
-    List<TopicPartition> partitions(final String topic) throws Failed {
+    public List<TopicPartition> partitions(final String topic) throws Failed {
         final List<PartitionInfo> infos = consumer.partitionsFor(topic);
         if (infos == null || infos.isEmpty()) {
             throw new Failed("topic " + topic + " does not exist on the cluster");
@@ -69,13 +69,13 @@ final class TopicScan implements AutoCloseable {
         return out;
     }
 
-    Map<TopicPartition, Long> beginning(final List<TopicPartition> partitions) {
+    public Map<TopicPartition, Long> beginning(final List<TopicPartition> partitions) {
         assigned(partitions);
         return consumer.beginningOffsets(partitions);
     }
 
     /** End offsets now (with read_committed: the last stable offsets). */
-    Map<TopicPartition, Long> end(final List<TopicPartition> partitions) {
+    public Map<TopicPartition, Long> end(final List<TopicPartition> partitions) {
         assigned(partitions);
         return consumer.endOffsets(partitions);
     }
@@ -111,7 +111,7 @@ final class TopicScan implements AutoCloseable {
      *
      * @return false when the handler stopped the scan
      */
-    boolean bounded(final Map<TopicPartition, Long> from, final Map<TopicPartition, Long> to, final Duration timeout,
+    public boolean bounded(final Map<TopicPartition, Long> from, final Map<TopicPartition, Long> to, final Duration timeout,
                     final Predicate<ConsumerRecord<byte[], byte[]>> handler) throws Failed {
         final List<TopicPartition> open = new ArrayList<>();
         from.forEach((p, start) -> {

@@ -13,6 +13,7 @@ import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.cdc.CdcConfig;
 import io.rtdw.cdc.mongodb.Reactive;
 import io.rtdw.cli.Help;
+import io.rtdw.cli.TopicScan;
 import io.rtdw.lake.ChangelogFile;
 import io.rtdw.lake.LakeFileFilter;
 import io.rtdw.lake.LakeSinkConfig;
@@ -32,14 +33,11 @@ import io.rtdw.serde.RegistrySerdes;
 import io.rtdw.streams.config.StreamsSettings;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.bson.Document;
@@ -104,7 +102,8 @@ public final class Erase {
 
     private static final String COMMAND = "erase";
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration STALL = Duration.ofSeconds(60);
+    /** How long reading one topic to its end may take. */
+    private static final Duration SCAN_TIMEOUT = Duration.ofHours(1);
 
     /** Every variable erase reads (the source's only without --skip-source-check, S3's only with --s3). */
     static final List<Setting<?>> SETTINGS = Setting.concat(KafkaClients.SETTINGS, RegistrySerdes.SETTINGS,
@@ -829,55 +828,26 @@ public final class Erase {
         // ---- Kafka helpers ----
 
         private int partitionCount(final String topic) {
-            try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
-                final List<PartitionInfo> info = consumer.partitionsFor(topic, TIMEOUT);
-                if (info == null || info.isEmpty()) {
-                    throw new IllegalStateException("topic " + topic + " does not exist");
-                }
-                return info.size();
+            try (TopicScan scan = new TopicScan(kafka, "rtdw-erase", true, TIMEOUT)) {
+                return scan.partitions(topic).size();
+            } catch (final TopicScan.Failed e) {
+                throw new IllegalStateException(e.getMessage(), e);
             }
-        }
-
-        private KafkaConsumer<byte[], byte[]> consumer() {
-            final Map<String, Object> config = new HashMap<>(kafka.consumer(null));
-            config.put("client.id", "rtdw-erase");
-            config.putIfAbsent("max.poll.records", 5_000);
-            return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         }
 
         /** Reads {@code topic} (one partition, or all when null) from the beginning to its end, committed records only. */
         private void readAll(final String topic, final Integer partition,
                              final java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> each) {
-            try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
-                final List<TopicPartition> partitions = new ArrayList<>();
-                for (final PartitionInfo info : consumer.partitionsFor(topic, TIMEOUT)) {
-                    if (partition == null || info.partition() == partition) {
-                        partitions.add(new TopicPartition(topic, info.partition()));
-                    }
-                }
-                consumer.assign(partitions);
-                consumer.seekToBeginning(partitions);
-                final Map<TopicPartition, Long> end = consumer.endOffsets(partitions, TIMEOUT);
-                long lastProgress = System.nanoTime();
-                while (!reached(consumer, end)) {
-                    final var records = consumer.poll(Duration.ofMillis(500));
-                    if (!records.isEmpty()) {
-                        lastProgress = System.nanoTime();
-                    } else if (System.nanoTime() - lastProgress > STALL.toNanos()) {
-                        throw new IllegalStateException("no progress reading " + topic + " for " + STALL.toSeconds() + " s");
-                    }
-                    records.forEach(each);
-                }
+            try (TopicScan scan = new TopicScan(kafka, "rtdw-erase", true, TIMEOUT)) {
+                final List<TopicPartition> partitions = scan.partitions(topic).stream()
+                        .filter(p -> partition == null || p.partition() == partition).toList();
+                scan.bounded(scan.beginning(partitions), scan.end(partitions), SCAN_TIMEOUT, record -> {
+                    each.accept(record);
+                    return true;
+                });
+            } catch (final TopicScan.Failed e) {
+                throw new IllegalStateException(e.getMessage(), e);
             }
-        }
-
-        private static boolean reached(final KafkaConsumer<byte[], byte[]> consumer, final Map<TopicPartition, Long> end) {
-            for (final Map.Entry<TopicPartition, Long> e : end.entrySet()) {
-                if (consumer.position(e.getKey(), TIMEOUT) < e.getValue()) {
-                    return false;
-                }
-            }
-            return true;
         }
     }
 }

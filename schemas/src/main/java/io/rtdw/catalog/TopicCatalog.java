@@ -46,10 +46,11 @@ public record TopicCatalog(String prefix, String pgSchema, String mongoDb, int p
      * tombstone) stays in a compacted topic holding personal data: the CDC topics, the output topic and, through
      * {@code topic.}-prefixed Streams settings, the streams app's changelog. Kafka does not compact the active
      * segment and, left to itself, cleans a log only when half of it is dirty; with these a segment is closed after
-     * one day ({@code segment.ms}), every record becomes compactable at most seven days after it was written
-     * ({@code max.compaction.lag.ms}, which also closes the active segment for compaction), and a tombstone is
-     * dropped one day after its segment was cleaned ({@code delete.retention.ms}, Kafka's default, made explicit).
-     * So a value overwritten or tombstoned at time t is gone by about t + 8 days plus the cleaner's backlog.
+     * one day ({@code segment.ms}; Kafka rolls a segment only when a record is appended after that), every record in
+     * a closed segment becomes compactable at most seven days after it was written ({@code max.compaction.lag.ms},
+     * whatever the dirty ratio), and a tombstone is dropped one day after its segment was cleaned
+     * ({@code delete.retention.ms}, Kafka's default, made explicit). So a value overwritten or tombstoned at time t is
+     * gone by about t + 8 days plus the cleaner's backlog, in a partition that keeps receiving records.
      * {@code min.compaction.lag.ms} stays 0 (Kafka's default): no reader needs superseded versions (see the README,
      * "Personal data").
      */
