@@ -38,13 +38,17 @@ public final class Reconciler {
         final long start = System.nanoTime();
         final SourceState source = new SourceState();
         String failure = null;
+        final Instant at = Instant.now();
         try {
             readSources(source);
         } catch (final Exception e) {
             failure = describe(e);
         }
-        final Result result = new Result(Instant.now(), source, failure);
+        final Result result = new Result(at, source, failure);
+        result.phase("source", System.nanoTime() - start);
+        final long joined = System.nanoTime();
         final Map<Integer, View> expected = failure == null ? source.expected() : Map.of();
+        result.phase("join", System.nanoTime() - joined);
         copy(result, expected, "output", config.kafka() == null ? null
                 : () -> Topics.output(config.kafka(), config.serdes(), config.catalog().unifiedCustomers(),
                 config.timeout()));
@@ -82,9 +86,13 @@ public final class Reconciler {
             return;
         }
         try {
+            final long start = System.nanoTime();
             final Copy copy = reader.call();
+            result.phase(name, System.nanoTime() - start);
+            final long compared = System.nanoTime();
             result.add(new Result.Outcome(name, copy, null, null, result.sourceCustomers() < 0 ? new java.util.TreeMap<>()
                     : Compare.differences(expected, copy.live(), config.maxChildren())));
+            result.phase("compare", System.nanoTime() - compared);
         } catch (final Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();

@@ -31,6 +31,7 @@ public final class Result {
     private final String sourceFailure;
     private final Map<String, Outcome> outcomes = new LinkedHashMap<>();
     private Duration duration = Duration.ZERO;
+    private final Map<String, Long> phases = new LinkedHashMap<>();
 
     Result(final Instant at, final SourceState source, final String sourceFailure) {
         this.at = at;
@@ -40,6 +41,18 @@ public final class Result {
 
     void add(final Outcome outcome) {
         outcomes.put(outcome.copy(), outcome);
+    }
+
+    /** Adds {@code nanos} to the time spent in {@code phase} (source, join, output, pinot, parquet, compare). */
+    void phase(final String phase, final long nanos) {
+        phases.merge(phase, nanos, Long::sum);
+    }
+
+    /** Time per phase: reading the sources, joining them, reading each copy, comparing (all copies). */
+    public Map<String, Duration> phases() {
+        final Map<String, Duration> out = new LinkedHashMap<>();
+        phases.forEach((k, v) -> out.put(k, Duration.ofNanos(v)));
+        return out;
     }
 
     void duration(final Duration duration) {
@@ -103,7 +116,10 @@ public final class Result {
 
     /** Prints the report: counts per copy, then at most {@code maxLines} differing customers and the total. */
     public void print(final PrintStream out, final int maxLines) {
-        out.println("reconcile at " + at + " (" + duration.toMillis() + " ms)");
+        final StringBuilder took = new StringBuilder();
+        phases.forEach((k, v) -> took.append(took.length() == 0 ? "" : ", ").append(k).append(' ')
+                .append(v / 1_000_000).append(" ms"));
+        out.println("reconcile at " + at + " (" + duration.toMillis() + " ms: " + took + ")");
         if (sourceFailure != null) {
             out.println("source: UNREADABLE: " + sourceFailure);
         } else {

@@ -1,0 +1,184 @@
+package io.rtdw.bench;
+
+import io.rtdw.catalog.SourceChange;
+import io.rtdw.catalog.Topic;
+import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.cli.reconcile.Reconciler;
+import io.rtdw.cli.reconcile.Result;
+import io.rtdw.lake.LakeRows;
+import io.rtdw.runtime.KafkaClients;
+import io.rtdw.schemas.CustomerKey;
+import io.rtdw.schemas.UnifiedCustomer;
+import io.rtdw.serde.RegistrySerdes;
+import io.rtdw.testing.CdcEnvelopes;
+import io.rtdw.testing.KafkaTestCluster;
+import io.rtdw.testing.Oracle;
+import io.rtdw.testing.RegistryServer;
+import io.rtdw.testing.SourceChangeWriter;
+import io.rtdw.testing.WorkloadGenerator;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How long {@code rtdw reconcile} takes for a large warehouse (a program that prints figures, no timed assertions):
+ * N customers (default 100,000) with 2 flights and 1.5 vehicles each on average, in a real PostgreSQL, the vehicles as
+ * CDC records on a 3-broker Kafka, the output topic holding what the test kit's {@link Oracle} computes from the
+ * rows read back from PostgreSQL (real registry serdes), and the Parquet snapshot written with the lake sink's own
+ * code. Then reconcile runs {@code --runs} times (the first one warms the JVM) and prints each run's phases.
+ * Pinot is not included (it would need its own JVM and minutes of ingestion here).
+ *
+ * <pre>
+ * mvn -o -q -pl benchmarks -am package -DskipTests
+ * java -Xmx3g -cp "benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)" io.rtdw.bench.ReconcileBenchmark [customers] [runs]
+ * </pre>
+ */
+public final class ReconcileBenchmark {
+
+    private ReconcileBenchmark() {
+    }
+
+    public static void main(final String[] args) throws Exception {
+        final int customers = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+        final int runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        final TopicCatalog catalog = new TopicCatalog("rtdw", "public", "rtdw", 6, (short) 3);
+        final Path lake = Files.createTempDirectory("rtdw-reconcile-bench");
+        System.out.printf("%s reconcile benchmark: %,d customers, load average %s%n", Report.now(), customers,
+                Report.loadAverage());
+        long t = System.nanoTime();
+        try (KafkaTestCluster kafka = KafkaTestCluster.start(); PgSource pg = PgSource.start();
+             Connection db = pg.connect("postgres")) {
+            final RegistryServer registry = RegistryServer.shared();
+            kafka.createTopics(List.of(catalog.unifiedCustomers(), catalog.vehicles()));
+            System.out.printf("  started Kafka, registry, PostgreSQL in %.1f s%n", seconds(t));
+
+            t = System.nanoTime();
+            final WorkloadGenerator gen = new WorkloadGenerator(new WorkloadGenerator.Options(1, customers,
+                    2 * customers, 3 * customers / 2, 0.02, true));
+            final CdcEnvelopes envelopes = new CdcEnvelopes(1, System.currentTimeMillis(), false);
+            final List<SourceChange> vehicleChanges = new ArrayList<>();
+            for (int i = 0; i < customers + 2 * customers + 3 * customers / 2; i++) {
+                final WorkloadGenerator.Change change = gen.next();
+                if (change.vehicle() != null) {
+                    vehicleChanges.add(envelopes.encode(change));
+                }
+            }
+            writePostgres(db, gen);
+            try (SourceChangeWriter writer = new SourceChangeWriter(kafka.bootstrapServers(), catalog,
+                    registry.serdes())) {
+                writer.sendAll(vehicleChanges);
+                writer.flush();
+            }
+            final Map<Integer, UnifiedCustomer> expected = Oracle.fromPostgres(db, gen.vehicles().values()).expected();
+            produce(kafka.bootstrapServers(), registry.serdes(), catalog.unifiedCustomers(), expected);
+            snapshot(lake, expected);
+            System.out.printf("  built: %,d customers, %,d flights in PostgreSQL; %,d vehicle changes; %,d output"
+                    + " records; snapshot %,d bytes; in %.1f s%n", gen.customers().size(), gen.flights().size(),
+                    vehicleChanges.size(), expected.size(), Files.size(lake.resolve("snapshot/latest.parquet")),
+                    seconds(t));
+
+            final Reconciler reconciler = new Reconciler(new Reconciler.Config(
+                    "jdbc:postgresql://localhost:" + pg.port() + "/postgres", "postgres", "postgres", "public", null,
+                    true, KafkaClients.of(kafka.bootstrapServers()), registry.serdes(), catalog, null, null, null,
+                    lake, 100, Duration.ofMinutes(5), Map.of("pinot", "not in this benchmark")));
+            for (int run = 1; run <= runs; run++) {
+                final Result result = reconciler.run();
+                System.out.printf("  run %d: %s in %d ms %s; load average %s%n", run,
+                        result.agrees() ? "AGREE" : "DIFFER", result.duration().toMillis(), phases(result),
+                        Report.loadAverage());
+                if (!result.agrees()) {
+                    result.print(System.out, 10);
+                }
+            }
+        }
+    }
+
+    private static String phases(final Result result) {
+        final StringBuilder b = new StringBuilder("(");
+        result.phases().forEach((k, v) -> b.append(b.length() == 1 ? "" : ", ").append(k).append(' ')
+                .append(v.toMillis()).append(" ms"));
+        return b.append(')').toString();
+    }
+
+    private static double seconds(final long since) {
+        return (System.nanoTime() - since) / 1e9;
+    }
+
+    private static void writePostgres(final Connection db, final WorkloadGenerator gen) throws Exception {
+        db.setAutoCommit(false);
+        try (PreparedStatement c = db.prepareStatement("INSERT INTO customers VALUES (?,?,?,?,?,?,?,?,?,?)");
+             PreparedStatement f = db.prepareStatement("INSERT INTO flight VALUES (?,?,?,?,?,?)")) {
+            int n = 0;
+            for (final WorkloadGenerator.CustomerRow r : gen.customers().values()) {
+                c.setInt(1, r.id());
+                c.setString(2, r.nome());
+                c.setString(3, r.sexo());
+                c.setString(4, r.endereco());
+                c.setString(5, r.telefone());
+                c.setString(6, r.email());
+                c.setString(7, r.foto());
+                c.setObject(8, r.nascimento());
+                c.setString(9, r.profissao());
+                c.setObject(10, r.dtUpdate());
+                c.addBatch();
+                if (++n % 5000 == 0) {
+                    c.executeBatch();
+                }
+            }
+            c.executeBatch();
+            for (final WorkloadGenerator.FlightRow r : gen.flights().values()) {
+                f.setInt(1, r.id());
+                f.setInt(2, r.customerId());
+                f.setString(3, r.aeroporto());
+                f.setString(4, r.linhaAerea());
+                f.setString(5, r.codIata());
+                f.setObject(6, r.dtUpdate());
+                f.addBatch();
+                if (++n % 5000 == 0) {
+                    f.executeBatch();
+                }
+            }
+            f.executeBatch();
+        }
+        db.commit();
+        db.setAutoCommit(true);
+    }
+
+    private static void produce(final String bootstrap, final RegistrySerdes serdes,
+                                final Topic<CustomerKey, UnifiedCustomer> topic,
+                                final Map<Integer, UnifiedCustomer> records) {
+        try (KafkaProducer<CustomerKey, UnifiedCustomer> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.LINGER_MS_CONFIG, 20,
+                ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024), RegistrySerdes.keySerde(topic).serializer(),
+                serdes.valueSerde(topic).serializer())) {
+            for (final UnifiedCustomer u : records.values()) {
+                producer.send(new ProducerRecord<>(topic.name(), new CustomerKey(u.getCustomerId()),
+                        UnifiedCustomer.newBuilder(u).setVersion(1).setSourceTsMs(Instant.now()).build()));
+            }
+            producer.flush();
+        }
+    }
+
+    private static void snapshot(final Path lake, final Map<Integer, UnifiedCustomer> records) throws Exception {
+        final List<GenericRecord> rows = new ArrayList<>(records.size());
+        long offset = 0;
+        for (final UnifiedCustomer u : records.values()) {
+            rows.add(LakeRows.row(UnifiedCustomer.newBuilder(u).setVersion(1).setSourceTsMs(Instant.now()).build(),
+                    0, offset++, System.currentTimeMillis()));
+        }
+        final Path dir = Files.createDirectories(lake.resolve("snapshot"));
+        LakeRows.parquet(rows, CompressionCodecName.SNAPPY, Map.of(), dir.resolve("latest.parquet"));
+    }
+}
