@@ -28,13 +28,17 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 /**
  * How long {@code rtdw reconcile} takes for a large warehouse (a program that prints figures, no timed assertions):
- * N customers (default 100,000) with 2 flights and 1.5 vehicles each on average, in a real PostgreSQL, the vehicles as
+ * N customers (default 100,000) with 2 flights and 1.5 vehicles each on average (random owners, about 2 % orphans),
+ * in a real PostgreSQL, the vehicles as
  * CDC records on a 3-broker Kafka, the output topic holding what the test kit's {@link Oracle} computes from the
  * rows read back from PostgreSQL (real registry serdes), and the Parquet snapshot written with the lake sink's own
  * code. Then reconcile runs {@code --runs} times (the first one warms the JVM) and prints each run's phases.
@@ -65,27 +69,27 @@ public final class ReconcileBenchmark {
             System.out.printf("  started Kafka, registry, PostgreSQL in %.1f s%n", seconds(t));
 
             t = System.nanoTime();
-            final WorkloadGenerator gen = new WorkloadGenerator(new WorkloadGenerator.Options(1, customers,
-                    2 * customers, 3 * customers / 2, 0.02, true));
+            // Rows made directly (the workload generator picks owners in O(customers), too slow at this size): every
+            // customer id 1..N, 2 flights and 1.5 vehicles per customer on average with random owners in
+            // 1..N * 1.02 (about 2 % orphans), every column filled.
+            final Source source = Source.generate(customers, new Random(1));
             final CdcEnvelopes envelopes = new CdcEnvelopes(1, System.currentTimeMillis(), false);
             final List<SourceChange> vehicleChanges = new ArrayList<>();
-            for (int i = 0; i < customers + 2 * customers + 3 * customers / 2; i++) {
-                final WorkloadGenerator.Change change = gen.next();
-                if (change.vehicle() != null) {
-                    vehicleChanges.add(envelopes.encode(change));
-                }
+            for (final WorkloadGenerator.VehicleDoc doc : source.vehicles()) {
+                vehicleChanges.add(envelopes.encode(new WorkloadGenerator.Change(
+                        WorkloadGenerator.Kind.VEHICLE_INSERT, null, null, doc, null)));
             }
-            writePostgres(db, gen);
+            writePostgres(db, source);
             try (SourceChangeWriter writer = new SourceChangeWriter(kafka.bootstrapServers(), catalog,
                     registry.serdes())) {
                 writer.sendAll(vehicleChanges);
                 writer.flush();
             }
-            final Map<Integer, UnifiedCustomer> expected = Oracle.fromPostgres(db, gen.vehicles().values()).expected();
+            final Map<Integer, UnifiedCustomer> expected = Oracle.fromPostgres(db, source.vehicles()).expected();
             produce(kafka.bootstrapServers(), registry.serdes(), catalog.unifiedCustomers(), expected);
             snapshot(lake, expected);
             System.out.printf("  built: %,d customers, %,d flights in PostgreSQL; %,d vehicle changes; %,d output"
-                    + " records; snapshot %,d bytes; in %.1f s%n", gen.customers().size(), gen.flights().size(),
+                    + " records; snapshot %,d bytes; in %.1f s%n", source.customers().size(), source.flights().size(),
                     vehicleChanges.size(), expected.size(), Files.size(lake.resolve("snapshot/latest.parquet")),
                     seconds(t));
 
@@ -116,12 +120,46 @@ public final class ReconcileBenchmark {
         return (System.nanoTime() - since) / 1e9;
     }
 
-    private static void writePostgres(final Connection db, final WorkloadGenerator gen) throws Exception {
+    /** The generated source rows. */
+    private record Source(List<WorkloadGenerator.CustomerRow> customers, List<WorkloadGenerator.FlightRow> flights,
+                          List<WorkloadGenerator.VehicleDoc> vehicles) {
+
+        static Source generate(final int n, final Random random) {
+            final String[] jobs = {"Engenheira", "Médico", "Professora", "Advogado", "Designer"};
+            final String[] airlines = {"LATAM", "GOL", "Azul", "TAP"};
+            final String[] makers = {"Fiat", "Volkswagen", "Toyota", "Honda"};
+            final LocalDateTime base = LocalDateTime.of(2025, 1, 1, 0, 0);
+            final int owners = n + n / 50;
+            final List<WorkloadGenerator.CustomerRow> customers = new ArrayList<>(n);
+            for (int id = 1; id <= n; id++) {
+                customers.add(new WorkloadGenerator.CustomerRow(id, "Cliente " + id, id % 2 == 0 ? "F" : "M",
+                        "Rua " + random.nextInt(1000) + ", " + id, "+55 11 9" + (10_000_000 + id), "c" + id + "@x.com",
+                        "https://img/" + id + ".jpg", LocalDate.of(1950, 1, 1).plusDays(random.nextInt(20_000)),
+                        jobs[random.nextInt(jobs.length)], base.plusSeconds(random.nextInt(10_000_000))
+                        .plusNanos(random.nextInt(1_000_000) * 1000L)));
+            }
+            final List<WorkloadGenerator.FlightRow> flights = new ArrayList<>(2 * n);
+            for (int id = 1; id <= 2 * n; id++) {
+                flights.add(new WorkloadGenerator.FlightRow(id, 1 + random.nextInt(owners), "GRU",
+                        airlines[random.nextInt(airlines.length)], "G" + random.nextInt(9999),
+                        base.plusSeconds(random.nextInt(10_000_000))));
+            }
+            final List<WorkloadGenerator.VehicleDoc> vehicles = new ArrayList<>(3 * n / 2);
+            for (int id = 1; id <= 3 * n / 2; id++) {
+                vehicles.add(new WorkloadGenerator.VehicleDoc(id, 1 + random.nextInt(owners), "2020", "Modelo " + id % 50,
+                        makers[random.nextInt(makers.length)], 2015 + random.nextInt(10), "SUV",
+                        Instant.parse("2025-01-01T00:00:00Z").plusMillis(random.nextInt(1_000_000_000))));
+            }
+            return new Source(customers, flights, vehicles);
+        }
+    }
+
+    private static void writePostgres(final Connection db, final Source gen) throws Exception {
         db.setAutoCommit(false);
         try (PreparedStatement c = db.prepareStatement("INSERT INTO customers VALUES (?,?,?,?,?,?,?,?,?,?)");
              PreparedStatement f = db.prepareStatement("INSERT INTO flight VALUES (?,?,?,?,?,?)")) {
             int n = 0;
-            for (final WorkloadGenerator.CustomerRow r : gen.customers().values()) {
+            for (final WorkloadGenerator.CustomerRow r : gen.customers()) {
                 c.setInt(1, r.id());
                 c.setString(2, r.nome());
                 c.setString(3, r.sexo());
@@ -138,7 +176,7 @@ public final class ReconcileBenchmark {
                 }
             }
             c.executeBatch();
-            for (final WorkloadGenerator.FlightRow r : gen.flights().values()) {
+            for (final WorkloadGenerator.FlightRow r : gen.flights()) {
                 f.setInt(1, r.id());
                 f.setInt(2, r.customerId());
                 f.setString(3, r.aeroporto());
