@@ -11,6 +11,7 @@ import io.rtdw.serde.RegistrySerdes;
 import io.rtdw.testing.CdcEnvelopes;
 import io.rtdw.testing.KafkaTestCluster;
 import io.rtdw.testing.Oracle;
+import io.rtdw.testing.PostgresRows;
 import io.rtdw.testing.RegistryServer;
 import io.rtdw.testing.SourceChangeWriter;
 import io.rtdw.testing.WorkloadGenerator;
@@ -30,7 +31,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -99,33 +99,7 @@ final class ReconcileFixture implements AutoCloseable {
         for (int i = 0; i < CAP + 2; i++) {
             gen.upsert(new FlightRow(50_000 + i, big, "GRU", "TAP", "TP" + i, LocalDateTime.of(2025, 1, 1, 0, i)));
         }
-        try (PreparedStatement c = db.prepareStatement("INSERT INTO customers VALUES (?,?,?,?,?,?,?,?,?,?)");
-             PreparedStatement f = db.prepareStatement("INSERT INTO flight VALUES (?,?,?,?,?,?)")) {
-            for (final WorkloadGenerator.CustomerRow r : gen.customers().values()) {
-                c.setInt(1, r.id());
-                c.setString(2, r.nome());
-                c.setString(3, r.sexo());
-                c.setString(4, r.endereco());
-                c.setString(5, r.telefone());
-                c.setString(6, r.email());
-                c.setString(7, r.foto());
-                c.setObject(8, r.nascimento());
-                c.setString(9, r.profissao());
-                c.setObject(10, r.dtUpdate());
-                c.addBatch();
-            }
-            c.executeBatch();
-            for (final FlightRow r : gen.flights().values()) {
-                f.setInt(1, r.id());
-                f.setInt(2, r.customerId());
-                f.setString(3, r.aeroporto());
-                f.setString(4, r.linhaAerea());
-                f.setString(5, r.codIata());
-                f.setObject(6, r.dtUpdate());
-                f.addBatch();
-            }
-            f.executeBatch();
-        }
+        PostgresRows.insert(db, gen.customers().values(), gen.flights().values());
         try (SourceChangeWriter writer = new SourceChangeWriter(kafka.bootstrapServers(), CATALOG,
                 registry.serdes())) {
             writer.sendAll(vehicleChanges);
