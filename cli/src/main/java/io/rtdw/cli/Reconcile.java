@@ -35,11 +35,8 @@ public final class Reconcile {
     }
 
     public static void main(final String[] args) {
-        if (Help.asked(args)) {
-            System.out.print(Help.text(COMMAND));
-            System.exit(Help.OK);
-        }
-        System.exit(run(List.of(args), System.getenv(), System.out, System.err, () -> false));
+        CommandLine.begin(COMMAND, args);
+        System.exit(run(List.of(args), CommandLine.environment(), System.out, System.err, () -> false));
     }
 
     /** The parsed command line. */
@@ -97,7 +94,7 @@ public final class Reconcile {
             }
             if (System.nanoTime() + WAIT_PAUSE.toNanos() > deadline) {
                 out.println("waited " + options.waitFor().toSeconds() + " s (" + runs + " runs) without agreement"
-                        + (quiet ? "" : " (the sources were still changing)") + "; the last run:");
+                        + (quiet || runs == 1 ? "" : " (the sources were still changing)") + "; the last run:");
                 result.print(out, options.maxLines());
                 return result.agrees() ? Help.OK : Help.FAILED;
             }

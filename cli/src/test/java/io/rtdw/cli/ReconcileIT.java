@@ -75,6 +75,26 @@ class ReconcileIT {
     }
 
     @Test
+    void waitEndsWhenTwoRunsReadTheSameSourcesAndAgreeOrReportsTheLastRunAtItsTimeout() {
+        final ReconcileFixture.Run agreeing = fx.reconcile("--no-pinot", "--lake", fx.lake.toString(), "--wait", "120s");
+        assertEquals(0, agreeing.exit(), agreeing.out());
+        assertTrue(agreeing.out().contains("waited: 2 runs; the sources did not change between the last two"),
+                agreeing.out());
+        final UnifiedCustomer victim = fx.someCustomerWithAFlight(6);
+        final UnifiedCustomer original = fx.shown.get(victim.getCustomerId());
+        fx.produce(List.of(UnifiedCustomer.newBuilder(original).setName("Planted").setVersion(2).build()));
+        try {
+            final ReconcileFixture.Run stuck = fx.reconcile("--no-pinot", "--lake", fx.lake.toString(), "--wait", "3s");
+            assertEquals(1, stuck.exit(), stuck.out());
+            assertTrue(stuck.out().contains("without agreement") && stuck.out().contains("the last run:"), stuck.out());
+            assertEquals(List.of("customer " + victim.getCustomerId() + ": output: name 'Planted' != source '"
+                    + victim.getName() + "'"), stuck.differences(), stuck.out());
+        } finally {
+            fx.produce(List.of(UnifiedCustomer.newBuilder(original).setVersion(3).build()));
+        }
+    }
+
+    @Test
     void aChangedFieldInTheOutputTopicIsNamed() {
         final UnifiedCustomer victim = fx.someCustomerWithAFlight(0);
         final UnifiedCustomer original = fx.shown.get(victim.getCustomerId());
@@ -92,7 +112,7 @@ class ReconcileIT {
     @Test
     void aChangedValueAndAMissingRowInTheParquetSnapshotAreNamed() throws Exception {
         final int changed = fx.someCustomerWithAFlight(1).getCustomerId();
-        final int missing = fx.someCustomerWithAFlight(2).getCustomerId(); 
+        final int missing = fx.someCustomerWithAFlight(2).getCustomerId();
         fx.snapshot(u -> u.getCustomerId() == missing ? null : u.getCustomerId() == changed
                 ? UnifiedCustomer.newBuilder(u).setProfession("Astronauta").build() : u);
         try {
