@@ -43,7 +43,8 @@ import java.util.Random;
  * CDC records on a 3-broker Kafka, the output topic holding what the test kit's {@link Oracle} computes from the
  * rows read back from PostgreSQL (real registry serdes), and the Parquet snapshot written with the lake sink's own
  * code. Then reconcile runs {@code --runs} times (the first one warms the JVM) and prints each run's phases.
- * Pinot is not included (it would need its own JVM and minutes of ingestion here).
+ * Pinot is not included (it would need its own JVM and minutes of ingestion here). The CPU figure is the main
+ * thread's: the sources, the join and the comparison (the copies are read on reader threads).
  *
  * <pre>
  * mvn -o -q -pl benchmarks -am package -DskipTests
@@ -110,7 +111,7 @@ public final class ReconcileBenchmark {
             for (int run = 1; run <= runs; run++) {
                 final long cpu = threads.getCurrentThreadCpuTime();
                 final Result result = reconciler.run();
-                System.out.printf("  run %d: %s in %d ms %s; CPU of the reconciling thread %d ms (DuckDB's own threads"
+                System.out.printf("  run %d: %s in %d ms %s; CPU of the main thread %d ms (reader threads and DuckDB's"
                         + " not included); load average %s%n", run, result.agrees() ? "AGREE" : "DIFFER",
                         result.duration().toMillis(), phases(result),
                         (threads.getCurrentThreadCpuTime() - cpu) / 1_000_000, Report.loadAverage());
