@@ -1,5 +1,6 @@
 package io.rtdw.cdc;
 
+import io.rtdw.catalog.SharedSettings;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.runtime.Env;
 import io.rtdw.runtime.KafkaClients;
@@ -35,13 +36,11 @@ public record CdcConfig(KafkaClients kafka, Set<Source> sources,
 
     public static final Setting<String> SOURCES = Setting.string("RTDW_CDC_SOURCES", "postgres,mongodb",
             "which captures run: postgres, mongodb or both (comma-separated)");
-    public static final Setting<String> PG_HOST = Setting.string("PG_HOST", "localhost", "PostgreSQL host");
-    public static final Setting<Integer> PG_PORT = Setting.integer("PG_PORT", 5432, 1, 65535, "PostgreSQL port");
-    public static final Setting<String> PG_DATABASE = Setting.string("PG_DATABASE", "postgres",
-            "database holding the customers and flight tables");
-    public static final Setting<String> PG_USER = Setting.string("PG_USER", "postgres",
-            "PostgreSQL role of the capture (REPLICATION and SELECT on the tables)");
-    public static final Setting<String> PG_PASSWORD = Setting.string("PG_PASSWORD", "", "its password").secret();
+    public static final Setting<String> PG_HOST = SharedSettings.PG_HOST;
+    public static final Setting<Integer> PG_PORT = SharedSettings.PG_PORT;
+    public static final Setting<String> PG_DATABASE = SharedSettings.PG_DATABASE;
+    public static final Setting<String> PG_USER = SharedSettings.PG_USER;
+    public static final Setting<String> PG_PASSWORD = SharedSettings.PG_PASSWORD;
     public static final Setting<String> PG_SLOT = Setting.string("RTDW_PG_SLOT", "rtdw_cdc",
             "logical replication slot (created when missing)");
     public static final Setting<String> PG_PUBLICATION = Setting.string("RTDW_PG_PUBLICATION", "rtdw_publication",
@@ -50,9 +49,7 @@ public record CdcConfig(KafkaClients kafka, Set<Source> sources,
             "apply the module's SQL (tables, publication) at start: local stack and tests only");
     public static final Setting<String> PG_HEARTBEAT_QUERY = Setting.string("RTDW_PG_HEARTBEAT_ACTION_QUERY", "",
             "optional Debezium heartbeat.action.query (empty: none)");
-    public static final Setting<String> MONGODB_URI = Setting.string("MONGODB_URI", "",
-            "replica-set URI of MongoDB, e.g. mongodb://user:pw@mongodb:27017/?replicaSet=rs0; required when "
-                    + "RTDW_CDC_SOURCES includes mongodb").secret();
+    public static final Setting<String> MONGODB_URI = SharedSettings.MONGODB_URI;
     public static final Setting<Boolean> MONGO_PRE_IMAGES = Setting.bool("RTDW_MONGO_PRE_IMAGES", true,
             "capture pre-images: the collection must have changeStreamPreAndPostImages enabled (checked at start); "
                     + "false only for MongoDB < 6.0, where every vehicle update and delete then goes to every "

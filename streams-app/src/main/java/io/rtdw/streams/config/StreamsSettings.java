@@ -55,8 +55,7 @@ public record StreamsSettings(KafkaClients kafka, String applicationId, boolean 
             "local state directory (a persistent volume in Kubernetes)");
     public static final Setting<String> INSTANCE_ID = Setting.string("RTDW_INSTANCE_ID", "",
             "static membership id (group.instance.id), e.g. the pod name; empty for dynamic membership");
-    public static final Setting<Integer> MAX_CHILDREN = Setting.integer("RTDW_MAX_CHILDREN", 100, 1, 1_000_000,
-            "max flights and max vehicles in one output record (counts stay exact)");
+    public static final Setting<Integer> MAX_CHILDREN = io.rtdw.catalog.SharedSettings.MAX_CHILDREN;
     public static final Setting<Integer> ROCKSDB_MEMORY_MB = Setting.integer("RTDW_ROCKSDB_MEMORY_MB", 256, 16, 1_048_576,
             "off-heap memory of all RocksDB stores together (one shared block cache; memtables, index and filter "
                     + "blocks charged to it); the pod's memory limit must cover it plus the JVM's heap and overhead");
