@@ -26,8 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Every pod template of every overlay meets Pod Security Standard "restricted" (checked here field by field, as the
  * admission controller would) and more: read-only root file systems (writable paths are emptyDirs), no service
  * account token unless the pod calls the API server. Strimzi's pods meet "restricted" from the custom resources'
- * templates. The namespace enforces "baseline" and warns and audits "restricted": the exception is the ad-hoc pods
- * operators start with {@code kubectl run} (k8s/README.md, "Security", "Pods").
+ * templates. The namespace enforces, warns and audits "restricted"; the ad-hoc pods operators start with {@code kubectl
+ * run} (RUNBOOK.md, k8s/README.md) get the security context it requires from their {@code --overrides}.
  */
 class PodSecurityTest {
 
@@ -144,11 +144,62 @@ class PodSecurityTest {
 
     @ParameterizedTest(name = "{0}")
     @FieldSource("OVERLAYS")
-    void theNamespaceEnforcesBaselineAndWarnsAndAuditsRestricted(final String overlay) {
+    void theNamespaceEnforcesWarnsAndAuditsRestricted(final String overlay) {
         final Map<String, String> labels = Overlays.get(overlay, Namespace.class, "rtdw").getMetadata().getLabels();
-        assertEquals("baseline", labels.get("pod-security.kubernetes.io/enforce"), overlay);
+        assertEquals("restricted", labels.get("pod-security.kubernetes.io/enforce"), overlay);
         assertEquals("restricted", labels.get("pod-security.kubernetes.io/warn"), overlay);
         assertEquals("restricted", labels.get("pod-security.kubernetes.io/audit"), overlay);
+    }
+
+    /**
+     * Every {@code kubectl run} in the runbook and the k8s README (operators' ad-hoc pods) passes the namespace's
+     * enforced "restricted": a strategic-merge override gives the pod non-root and RuntimeDefault seccomp, no service
+     * account token, and its container (named as the pod) no privilege escalation and no capabilities. Without it the
+     * API server would refuse the pod.
+     */
+    @Test
+    void adHocPodsOfTheDocsCarryRestrictedOverrides() throws java.io.IOException {
+        final java.util.regex.Pattern run = java.util.regex.Pattern.compile(
+                "kubectl -n rtdw run ([a-z0-9-]+)((?:[^\\n\\\\]|\\\\[\\s\\S])*)");
+        final com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        final List<String> problems = new ArrayList<>();
+        int seen = 0;
+        for (final String doc : List.of("RUNBOOK.md", "README.md")) {
+            final java.util.regex.Matcher m = run.matcher(
+                    java.nio.file.Files.readString(Overlays.moduleDir().resolve(doc)));
+            while (m.find()) {
+                seen++;
+                final String pod = m.group(1);
+                final String options = m.group(2);
+                final String id = doc + ": kubectl run " + pod;
+                final java.util.regex.Matcher o = java.util.regex.Pattern.compile("--overrides='([^']*)'").matcher(options);
+                if (!options.contains("--override-type=strategic") || !o.find()) {
+                    problems.add(id + ": needs --override-type=strategic and --overrides='{...}'");
+                    continue;
+                }
+                final com.fasterxml.jackson.databind.JsonNode spec = json.readTree(o.group(1)).path("spec");
+                final com.fasterxml.jackson.databind.JsonNode podContext = spec.path("securityContext");
+                if (!podContext.path("runAsNonRoot").asBoolean(false)
+                        || !"RuntimeDefault".equals(podContext.path("seccompProfile").path("type").asText())) {
+                    problems.add(id + ": pod securityContext needs runAsNonRoot and seccompProfile RuntimeDefault");
+                }
+                if (spec.path("automountServiceAccountToken").asBoolean(true)) {
+                    problems.add(id + ": automountServiceAccountToken must be false");
+                }
+                final com.fasterxml.jackson.databind.JsonNode containers = spec.path("containers");
+                if (containers.size() != 1 || !pod.equals(containers.get(0).path("name").asText())) {
+                    problems.add(id + ": the override must name the one container as the pod (" + pod + ")");
+                    continue;
+                }
+                final com.fasterxml.jackson.databind.JsonNode c = containers.get(0).path("securityContext");
+                if (c.path("allowPrivilegeEscalation").asBoolean(true)
+                        || !c.path("capabilities").path("drop").toString().equals("[\"ALL\"]")) {
+                    problems.add(id + ": container needs allowPrivilegeEscalation false and capabilities.drop [ALL]");
+                }
+            }
+        }
+        assertTrue(seen >= 2, "the runbook's kafka-cli and the README's topology-compat are found, saw " + seen);
+        assertEquals(List.of(), problems);
     }
 
     /**
