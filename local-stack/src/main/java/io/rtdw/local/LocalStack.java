@@ -7,14 +7,19 @@ import io.rtdw.cdc.CdcConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rtdw.catalog.TopicCatalog;
 import io.rtdw.testing.ChildJvm;
-import io.rtdw.testing.KafkaTestCluster;
 import io.rtdw.runtime.KafkaClients;
 import io.rtdw.serde.RegistrySerdes;
 import io.rtdw.testing.RegistryServer;
 import io.rtdw.testing.S3ProxyServer;
 import io.rtdw.testing.pinot.PinotClient;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import io.rtdw.catalog.TopicProvisioner;
+import io.rtdw.runtime.ServiceMetrics;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import org.apache.kafka.common.TopicPartition;
 
 import java.io.IOException;
@@ -71,12 +76,24 @@ public final class LocalStack {
     private final TopicCatalog catalog = TopicCatalog.DEFAULT;
     private final String mongoUri = blankToNull(System.getenv("MONGODB_URI"));
     private final long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
-    private final Map<String, ChildJvm> children = new LinkedHashMap<>();
+    private final Supervisor supervisor;
+    private final KafkaNodes kafkaNodes;
     private final PinotClient pinot;
     private final List<String> stoppedCleanly = new ArrayList<>();
-    private KafkaTestCluster kafka;
-    private volatile RegistryServer registry;
+    private final java.util.concurrent.ScheduledExecutorService ticker = java.util.concurrent.Executors
+            .newSingleThreadScheduledExecutor(r -> {
+                final Thread t = new Thread(r, "local-stack-supervisor");
+                t.setDaemon(true);
+                return t;
+            });
+    private final Freshness pinotFreshness = new Freshness();
+    private final Freshness parquetFreshness = new Freshness();
+    private volatile Admin admin;
     private EmbeddedPostgres postgres;
+    private OpsServer ops;
+    private ServiceMetrics metrics;
+    /** True when --keep-data found a previous run's data in the data directory: it carries on from there. */
+    private boolean resumed;
     private volatile boolean stopRequested;
     private volatile boolean shutDown;
     private long readyAtMs = -1;
@@ -89,6 +106,10 @@ public final class LocalStack {
         this.options = options;
         this.dataDir = options.dataDir().toAbsolutePath().normalize();
         this.logs = dataDir.resolve("logs");
+        this.supervisor = new Supervisor(Backoff.DEFAULT, System::currentTimeMillis,
+                line -> System.out.println("[supervisor] " + line), this::writeStatus);
+        this.kafkaNodes = new KafkaNodes(dataDir.resolve("kafka"), options.port("--kafka-controller-port"),
+                options.port("--kafka-port"), jmxAgent() == null ? -1 : options.port("--kafka-metrics-port"));
         // Short timeouts: a progress line must not hang on a Pinot that is still starting.
         this.pinot = new PinotClient("http://localhost:" + options.port("--pinot-controller-port"),
                 "http://localhost:" + options.port("--pinot-broker-port"), Duration.ofSeconds(15));
@@ -150,8 +171,8 @@ public final class LocalStack {
                 sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> {
                     if (stopRequested) {
                         System.out.println("\nstill stopping; a kill -9 of pid " + ProcessHandle.current().pid()
-                                + " would leave the components running (their pids are in " + dataDir.resolve("pids")
-                                + ")");
+                                + " would leave the components running (their pids are in "
+                                + StackStatusFile.path(dataDir) + ")");
                     }
                     stopRequested = true;
                 });
@@ -165,11 +186,8 @@ public final class LocalStack {
         if (shutDown) {
             return;
         }
-        children.values().forEach(c -> c.tree().forEach(ProcessHandle::destroyForcibly));
-        final RegistryServer schemas = registry;
-        if (schemas != null) {
-            ProcessHandle.of(schemas.pid()).ifPresent(ProcessHandle::destroyForcibly);
-        }
+        supervisor.close();
+        supervisor.allProcesses().forEach(ProcessHandle::destroyForcibly);
         if (postgres != null) {
             try {
                 postgres.close();
@@ -194,6 +212,13 @@ public final class LocalStack {
         return Path.of(System.getProperty("rtdw.pinot.pluginJar", "pinot/target/rtdw-pinot-0.1.0-SNAPSHOT-plugin.jar"));
     }
 
+    /** Prometheus' JMX exporter agent for the Kafka nodes, if the build copied it (else the brokers run without). */
+    static Path jmxAgent() {
+        final Path jar = Path.of(System.getProperty("rtdw.jmx.agent",
+                "local-stack/target/tools/jmx_prometheus_javaagent.jar"));
+        return Files.isRegularFile(jar) ? jar : null;
+    }
+
     private static List<String> missingFiles() {
         final List<String> missing = new ArrayList<>();
         for (final Path p : List.of(s3proxyJar(), pinotClasspathFile(), pinotPluginJar())) {
@@ -206,8 +231,9 @@ public final class LocalStack {
     }
 
     /**
-     * A previous run's data is removed: Kafka starts empty every run (its logs live in a temporary directory), and
-     * the bucket's file names are Kafka offsets, so old files would collide with the new run's.
+     * Without --keep-data a previous run's data is removed: everything starts empty. With --keep-data a previous
+     * run's data is resumed: Kafka's logs, PostgreSQL, Pinot, the registry's database, the streams state and the
+     * bucket carry on where they stopped. A directory whose launcher still runs is refused either way.
      */
     void prepareDataDir() {
         try {
@@ -219,13 +245,25 @@ public final class LocalStack {
                                 + "local stack; choose another directory (nothing was deleted)");
                     }
                 }
+                final StackStatusFile running = StackStatusFile.read(dataDir);
+                if (running != null && ProcessHandle.of(running.launcherPid()).map(ProcessHandle::isAlive).orElse(false)
+                        && running.launcherPid() != ProcessHandle.current().pid()) {
+                    throw new IllegalStateException("a local stack (launcher pid " + running.launcherPid() + ") runs on "
+                            + dataDir + " already: ./rtdw status, ./rtdw down");
+                }
                 if (Files.exists(dataDir.resolve(MARKER))) {
-                    System.out.println("removing the previous run's data in " + dataDir);
-                    deleteTree(dataDir);
+                    if (options.keepData() && Files.isDirectory(dataDir.resolve("kafka"))) {
+                        resumed = true;
+                        System.out.println("--keep-data: resuming the previous run's data in " + dataDir);
+                    } else {
+                        System.out.println("removing the previous run's data in " + dataDir);
+                        deleteTree(dataDir);
+                    }
                 }
             }
             Files.createDirectories(logs);
-            Files.writeString(dataDir.resolve(MARKER), "made by io.rtdw.local.LocalStack; deleted at its next start\n");
+            Files.writeString(dataDir.resolve(MARKER), "made by io.rtdw.local.LocalStack; its data is deleted at its "
+                    + "next start unless that start has --keep-data\n");
             System.setProperty("rtdw.local.log", logs.resolve("launcher.log").toString());
         } catch (final IOException e) {
             throw new UncheckedIOException("cannot prepare " + dataDir, e);
@@ -245,6 +283,7 @@ public final class LocalStack {
             System.out.println("MongoDB: capturing vehicle from MONGODB_URI (change streams; it must be a replica set)");
         }
 
+        startOps();
         // Slow starters first, in their own JVMs, so they come up while the rest starts (Pinot needs Kafka).
         // Initialise logging on this thread, now that the log file is known: two threads initialising SLF4J at
         // once (Kafka and zonky below) print "substitute logger" warnings to the console.
@@ -253,36 +292,36 @@ public final class LocalStack {
         // The registry starts in its own JVM beside everything else; the services need it, Kafka does not.
         final long registryBegan = System.nanoTime();
         final java.util.concurrent.CompletableFuture<Void> schemaRegistry = java.util.concurrent.CompletableFuture
-                .runAsync(() -> registry = RegistryServer.builder().name("registry").port(options.port("--registry-port"))
-                        .logFile(log("registry")).start());
+                .runAsync(this::startRegistry);
         // PostgreSQL needs nothing else: it starts beside Kafka (a few seconds saved on 2 cores).
         final long pgBegan = System.nanoTime();
         final java.util.concurrent.CompletableFuture<Void> pg = java.util.concurrent.CompletableFuture.runAsync(
                 this::startPostgres);
-        step("Kafka: 3 brokers + 1 KRaft controller (in this JVM)", () -> quietly(() -> kafka = KafkaTestCluster.start()));
-        System.out.println("  bootstrap servers " + kafka.bootstrapServers());
+        step("Kafka: 1 KRaft controller + 3 brokers, one process each" + (resumed ? " (resuming their logs)" : ""),
+                this::startKafka);
+        System.out.println("  bootstrap servers " + kafkaNodes.bootstrapServers());
         // LocalPinot creates its table once the output topic exists: Pinot's slow start overlaps topic creation.
         startPinot();
-        step("topics: " + catalog.all().size() + " from TopicCatalog (RF 3, min ISR 2)",
-                () -> kafka.createTopics(catalog.all()));
-        try {
-            pg.join();
-        } catch (final java.util.concurrent.CompletionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : e;
-        }
-        System.out.printf("PostgreSQL 17 (embedded, wal_level=logical) on port %d: up in %.1f s (started beside Kafka)%n",
-                options.port("--pg-port"), (System.nanoTime() - pgBegan) / 1e9);
-        try {
-            schemaRegistry.join();
-        } catch (final java.util.concurrent.CompletionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : e;
-        }
-        System.out.printf("Apicurio Registry %s (in-memory, %s) at %s: up in %.1f s%n", RegistryServer.DEFAULT_VERSION,
-                RegistryServer.PRODUCTION_COMPATIBILITY, registry.url(), (System.nanoTime() - registryBegan) / 1e9);
-        writePids();
+        step("topics: " + catalog.all().size() + " from TopicCatalog (RF 3, min ISR 2)" + (resumed ? ", checked" : ""),
+                () -> {
+                    try {
+                        new TopicProvisioner(admin, 60_000).ensure(catalog.all());
+                    } catch (final InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException(e);
+                    }
+                });
+        join(pg);
+        System.out.printf("PostgreSQL 17 (embedded, wal_level=logical%s) on port %d: up in %.1f s (started beside Kafka)%n",
+                resumed ? ", its data resumed" : "", options.port("--pg-port"), (System.nanoTime() - pgBegan) / 1e9);
+        join(schemaRegistry);
+        System.out.printf("Apicurio Registry %s (H2 database in %s, %s) at %s: up in %.1f s%n",
+                RegistryServer.DEFAULT_VERSION, dataDir.resolve("registry"), RegistryServer.PRODUCTION_COMPATIBILITY,
+                registryUrl(), (System.nanoTime() - registryBegan) / 1e9);
         startCdc();
         startStreams();
         startLakeSink();
+        ticker.scheduleWithFixedDelay(this::supervise, 500, 500, TimeUnit.MILLISECONDS);
 
         awaitReady("s3proxy", () -> answers("http://localhost:" + options.port("--s3-port") + "/"));
         awaitReady("CDC", () -> ok(url("--cdc-http-port", "/health/ready")));
@@ -291,18 +330,164 @@ public final class LocalStack {
         awaitReady("Pinot", () -> pinot.countOrMinusOne("SELECT COUNT(*) FROM unified_customer") >= 0);
         startWorkload();
         readyAtMs = System.currentTimeMillis();
-        System.out.printf("stack up %.1f s after launch. Pinot UI http://localhost:%d, SQL on the broker "
-                        + "http://localhost:%d/query/sql, S3 http://localhost:%d (bucket %s), logs in %s%n",
-                (readyAtMs - jvmStart) / 1000.0, options.port("--pinot-controller-port"),
-                options.port("--pinot-broker-port"), options.port("--s3-port"), BUCKET, logs);
-        writePids();
+        System.out.printf("stack up %.1f s after launch%s.%n", (readyAtMs - jvmStart) / 1000.0,
+                resumed ? " (resumed)" : "");
+        printEndpoints();
+    }
+
+    private static void join(final java.util.concurrent.CompletableFuture<Void> future) {
+        try {
+            future.join();
+        } catch (final java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /** Everything a new user needs to connect, once the stack is up. */
+    private void printEndpoints() {
+        final String h = "localhost";
+        System.out.println("connect:");
+        System.out.printf("  PostgreSQL   jdbc:postgresql://%s:%d/postgres  user postgres, password postgres%n", h,
+                options.port("--pg-port"));
+        System.out.printf("               (psql -h %s -p %d -U postgres postgres)%n", h, options.port("--pg-port"));
+        System.out.printf("  Kafka        bootstrap %s (controller %s:%d)%n", kafkaNodes.bootstrapServers(), h,
+                options.port("--kafka-controller-port"));
+        System.out.printf("  registry     %s (Apicurio v3 API; Confluent-compatible: http://%s:%d%s)%n", registryUrl(),
+                h, options.port("--registry-port"), RegistryServer.CCOMPAT_PATH);
+        System.out.printf("  Pinot        UI http://%s:%d, SQL on the broker http://%s:%d/query/sql (table unified_customer)%n",
+                h, options.port("--pinot-controller-port"), h, options.port("--pinot-broker-port"));
+        System.out.printf("  S3           http://%s:%d, bucket %s, access key %s, secret key %s (files: %s)%n", h,
+                options.port("--s3-port"), BUCKET, S3_ACCESS, S3_SECRET, dataDir.resolve("s3").resolve(BUCKET));
+        System.out.printf("  ops          launcher http://%s:%d/metrics; CDC :%d, streams :%d, lake sink :%d "
+                        + "(/metrics, /health/ready)%n", h, options.port("--ops-port"), options.port("--cdc-http-port"),
+                options.port("--streams-http-port"), options.port("--lake-http-port"));
+        System.out.println(jmxAgent() == null ? "  Kafka JMX    no exporter (its jar was not built into local-stack/target/tools)"
+                : String.format(Locale.ROOT, "  Kafka JMX    http://%s:%d..%d/metrics (brokers 1-3, then the controller)",
+                        h, options.port("--kafka-metrics-port"), options.port("--kafka-metrics-port") + KafkaNodes.BROKERS));
+        System.out.println("  commands     ./rtdw status --data-dir " + dataDir + "   ./rtdw down --data-dir " + dataDir);
+        System.out.println("  logs         " + logs);
+    }
+
+    private void startKafka() {
+        final boolean formatted = kafkaNodes.prepare();
+        if (resumed && formatted) {
+            System.out.print("(some nodes had no data: formatted them) ");
+        }
+        final Path config = jmxConfig();
+        for (final KafkaNodes.Node node : kafkaNodes.nodes()) {
+            startSupervised(node.name(), node.port() + (node.metricsPort() > 0 && jmxAgent() != null
+                            ? "," + node.metricsPort() : ""),
+                    "tcp://localhost:" + node.port(), () -> Supervisor.Proc.of(kafkaNodes.start(node,
+                            classpath(), jmxAgent(), config, log(node.name()), dataDir, baseEnv())));
+        }
+        final Map<String, Object> client = new HashMap<>();
+        client.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafkaNodes.bootstrapServers());
+        client.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        client.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000);
+        admin = Admin.create(client);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        while (true) {
+            supervisor.tick();
+            try {
+                if (admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() == KafkaNodes.BROKERS) {
+                    return;
+                }
+            } catch (final Exception e) {
+                // not up yet
+            }
+            if (stopRequested) {
+                throw new IllegalStateException("stopped during start-up");
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Kafka's 3 brokers were not up after 180 s; see "
+                        + logs.resolve("kafka-1.log") + " and the others");
+            }
+            sleep(300);
+        }
+    }
+
+    /** The JMX exporter's rules: every MBean, names lower-cased (Kafka's own metric names). */
+    private Path jmxConfig() {
+        final Path config = dataDir.resolve("kafka").resolve("jmx-exporter.yaml");
+        try {
+            Files.createDirectories(config.getParent());
+            Files.writeString(config, "lowercaseOutputName: true\nlowercaseOutputLabelNames: true\n"
+                    + "rules:\n  - pattern: \".*\"\n");
+        } catch (final IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return config;
+    }
+
+    /**
+     * The registry keeps its schemas in an H2 database under the data directory: a restarted registry (by the
+     * supervisor, or a resumed run) knows the ids the topics' records carry.
+     */
+    private void startRegistry() {
+        final String db = dataDir.resolve("registry").resolve("registry").toString();
+        startSupervised("registry", String.valueOf(options.port("--registry-port")),
+                "http://localhost:" + options.port("--registry-port") + "/health/ready", () -> {
+                    final RegistryServer server = RegistryServer.builder().name("registry")
+                            .port(options.port("--registry-port")).logFile(log("registry"))
+                            .systemProperty("apicurio.storage.kind", "sql")
+                            .systemProperty("apicurio.storage.sql.kind", "h2")
+                            .systemProperty("apicurio.datasource.url", "jdbc:h2:file:" + db + ";DB_CLOSE_ON_EXIT=FALSE")
+                            .systemProperty("apicurio.datasource.username", "sa")
+                            .systemProperty("apicurio.datasource.password", "sa")
+                            .start();
+                    return registryProc(server);
+                });
+    }
+
+    private static Supervisor.Proc registryProc(final RegistryServer server) {
+        return new Supervisor.Proc() {
+            public long pid() {
+                return server.pid();
+            }
+
+            public boolean isAlive() {
+                return server.isAlive();
+            }
+
+            public int exitCode() {
+                return -1; // RegistryServer does not expose it
+            }
+
+            public List<ProcessHandle> tree() {
+                return ProcessHandle.of(server.pid()).stream().toList();
+            }
+
+            public int stop(final long seconds) {
+                server.close();
+                return 0;
+            }
+        };
+    }
+
+    private Supervisor.Component startSupervised(final String name, final String ports, final String health,
+                                                 final java.util.function.Supplier<Supervisor.Proc> starter) {
+        final Supervisor.Component c = supervisor.start(name, ports, health, starter);
+        componentMetrics(c);
+        final Supervisor.Proc p = c.process();
+        System.out.printf("  started %-16s pid %d, log %s%n", name, p.pid(), log(name));
+        return c;
+    }
+
+    private void supervise() {
+        try {
+            supervisor.tick();
+        } catch (final RuntimeException e) {
+            System.out.println("[supervisor] " + e);
+        }
     }
 
     private void startS3() {
         // Launched now, awaited with the others: with the filesystem backend the bucket is a directory made here.
-        launch(S3ProxyServer.builder(dataDir).jar(s3proxyJar().toAbsolutePath()).port(options.port("--s3-port"))
-                .allInterfaces().credentials(S3_ACCESS, S3_SECRET).buckets(BUCKET).heapMb(192)
-                .log(log("s3proxy")).ownSession().launch().process());
+        startSupervised("s3proxy", String.valueOf(options.port("--s3-port")),
+                "http://localhost:" + options.port("--s3-port") + "/",
+                () -> Supervisor.Proc.of(S3ProxyServer.builder(dataDir).jar(s3proxyJar().toAbsolutePath())
+                        .port(options.port("--s3-port")).allInterfaces().credentials(S3_ACCESS, S3_SECRET)
+                        .buckets(BUCKET).heapMb(192).log(log("s3proxy")).ownSession().launch().process()));
     }
 
     private void startPinot() {
@@ -315,7 +500,10 @@ public final class LocalStack {
         env.put("RTDW_PINOT_HEAP", "768m");
         env.put("RTDW_PINOT_CLASSPATH_FILE", pinotClasspathFile().toAbsolutePath().toString());
         env.put("RTDW_PINOT_PLUGIN_JAR", pinotPluginJar().toAbsolutePath().toString());
-        launch(javaChild("pinot", 128, "io.rtdw.testing.pinot.LocalPinot", List.of(), env));
+        launch("pinot", options.port("--pinot-controller-port") + "," + options.port("--pinot-broker-port") + ","
+                        + options.port("--pinot-zk-port") + "," + options.port("--pinot-server-port"),
+                "http://localhost:" + options.port("--pinot-broker-port") + "/health",
+                () -> javaChild("pinot", 128, "io.rtdw.testing.pinot.LocalPinot", List.of(), env));
     }
 
     private void startPostgres() {
@@ -323,10 +511,13 @@ public final class LocalStack {
             postgres = EmbeddedPostgres.builder()
                     .setPort(options.port("--pg-port"))
                     .setDataDirectory(dataDir.resolve("postgres"))
+                    // zonky: true = initdb afresh at start and delete at close; a kept run keeps both ways
                     .setCleanDataDirectory(!options.keepData())
                     // Stopped by shutdown() after CDC and the workload, not by a hook racing with them.
                     .setRegisterShutdownHook(false)
                     .setServerConfig("wal_level", "logical")
+                    // pg_last_committed_xact(): the newest commit's time, the reference of the freshness figures
+                    .setServerConfig("track_commit_timestamp", "on")
                     .setServerConfig("max_wal_senders", "4")
                     .setServerConfig("max_replication_slots", "4")
                     .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log("postgres").toFile()))
@@ -360,7 +551,8 @@ public final class LocalStack {
             io.rtdw.cdc.mongodb.MongoCapture.prepareCollection(mongoUri, catalog.mongoDb());
         }
         env.put(OpsServer.HTTP_PORT.name(), String.valueOf(options.port("--cdc-http-port")));
-        launch(javaChild("cdc", 384, "io.rtdw.cdc.CdcMain", List.of(), env));
+        launch("cdc", String.valueOf(options.port("--cdc-http-port")), url("--cdc-http-port", "/health/ready"),
+                () -> javaChild("cdc", 384, "io.rtdw.cdc.CdcMain", List.of(), env));
     }
 
     private void startStreams() {
@@ -369,7 +561,9 @@ public final class LocalStack {
         // One instance: a standby replica would have nowhere to live.
         env.put(StreamsSettings.STANDBY_REPLICAS.name(), "0");
         env.put(OpsServer.HTTP_PORT.name(), String.valueOf(options.port("--streams-http-port")));
-        launch(javaChild("streams", 384, "io.rtdw.streams.StreamsApp", List.of(), env));
+        launch("streams", String.valueOf(options.port("--streams-http-port")),
+                url("--streams-http-port", "/health/ready"),
+                () -> javaChild("streams", 384, "io.rtdw.streams.StreamsApp", List.of(), env));
     }
 
     private void startLakeSink() {
@@ -382,23 +576,44 @@ public final class LocalStack {
         // Short intervals so a short local run shows files; production keeps the defaults (60 s, 15 min).
         env.put(LakeSinkConfig.FLUSH_INTERVAL_MS.name(), "5000");
         env.put(LakeSinkConfig.SNAPSHOT_INTERVAL_MS.name(), "20000");
-        launch(javaChild("lake-sink", 384, "io.rtdw.lake.LakeSinkMain", List.of(), env));
+        launch("lake-sink", String.valueOf(options.port("--lake-http-port")), url("--lake-http-port", "/health/ready"),
+                () -> javaChild("lake-sink", 384, "io.rtdw.lake.LakeSinkMain", List.of(), env));
     }
 
     private void startWorkload() {
         final Map<String, String> env = pgEnv();
-        final List<String> args = new ArrayList<>(List.of("--seed", String.valueOf(options.seed()),
-                "--rate", fmt(options.rate()), "--changes", "1000000000",
-                "--vehicles", mongoUri == null ? "kafka" : "mongodb"));
-        launch(javaChild("workload", 192, "io.rtdw.dev.workload.WorkloadMain", args, env));
-        System.out.println("workload generator started (" + (mongoUri == null
+        // The generator inserts explicit ids from its seed: a resumed run (or a restart) regenerates the changes
+        // applied before without applying them, from the count the generator keeps in this file.
+        final Path count = dataDir.resolve("workload-applied");
+        launch("workload", "", "", () -> {
+            final List<String> args = new ArrayList<>(List.of("--seed", String.valueOf(options.seed()),
+                    "--rate", fmt(options.rate()), "--changes", "1000000000",
+                    "--vehicles", mongoUri == null ? "kafka" : "mongodb", "--count-file", count.toString(),
+                    "--skip", String.valueOf(appliedBefore(count))));
+            return javaChild("workload", 192, "io.rtdw.dev.workload.WorkloadMain", args, env);
+        });
+        System.out.println("workload generator started (" + (appliedBefore(count) > 0
+                ? "resuming after the " + appliedBefore(count) + " changes applied before; " : "") + (mongoUri == null
                 ? "customers, flights -> PostgreSQL; vehicles -> Debezium MongoDB events -> Kafka"
                 : "customers, flights -> PostgreSQL; vehicles -> MongoDB") + ")");
     }
 
+    /** How many changes the workload generator applied in earlier runs on this data directory (0 if none). */
+    static long appliedBefore(final Path countFile) {
+        try {
+            return Files.isRegularFile(countFile) ? Long.parseLong(Files.readString(countFile).trim()) : 0;
+        } catch (final IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private String classpath() {
+        return System.getProperty("rtdw.local.classpath", System.getProperty("java.class.path"));
+    }
+
     private ChildJvm javaChild(final String name, final int heapMb, final String mainClass, final List<String> args,
                                final Map<String, String> env) {
-        final String classpath = System.getProperty("rtdw.local.classpath", System.getProperty("java.class.path"));
+        final String classpath = classpath();
         final List<String> jvm = new ArrayList<>(List.of("-Xmx" + heapMb + "m", "-Xss512k", "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1", "-XX:MaxMetaspaceSize=192m"));
         if ("pinot".equals(name)) {
@@ -417,7 +632,7 @@ public final class LocalStack {
     /** What every child that talks to Kafka gets: the brokers and the registry (its fixed port gives the URL). */
     private Map<String, String> serviceEnv() {
         final Map<String, String> env = baseEnv();
-        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
+        env.put(KafkaClients.BOOTSTRAP_SERVERS.name(), kafkaNodes.bootstrapServers());
         env.put(RegistrySerdes.URL.name(), registryUrl());
         return env;
     }
@@ -438,10 +653,13 @@ public final class LocalStack {
         return env;
     }
 
-    private void launch(final ChildJvm child) {
-        children.put(child.name(), child);
-        System.out.printf("  started %-9s pid %d, log %s%n", child.name(), child.pid(), child.log());
-        writePids();
+    /**
+     * Starts a named child JVM under the supervisor: restarted with back-off when it exits, listed by
+     * {@code rtdw status} with its ports and health URL. The seam for more components (Prometheus, the reconciler).
+     */
+    Supervisor.Component launch(final String name, final String ports, final String health,
+                                final java.util.function.Supplier<ChildJvm> starter) {
+        return startSupervised(name, ports, health, () -> Supervisor.Proc.of(starter.get()));
     }
 
     private Path log(final String name) {
@@ -456,30 +674,17 @@ public final class LocalStack {
         System.out.printf("up in %.1f s%n", (System.nanoTime() - began) / 1e9);
     }
 
-    /** Runs {@code action} with System.out going to the launcher log: Kafka's formatter prints to stdout. */
-    private void quietly(final Runnable action) {
-        final java.io.PrintStream console = System.out;
-        try (java.io.PrintStream toLog = new java.io.PrintStream(new java.io.FileOutputStream(
-                logs.resolve("launcher.log").toFile(), true), true, java.nio.charset.StandardCharsets.UTF_8)) {
-            System.setOut(toLog);
-            action.run();
-        } catch (final IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            System.setOut(console);
-        }
-    }
-
     private void awaitReady(final String what, final BooleanSupplier ready) {
         final long began = System.nanoTime();
         final long deadline = began + TimeUnit.SECONDS.toNanos(240);
         System.out.print("waiting for " + what + " ... ");
         System.out.flush();
         while (!ready.getAsBoolean()) {
-            for (final ChildJvm child : children.values()) {
-                if (!child.isAlive()) {
-                    throw new IllegalStateException(child.name() + " exited with " + child.exitCode()
-                            + " during start-up; last lines of " + child.log() + ":\n" + child.tail(15));
+            for (final Supervisor.Component c : supervisor.components()) {
+                // The supervisor restarts what exits; one that keeps exiting during start-up is a broken set-up.
+                if (c.restarts() >= 3 && !c.isUp()) {
+                    throw new IllegalStateException(c.name + " exited " + (c.restarts() + 1) + " times during start-up;"
+                            + " last lines of " + log(c.name) + ":\n" + tail(log(c.name), 15));
                 }
             }
             if (stopRequested) {
@@ -515,22 +720,77 @@ public final class LocalStack {
         }
     }
 
-    private void writePids() {
-        final StringBuilder pids = new StringBuilder("launcher " + ProcessHandle.current().pid() + "\n");
-        children.values().forEach(c -> pids.append(c.name()).append(' ').append(c.pid()).append('\n'));
-        final RegistryServer schemas = registry;
-        if (schemas != null) {
-            pids.append("registry ").append(schemas.pid()).append('\n');
+    private static String tail(final Path file, final int n) {
+        try {
+            final List<String> lines = Files.readAllLines(file);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+        } catch (final IOException | UncheckedIOException e) {
+            return "(cannot read " + file + ")";
+        }
+    }
+
+    /** The status file for rtdw status / rtdw down, rewritten whenever a component starts, exits or stops. */
+    private synchronized void writeStatus() {
+        final List<StackStatusFile.Component> list = new ArrayList<>();
+        for (final Supervisor.Component c : supervisor.components()) {
+            list.add(new StackStatusFile.Component(c.name, c.pid(), c.state(), c.restarts(), c.ports, c.health));
         }
         final long pg = postmasterPid();
         if (pg > 0) {
-            pids.append("postgres ").append(pg).append('\n');
+            list.add(new StackStatusFile.Component("postgres", pg, postgresAlive() ? Supervisor.UP : Supervisor.STOPPED,
+                    0, String.valueOf(options.port("--pg-port")), "tcp://localhost:" + options.port("--pg-port")));
         }
         try {
-            Files.writeString(dataDir.resolve("pids"), pids);
-        } catch (final IOException e) {
-            // only an aid for cleaning up after a kill -9 of the launcher
+            new StackStatusFile(ProcessHandle.current().pid(), url("--ops-port", "/metrics"),
+                    java.time.Instant.now().toString(), list).write(dataDir);
+        } catch (final UncheckedIOException e) {
+            // the next change writes it again; status is an aid, not part of the pipeline
         }
+    }
+
+    private boolean postgresAlive() {
+        final long pg = postmasterPid();
+        return pg > 0 && ProcessHandle.of(pg).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    /** The launcher's own /metrics and /health on --ops-port: each component's state and restarts, freshness. */
+    private void startOps() {
+        metrics = new ServiceMetrics("local");
+        try {
+            ops = OpsServer.start("local-stack", options.port("--ops-port"), new OpsServer.Health() {
+                public boolean live() {
+                    return !shutDown;
+                }
+
+                public boolean ready() {
+                    return readyAtMs > 0 && !shutDown;
+                }
+
+                public String detail() {
+                    return readyAtMs > 0 ? "running" : "starting";
+                }
+            }, metrics);
+        } catch (final IOException e) {
+            throw new UncheckedIOException("cannot serve the launcher's metrics on --ops-port "
+                    + options.port("--ops-port"), e);
+        }
+        metrics.gauge("freshness.ms", "Source commit to visible in the sink (README: freshness definition).",
+                () -> last == null ? Double.NaN : last.pinotFreshMs(), "sink", "pinot");
+        metrics.gauge("freshness.ms", "Source commit to visible in the sink (README: freshness definition).",
+                () -> last == null ? Double.NaN : last.lakeLatencyMs(), "sink", "parquet");
+    }
+
+    /** Registers a component's metrics once it is known (the supervisor keeps the object for the stack's life). */
+    private void componentMetrics(final Supervisor.Component c) {
+        if (metrics == null) {
+            return;
+        }
+        Gauge.builder("rtdw.local.component.up", c, x -> x.isUp() ? 1 : 0)
+                .description("1 while the component's process runs, 0 while it is down or restarting")
+                .tag("component", c.name).strongReference(true).register(metrics.registry());
+        FunctionCounter.builder("rtdw.local.component.restarts", c, x -> x.restarts())
+                .description("Restarts of the component by the launcher's supervisor")
+                .tag("component", c.name).register(metrics.registry());
     }
 
     // ---------------------------------------------------------------- run
@@ -546,14 +806,32 @@ public final class LocalStack {
                 break;
             }
             last = progress();
-            System.out.println(last.line((System.currentTimeMillis() - readyAtMs) / 1000));
-            for (final ChildJvm child : children.values()) {
-                if (!child.isAlive()) {
-                    throw new IllegalStateException(child.name() + " exited with " + child.exitCode()
-                            + "; last lines of " + child.log() + ":\n" + child.tail(15));
-                }
+            System.out.println(last.line((System.currentTimeMillis() - readyAtMs) / 1000) + supervisionLine());
+            if (!postgresAlive()) {
+                // zonky's postmaster is not restartable from here (see README): without it nothing is captured
+                throw new IllegalStateException("PostgreSQL (pid file " + dataDir.resolve("postgres") + ") is gone; "
+                        + "see " + log("postgres"));
             }
         }
+    }
+
+    /** Restarts so far and what is down now, for the progress line ("" when nothing was ever restarted). */
+    private String supervisionLine() {
+        final long now = System.currentTimeMillis();
+        final List<String> restarted = new ArrayList<>();
+        final List<String> down = new ArrayList<>();
+        for (final Supervisor.Component c : supervisor.components()) {
+            if (c.restarts() > 0) {
+                restarted.add(c.name + " " + c.restarts());
+            }
+            if (!c.isUp()) {
+                final long in = c.restartInMs(now);
+                down.add(c.name + (in >= 0 ? String.format(Locale.ROOT, " down, restarting in %.0f s", in / 1000.0)
+                        : " " + c.state()));
+            }
+        }
+        return (restarted.isEmpty() ? "" : " | restarts: " + String.join(", ", restarted))
+                + (down.isEmpty() ? "" : " | " + String.join(", ", down));
     }
 
     /**
@@ -611,21 +889,59 @@ public final class LocalStack {
                 + Scrape.sum(streams, "rtdw_streams_dead_letters_total").orElse(0)
                 + Scrape.sum(lake, "rtdw_lake_dead_letters_total").orElse(0));
         final long newestInPinot = pinot.countOrMinusOne("SELECT MAX(source_ts_ms) FROM unified_customer");
+        final long now = System.currentTimeMillis();
+        final double pinotFresh = pinotFreshness.pinot(now, newestInPinot > 0 ? newestInPinot : -1, lastSourceCommitMs());
+        final Map<Integer, Long> files = Scrape.changelogLastOffsets(dataDir.resolve("s3").resolve(BUCKET));
+        final Map<Integer, Long> committedEnd = committedEndOffsets(catalog.unifiedCustomers().name());
+        // Caught up: every partition's files reach its last committed record (the end offset less the transaction's
+        // commit marker; an aborted transaction at the end keeps it "behind" until the next commit).
+        final boolean lakeCaughtUp = !committedEnd.isEmpty() && committedEnd.entrySet().stream()
+                .allMatch(e -> e.getValue() <= 0 || files.getOrDefault(e.getKey(), -1L) >= e.getValue() - 2);
+        final double parquetFresh = parquetFreshness.parquet(now, files.isEmpty() ? -1
+                        : files.values().stream().mapToLong(Long::longValue).sum(),
+                Scrape.sum(lake, "rtdw_lake_last_file_source_latency_ms").orElse(Double.NaN), lakeCaughtUp);
         return new Progress(captured, (long) Scrape.sum(streams, "rtdw_streams_output_records_total").orElse(0),
                 Scrape.sum(streams, "rtdw_streams_source_to_output_lag_ms").orElse(Double.NaN),
                 Scrape.sum(streams, "rtdw_streams_source_to_output_lag_max_ms").orElse(Double.NaN),
-                newestInPinot > 0 ? System.currentTimeMillis() - newestInPinot : Double.NaN,
-                Scrape.sum(lake, "rtdw_lake_last_file_source_latency_ms").orElse(Double.NaN),
+                pinotFresh, parquetFresh,
                 pinotRows, pinotLive, Scrape.parquetFiles(dataDir.resolve("s3").resolve(BUCKET), "changelog"),
                 deadLetters, measureRss());
     }
 
     private long endOffsets(final String topic) {
+        final Map<Integer, Long> ends = endOffsets(topic, org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED);
+        return ends.isEmpty() ? -1 : ends.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Per partition, the offset after the last committed transaction (read_committed's end), empty on failure. */
+    private Map<Integer, Long> committedEndOffsets(final String topic) {
+        return endOffsets(topic, org.apache.kafka.common.IsolationLevel.READ_COMMITTED);
+    }
+
+    private Map<Integer, Long> endOffsets(final String topic, final org.apache.kafka.common.IsolationLevel isolation) {
         try {
-            final List<TopicPartition> partitions = kafka.partitions(topic).stream()
+            final List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames()
+                    .get(10, TimeUnit.SECONDS).get(topic).partitions().stream()
                     .map(p -> new TopicPartition(topic, p.partition())).toList();
-            return kafka.admin().listOffsets(partitions.stream().collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest())))
-                    .all().get(10, TimeUnit.SECONDS).values().stream().mapToLong(r -> r.offset()).sum();
+            final Map<Integer, Long> ends = new HashMap<>();
+            admin.listOffsets(partitions.stream().collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest())),
+                            new org.apache.kafka.clients.admin.ListOffsetsOptions(isolation))
+                    .all().get(10, TimeUnit.SECONDS).forEach((tp, r) -> ends.put(tp.partition(), r.offset()));
+            return ends;
+        } catch (final Exception e) {
+            return Map.of();
+        }
+    }
+
+    /** Commit time of PostgreSQL's newest transaction (track_commit_timestamp), -1 if unknown. */
+    private long lastSourceCommitMs() {
+        if (postgres == null) {
+            return -1;
+        }
+        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT (extract(epoch FROM timestamp) * 1000)::bigint "
+                     + "FROM pg_last_committed_xact()")) {
+            return rs.next() && rs.getObject(1) != null ? rs.getLong(1) : -1;
         } catch (final Exception e) {
             return -1;
         }
@@ -634,13 +950,10 @@ public final class LocalStack {
     /** Total RSS of the launcher, every child JVM, the registry and PostgreSQL's processes; remembers the peak. */
     private long measureRss() {
         final Map<String, Long> parts = new LinkedHashMap<>();
-        parts.put("launcher (Kafka, PostgreSQL client)", Scrape.rssBytes(ProcessHandle.current().pid()));
-        for (final ChildJvm child : children.values()) {
-            parts.put(child.name(), child.tree().stream().mapToLong(h -> Scrape.rssBytes(h.pid())).sum());
-        }
-        final RegistryServer schemas = registry;
-        if (schemas != null) {
-            parts.put("registry", schemas.rssBytes());
+        parts.put("launcher", Scrape.rssBytes(ProcessHandle.current().pid()));
+        for (final Supervisor.Component c : supervisor.components()) {
+            final Supervisor.Proc p = c.process();
+            parts.put(c.name, p == null ? 0 : p.tree().stream().mapToLong(h -> Scrape.rssBytes(h.pid())).sum());
         }
         final long pg = postmasterPid();
         if (pg > 0) {
@@ -674,10 +987,9 @@ public final class LocalStack {
         shutDown = true;
         System.out.println("\nstopping (" + why + ") ...");
         final boolean wasUp = readyAtMs > 0;
-        final ChildJvm workload = children.get("workload");
-        if (workload != null) {
-            stop(workload, 10);
-        }
+        ticker.shutdownNow();
+        supervisor.close(); // no restarts from now on
+        stop("workload", 10);
         final List<String> bi = new ArrayList<>();
         long pgCustomers = -1;
         if (wasUp) {
@@ -688,15 +1000,14 @@ public final class LocalStack {
             pgCustomers = postgresCustomers();
         }
         // The lake sink flushes its open files on SIGTERM; stop it before what feeds it is gone.
-        for (final String name : List.of("lake-sink", "streams", "cdc", "pinot", "s3proxy")) {
-            final ChildJvm child = children.get(name);
-            if (child != null) {
-                stop(child, "pinot".equals(name) ? 40 : 30);
-            }
+        for (final String name : List.of("lake-sink", "streams", "cdc", "pinot", "s3proxy", "registry")) {
+            stop(name, "pinot".equals(name) ? 40 : 30);
         }
-        if (registry != null) {
-            registry.close();
-            stoppedCleanly.add("registry");
+        // Every other supervised component (added later by name), then Kafka: brokers, the controller last.
+        for (final Supervisor.Component c : supervisor.components()) {
+            if (!c.name.startsWith("kafka-")) {
+                stop(c.name, 30);
+            }
         }
         if (postgres != null) {
             try {
@@ -706,29 +1017,43 @@ public final class LocalStack {
                 System.out.println("  PostgreSQL did not stop cleanly: " + e.getMessage());
             }
         }
-        if (kafka != null) {
-            kafka.close();
-            stoppedCleanly.add("kafka");
+        if (admin != null) {
+            admin.close(Duration.ofSeconds(5));
         }
+        final List<KafkaNodes.Node> nodes = kafkaNodes.nodes();
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            stop(nodes.get(i).name(), 60);
+        }
+        if (ops != null) {
+            ops.close();
+        }
+        writeStatus();
         if (!options.keepData()) {
-            for (final String dir : List.of("postgres", "pinot", "streams-state")) {
+            for (final String dir : List.of("postgres", "pinot", "streams-state", "kafka", "registry")) {
                 deleteQuietly(dataDir.resolve(dir));
             }
+            deleteQuietly(dataDir.resolve("workload-applied"));
         }
         summary(wasUp, bi, pgCustomers);
     }
 
-    private void stop(final ChildJvm child, final long seconds) {
-        if (!child.isAlive()) {
-            System.out.printf("  %-9s had already exited (%d)%n", child.name(), child.exitCode());
+    /** Stops a supervised component for good (once: a second call finds it stopped and does nothing). */
+    private void stop(final String name, final long seconds) {
+        final Supervisor.Component c = supervisor.get(name);
+        if (c == null || Supervisor.STOPPED.equals(c.state())) {
+            return;
+        }
+        if (!Supervisor.wasRunning(c)) {
+            supervisor.stop(name, seconds);
+            System.out.printf("  %-16s was not running (%s)%n", name, c.state());
             return;
         }
         final long began = System.nanoTime();
-        final int code = child.stop(seconds);
-        System.out.printf("  stopped %-9s in %.1f s (%s)%n", child.name(), (System.nanoTime() - began) / 1e9,
+        final int code = supervisor.stop(name, seconds);
+        System.out.printf("  stopped %-16s in %.1f s (%s)%n", name, (System.nanoTime() - began) / 1e9,
                 code == -1 ? "killed after " + seconds + " s" : "exit " + code);
         if (code != -1) {
-            stoppedCleanly.add(child.name());
+            stoppedCleanly.add(name);
         }
     }
 
@@ -817,18 +1142,19 @@ public final class LocalStack {
         }
         System.out.println("Parquet files: " + files + " changelog files under " + bucket.resolve("changelog")
                 + (Files.isDirectory(bucket.resolve("snapshot")) ? ", snapshot in " + bucket.resolve("snapshot") : ""));
-        System.out.println("read them with DuckDB:");
-        System.out.println("  duckdb -c \"SELECT count(*) AS changes, count(DISTINCT customer_id) AS customers FROM "
-                + "read_parquet('" + bucket.resolve("changelog") + "/*/*/*.parquet', hive_partitioning = true)\"");
+        System.out.println("query them (DuckDB inside the rtdw command; views changelog and snapshot):");
+        System.out.println("  ./rtdw sql --lake " + bucket + " \"SELECT count(*) AS changes, count(DISTINCT customer_id)"
+                + " AS customers FROM changelog\"");
         if (Files.isDirectory(bucket.resolve("snapshot"))) {
-            System.out.println("  duckdb -c \"SELECT profession, count(*) FROM '" + bucket.resolve("snapshot")
-                    + "/latest*.parquet' WHERE NOT deleted GROUP BY ALL ORDER BY 2 DESC\"");
+            System.out.println("  ./rtdw sql --lake " + bucket + " \"SELECT profession, count(*) FROM snapshot"
+                    + " GROUP BY ALL ORDER BY 2 DESC\"");
         }
         System.out.println("logs: " + logs + (options.keepData() ? "; all data kept in " + dataDir
-                : "; PostgreSQL and Pinot data removed (--keep-data keeps them)"));
-        final List<String> all = new ArrayList<>(children.keySet());
+                + " (./rtdw up --keep-data --data-dir " + dataDir + " resumes it)"
+                : "; PostgreSQL's, Kafka's, Pinot's and the registry's data removed (--keep-data keeps them)"));
+        final List<String> all = new ArrayList<>();
+        supervisor.components().forEach(c -> all.add(c.name));
         all.add("postgres");
-        all.add("kafka");
         final List<String> unclean = all.stream().filter(n -> !stoppedCleanly.contains(n)).toList();
         System.out.println(unclean.isEmpty() ? "every component stopped cleanly"
                 : "stopped by force or not started: " + String.join(", ", unclean));

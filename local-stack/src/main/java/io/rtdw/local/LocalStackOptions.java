@@ -18,7 +18,8 @@ import java.util.Map;
  * @param duration      how long to run after the stack is up; {@link Duration#ZERO} = until Ctrl-C
  * @param seed          workload seed (same seed, same changes)
  * @param dataDir       everything the run writes: PostgreSQL, bucket, Pinot, logs
- * @param keepData      keep PostgreSQL's and Pinot's data at exit (the bucket and the logs are always kept)
+ * @param keepData      keep every component's data at exit, and resume a kept run's data at start (without it a
+ *                      previous run's data is deleted at start; the bucket and the logs are kept at exit)
  * @param progressEvery interval of the progress line
  * @param ports         port option name -> port
  */
@@ -40,21 +41,38 @@ public record LocalStackOptions(double rate, Duration duration, long seed, Path 
         p.put("--cdc-http-port", 8081);
         p.put("--streams-http-port", 8082);
         p.put("--lake-http-port", 8083);
+        p.put("--ops-port", 8084);
+        p.put("--kafka-controller-port", 19190);
+        p.put("--kafka-port", 19192);
+        p.put("--kafka-metrics-port", 19290);
         return java.util.Collections.unmodifiableMap(p);
     }
 
     /** What each port is for, for error messages. */
-    static final Map<String, String> PORT_ROLES = Map.of(
-            "--pg-port", "PostgreSQL",
-            "--s3-port", "S3 (s3proxy)",
-            "--registry-port", "Apicurio Registry",
-            "--pinot-controller-port", "Pinot controller (UI and REST)",
-            "--pinot-broker-port", "Pinot broker (SQL queries)",
-            "--pinot-zk-port", "Pinot's ZooKeeper",
-            "--pinot-server-port", "Pinot server",
-            "--cdc-http-port", "CDC /metrics and /health",
-            "--streams-http-port", "streams app /metrics and /health",
-            "--lake-http-port", "lake sink /metrics and /health");
+    static final Map<String, String> PORT_ROLES = Map.ofEntries(
+            Map.entry("--pg-port", "PostgreSQL"),
+            Map.entry("--s3-port", "S3 (s3proxy)"),
+            Map.entry("--registry-port", "Apicurio Registry"),
+            Map.entry("--pinot-controller-port", "Pinot controller (UI and REST)"),
+            Map.entry("--pinot-broker-port", "Pinot broker (SQL queries)"),
+            Map.entry("--pinot-zk-port", "Pinot's ZooKeeper"),
+            Map.entry("--pinot-server-port", "Pinot server"),
+            Map.entry("--cdc-http-port", "CDC /metrics and /health"),
+            Map.entry("--streams-http-port", "streams app /metrics and /health"),
+            Map.entry("--lake-http-port", "lake sink /metrics and /health"),
+            Map.entry("--ops-port", "the launcher's /metrics and /health"),
+            Map.entry("--kafka-controller-port", "Kafka's KRaft controller"),
+            Map.entry("--kafka-port", "Kafka brokers (this port and the next 2)"),
+            Map.entry("--kafka-metrics-port", "Kafka JMX exporters (this port and the next 3)"));
+
+    /** Options that name the first of several consecutive ports, and how many. */
+    static final Map<String, Integer> PORT_SPANS = Map.of("--kafka-port", KafkaNodes.BROKERS,
+            "--kafka-metrics-port", KafkaNodes.BROKERS + 1);
+
+    /** How many consecutive ports an option takes (1 for most). */
+    static int span(final String option) {
+        return PORT_SPANS.getOrDefault(option, 1);
+    }
 
     /** The help text, shared with the {@code rtdw} script (cli module, help/up.txt). */
     public static final String HELP = io.rtdw.cli.Help.text("up");
@@ -93,9 +111,16 @@ public record LocalStackOptions(double rate, Duration duration, long seed, Path 
         }
         final Map<Integer, String> seen = new LinkedHashMap<>();
         for (final Map.Entry<String, Integer> e : ports.entrySet()) {
-            final String other = seen.putIfAbsent(e.getValue(), e.getKey());
-            if (other != null) {
-                throw new IllegalArgumentException(other + " and " + e.getKey() + " are both " + e.getValue());
+            if (e.getValue() + span(e.getKey()) - 1 > 65535) {
+                throw new IllegalArgumentException(e.getKey() + " takes " + span(e.getKey()) + " ports from "
+                        + e.getValue() + ": beyond 65535");
+            }
+            for (int i = 0; i < span(e.getKey()); i++) {
+                final String other = seen.putIfAbsent(e.getValue() + i, e.getKey());
+                if (other != null) {
+                    throw new IllegalArgumentException(other + " and " + e.getKey() + " both need port "
+                            + (e.getValue() + i));
+                }
             }
         }
         return new LocalStackOptions(rate, duration, seed, dataDir, keepData, progress,
@@ -118,13 +143,15 @@ public record LocalStackOptions(double rate, Duration duration, long seed, Path 
     public List<String> portsInUse() {
         final List<String> taken = new ArrayList<>();
         for (final String option : DEFAULT_PORTS.keySet()) {
-            final int port = port(option);
-            try (ServerSocket socket = new ServerSocket()) {
-                socket.setReuseAddress(true);
-                socket.bind(new InetSocketAddress(port));
-            } catch (final IOException e) {
-                taken.add("port " + port + " (" + PORT_ROLES.get(option) + ") is in use: free it or choose another with "
-                        + option + " <port>");
+            for (int i = 0; i < span(option); i++) {
+                final int port = port(option) + i;
+                try (ServerSocket socket = new ServerSocket()) {
+                    socket.setReuseAddress(true);
+                    socket.bind(new InetSocketAddress(port));
+                } catch (final IOException e) {
+                    taken.add("port " + port + " (" + PORT_ROLES.get(option) + ") is in use: free it or choose another "
+                            + "with " + option + " <port>");
+                }
             }
         }
         return taken;

@@ -110,4 +110,30 @@ final class Scrape {
     static long rssBytes(final long pid) {
         return Math.max(0, ChildJvm.procStatusKb(pid, "VmRSS")) * 1024;
     }
+
+    private static final java.util.regex.Pattern CHANGELOG_FILE = java.util.regex.Pattern.compile(
+            "p=(\\d+)/(\\d{20})-(\\d{20})\\.parquet$");
+
+    /**
+     * Per partition, the last Kafka offset the bucket's changelog files hold (lake-sink's names:
+     * {@code changelog/dt=<day>/p=<partition>/<first>-<last>.parquet}).
+     */
+    static Map<Integer, Long> changelogLastOffsets(final Path bucketDir) {
+        final Map<Integer, Long> last = new java.util.HashMap<>();
+        final Path dir = bucketDir.resolve("changelog");
+        if (!Files.isDirectory(dir)) {
+            return last;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.forEach(f -> {
+                final java.util.regex.Matcher m = CHANGELOG_FILE.matcher(f.toString().replace('\\', '/'));
+                if (m.find()) {
+                    last.merge(Integer.parseInt(m.group(1)), Long.parseLong(m.group(3)), Math::max);
+                }
+            });
+        } catch (final IOException | java.io.UncheckedIOException e) {
+            // a file renamed while walking: the next reading sees it
+        }
+        return last;
+    }
 }

@@ -37,10 +37,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Runs the launcher as a user does (its own JVM, free ports), waits until records reach the output topic, Pinot
- * and the bucket, then stops it with SIGTERM (what Ctrl-C does through run-local.sh) and checks that it stopped
- * cleanly: every process it started is gone, every port is free again, and the bucket's Parquet files still hold
- * every committed record this test read from the output topic, each once.
+ * Runs the launcher as a user does (its own JVM, free ports, {@code --keep-data}) and treats it like a small
+ * deployment: waits until records reach the output topic, Pinot and the bucket, runs the deployed cluster's smoke
+ * test, checks {@code rtdw status}, kills the streams app and a Kafka broker with SIGKILL and waits until the
+ * supervisor has restarted both, stops the stack with {@code rtdw down} (every process gone, every port free), starts
+ * it again on the same data directory (a resume), lets more changes through, and then checks that PostgreSQL, the
+ * output topic, Pinot and the Parquet files all hold the same live customers, with no Kafka record twice in the
+ * bucket.
  *
  * <p>The waits below are bounded only so that a broken stack fails instead of hanging CI; no assertion depends on
  * how fast anything happened.
@@ -51,36 +54,24 @@ class LocalStackIT {
     private static final Duration DATA_LIMIT = Duration.ofMinutes(3);
 
     @Test
-    void runsTheWholePipelineAndStopsLeavingNothingBehind() throws Exception {
+    void runsSupervisesStopsAndResumesThePipeline() throws Exception {
         final Path work = Path.of(System.getProperty("rtdw.local.itDir", "target/it")).toAbsolutePath();
         final Path dataDir = work.resolve("stack-" + System.currentTimeMillis());
         Files.createDirectories(work);
-        final Map<String, Integer> ports = new LinkedHashMap<>();
-        for (final String option : LocalStackOptions.DEFAULT_PORTS.keySet()) {
-            ports.put(option, ChildJvm.freePort());
-        }
-        final List<String> args = new ArrayList<>(List.of(
-                // --duration only bounds a test that lost its way: the test stops the stack itself.
-                "--duration", "15m", "--rate", "25", "--seed", "7", "--progress", "3",
-                "--data-dir", dataDir.toString()));
-        ports.forEach((option, port) -> args.addAll(List.of(option, String.valueOf(port))));
-        final Path console = work.resolve("console-" + dataDir.getFileName() + ".txt");
-        final ChildJvm launcher = ChildJvm.java("local-stack", LocalStack.class.getName()).heapMb(768)
-                .jvmArgs("-XX:+UseSerialGC",
-                        "-Drtdw.s3proxy.jar=" + System.getProperty("rtdw.s3proxy.jar"),
-                        "-Drtdw.pinot.classpathFile=" + System.getProperty("rtdw.pinot.classpathFile"),
-                        "-Drtdw.pinot.pluginJar=" + System.getProperty("rtdw.pinot.pluginJar"))
-                .args(args).freshLog(console).start();
+        final Map<String, Integer> ports = freePorts();
         final PinotClient pinot = new PinotClient("http://localhost:" + ports.get("--pinot-controller-port"),
                 "http://localhost:" + ports.get("--pinot-broker-port"), Duration.ofSeconds(15));
         final Set<ProcessHandle> started = new HashSet<>();
+        final Path bucket = dataDir.resolve("s3").resolve(LocalStack.BUCKET);
+        ChildJvm launcher = launch(work, dataDir, ports, "1");
         try {
+            final Path console = launcher.log();
             final String bootstrap = awaitConsole(launcher, console, Pattern.compile("bootstrap servers (\\S+)"),
                     START_LIMIT).group(1);
             awaitConsole(launcher, console, Pattern.compile("stack up ([0-9.]+) s after launch"), START_LIMIT);
             started.addAll(launcher.tree());
-            final long postmaster = postmasterPid(dataDir);
-            ProcessHandle.of(postmaster).ifPresent(started::add);
+            ProcessHandle.of(postmasterPid(dataDir)).ifPresent(started::add);
+            assertEquals(0, control("status", dataDir).exit(), "rtdw status while the stack is up");
 
             // 1. the output topic: committed unified records, read as any consumer would.
             final Set<String> committed = readOutputTopic(bootstrap, 50);
@@ -88,7 +79,6 @@ class LocalStackIT {
             final long pinotRows = await("rows in Pinot", launcher,
                     () -> pinot.countOrMinusOne("SELECT COUNT(*) FROM unified_customer"));
             // 3. the bucket: every record read above becomes a Parquet row (files close every 5 s while running).
-            final Path bucket = dataDir.resolve("s3").resolve(LocalStack.BUCKET);
             await("the records read from the topic as Parquet rows", launcher, () -> {
                 try {
                     return parquetPositions(bucket).containsAll(committed) ? 1 : 0;
@@ -102,37 +92,223 @@ class LocalStackIT {
             // 4. k8s/smoke-test.sh, the deployed cluster's smoke test, run for real against this stack.
             smokeTest(work, ports, bucket, pinot);
 
+            // 5. SIGKILL of the streams app and of a broker: the supervisor starts both again.
+            final StackStatusFile before = StackStatusFile.read(dataDir);
+            for (final String component : List.of("streams", "kafka-2")) {
+                final long pid = before.byName().get(component).pid();
+                started.addAll(ProcessHandle.of(pid).stream().toList());
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+            final long killedAt = System.nanoTime();
+            await("the streams app and kafka-2 restarted and every component healthy", launcher, () -> {
+                final Map<String, StackStatusFile.Component> now = StackStatusFile.read(dataDir).byName();
+                return now.get("streams").restarts() == 1 && now.get("kafka-2").restarts() == 1
+                        && control("status", dataDir).exit() == 0 ? 1 : 0;
+            });
+            System.out.printf("streams app and kafka-2 restarted, all healthy %.1f s after the kill%n",
+                    (System.nanoTime() - killedAt) / 1e9);
+            await("the output topic growing after the restarts", launcher,
+                    () -> countCommitted(bootstrap) > committed.size() + 20 ? 1 : 0);
+
+            // 6. rtdw down: the launcher stops everything and exits; nothing is left running, every port is free.
             started.addAll(launcher.tree());
-            launcher.terminate();
-            assertTrue(launcher.awaitExit(TimeUnit.MINUTES.toSeconds(4)) != null,
-                    "the launcher did not stop within 4 minutes");
-            final String out = Files.readString(console);
-            System.out.println(out.substring(Math.max(0, out.indexOf("stopping ("))));
+            final Control down = control("down", dataDir);
+            assertEquals(0, down.exit(), down.out());
+            assertFalse(launcher.isAlive(), "rtdw down returned while the launcher runs");
+            assertStoppedCleanly(launcher, started, ports);
+            assertTrue(Files.isDirectory(dataDir.resolve("postgres")), "PostgreSQL data removed despite --keep-data");
+            assertEquals(1, control("status", dataDir).exit(), "rtdw status with no stack running");
+            final long appliedInRun1 = LocalStack.appliedBefore(dataDir.resolve("workload-applied"));
+            assertTrue(appliedInRun1 > 0, "the workload recorded no applied change");
 
-            assertTrue(out.contains("every component stopped cleanly"), "not every component stopped cleanly:\n" + out);
-            assertTrue(out.contains("BI queries on Pinot"), out);
-            assertTrue(Pattern.compile("customers with a flight and a vehicle\\n.*\\n    -> \\d+").matcher(out).find(),
-                    "no BI result in:\n" + out);
-            for (final ProcessHandle p : started) {
-                // the postmaster is daemonized: PID 1 reaps it, a moment after pg_ctl saw its pid file go
-                assertTrue(ChildJvm.awaitGone(p, Duration.ofSeconds(60)),
-                        "process left behind: " + p.pid() + " " + p.info().commandLine().orElse(""));
-            }
-            for (final Map.Entry<String, Integer> port : ports.entrySet()) {
-                assertTrue(isFree(port.getValue()), port.getKey() + " " + port.getValue() + " still taken");
-            }
-            assertFalse(Files.exists(dataDir.resolve("postgres")), "PostgreSQL data kept without --keep-data");
+            // 7. --keep-data again on the same directory: it resumes; more changes flow.
+            launcher = launch(work, dataDir, ports, "2");
+            final String resumedText = awaitConsole(launcher, launcher.log(),
+                    Pattern.compile("stack up ([0-9.]+) s after launch \\(resumed\\)"), START_LIMIT).group();
+            assertTrue(Files.readString(launcher.log()).contains("resuming after the " + appliedInRun1 + " changes"),
+                    resumedText);
+            started.addAll(launcher.tree());
+            final ChildJvm second = launcher;
+            await("100 more changes applied after the resume", second,
+                    () -> LocalStack.appliedBefore(dataDir.resolve("workload-applied")) > appliedInRun1 + 100 ? 1 : 0);
 
-            // After the SIGTERM flush the files are still exactly-once: no record twice, none of the above lost.
-            final Set<String> rows = parquetPositions(bucket);
-            final Set<String> missing = new HashSet<>(committed);
-            missing.removeAll(rows);
-            assertEquals(Set.of(), missing, "committed records missing from the Parquet files");
+            // 8. Pause the generator (SIGSTOP: alive, so not restarted) and wait until every copy agrees.
+            final long workload = StackStatusFile.read(dataDir).byName().get("workload").pid();
+            signal("STOP", workload);
+            final int pgPort = ports.get("--pg-port");
+            final String[] last = {""};
+            await("PostgreSQL = output topic = Pinot = Parquet (live customers)", second, () -> {
+                try {
+                    final Set<Integer> source = pgLiveCustomers(pgPort);
+                    final Set<Integer> topic = topicLiveCustomers(bootstrap, ports.get("--registry-port"));
+                    final Set<Integer> inPinot = pinotLiveCustomers(pinot);
+                    final Set<Integer> lake = parquetLiveCustomers(bucket);
+                    last[0] = "PostgreSQL " + source.size() + ", topic " + topic.size() + ", Pinot " + inPinot.size()
+                            + ", Parquet " + lake.size();
+                    return !source.isEmpty() && source.equals(topic) && source.equals(inPinot) && source.equals(lake)
+                            ? 1 : 0;
+                } catch (final Exception e) {
+                    last[0] = e.toString();
+                    return 0;
+                }
+            });
+            System.out.println("after the resume, live customers agree: " + last[0]);
+            parquetPositions(bucket); // no Kafka record twice in the bucket, across both runs
+            signal("CONT", workload);
+
+            started.addAll(second.tree());
+            assertEquals(0, control("down", dataDir).exit());
+            assertStoppedCleanly(second, started, ports);
         } finally {
             launcher.tree().forEach(ProcessHandle::destroyForcibly);
             started.forEach(ProcessHandle::destroyForcibly);
             launcher.close();
         }
+    }
+
+    /** A free port for every option; options that take several consecutive ports get a free run of them. */
+    private static Map<String, Integer> freePorts() {
+        final Map<String, Integer> ports = new LinkedHashMap<>();
+        for (final String option : LocalStackOptions.DEFAULT_PORTS.keySet()) {
+            final int span = LocalStackOptions.span(option);
+            int port;
+            do {
+                port = ChildJvm.freePort();
+            } while (!allFree(port, span) || ports.containsValue(port));
+            ports.put(option, port);
+        }
+        return ports;
+    }
+
+    private static boolean allFree(final int first, final int span) {
+        for (int i = 0; i < span; i++) {
+            if (!isFree(first + i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static ChildJvm launch(final Path work, final Path dataDir, final Map<String, Integer> ports,
+                                   final String run) {
+        final List<String> args = new ArrayList<>(List.of(
+                // --duration only bounds a test that lost its way: the test stops the stack itself.
+                "--duration", "15m", "--rate", "25", "--seed", "7", "--progress", "3", "--keep-data",
+                "--data-dir", dataDir.toString()));
+        ports.forEach((option, port) -> args.addAll(List.of(option, String.valueOf(port))));
+        final Path console = work.resolve("console-" + dataDir.getFileName() + "-" + run + ".txt");
+        return ChildJvm.java("local-stack", LocalStack.class.getName()).heapMb(384)
+                .jvmArgs("-XX:+UseSerialGC",
+                        "-Drtdw.s3proxy.jar=" + System.getProperty("rtdw.s3proxy.jar"),
+                        "-Drtdw.jmx.agent=" + System.getProperty("rtdw.jmx.agent"),
+                        "-Drtdw.pinot.classpathFile=" + System.getProperty("rtdw.pinot.classpathFile"),
+                        "-Drtdw.pinot.pluginJar=" + System.getProperty("rtdw.pinot.pluginJar"))
+                .args(args).freshLog(console).start();
+    }
+
+    private record Control(int exit, String out) {
+    }
+
+    /** rtdw status / rtdw down, in process. */
+    private static Control control(final String command, final Path dataDir) {
+        final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        final java.io.PrintStream print = new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8);
+        final int exit = StackControl.run(command, List.of("--data-dir", dataDir.toString()), print, print,
+                Duration.ofMinutes(4));
+        return new Control(exit, out.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static void assertStoppedCleanly(final ChildJvm launcher, final Set<ProcessHandle> started,
+                                             final Map<String, Integer> ports) throws IOException {
+        final String out = Files.readString(launcher.log());
+        System.out.println(out.substring(Math.max(0, out.indexOf("stopping ("))));
+        assertTrue(out.contains("every component stopped cleanly"), "not every component stopped cleanly:\n" + out);
+        assertTrue(out.contains("BI queries on Pinot"), out);
+        assertTrue(Pattern.compile("customers with a flight and a vehicle\\n.*\\n    -> \\d+").matcher(out).find(),
+                "no BI result in:\n" + out);
+        for (final ProcessHandle p : started) {
+            // the postmaster is daemonized: PID 1 reaps it, a moment after pg_ctl saw its pid file go
+            assertTrue(ChildJvm.awaitGone(p, Duration.ofSeconds(60)),
+                    "process left behind: " + p.pid() + " " + p.info().commandLine().orElse(""));
+        }
+        for (final Map.Entry<String, Integer> port : ports.entrySet()) {
+            for (int i = 0; i < LocalStackOptions.span(port.getKey()); i++) {
+                assertTrue(isFree(port.getValue() + i), port.getKey() + " " + (port.getValue() + i) + " still taken");
+            }
+        }
+    }
+
+    private static void signal(final String signal, final long pid) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + signal, String.valueOf(pid)).inheritIO().start().waitFor());
+    }
+
+    private static Set<Integer> pgLiveCustomers(final int port) throws java.sql.SQLException {
+        final Set<Integer> ids = new HashSet<>();
+        try (Connection pg = DriverManager.getConnection("jdbc:postgresql://localhost:" + port + "/postgres",
+                "postgres", "postgres"); Statement s = pg.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id FROM public.customers")) {
+            while (rs.next()) {
+                ids.add(rs.getInt(1));
+            }
+        }
+        return ids;
+    }
+
+    /** The newest committed record per key decides: a tombstone or deleted = true is not live. */
+    private static Set<Integer> topicLiveCustomers(final String bootstrap, final int registryPort) {
+        final TopicCatalog catalog = TopicCatalog.DEFAULT;
+        final Map<Integer, Boolean> live = new java.util.HashMap<>();
+        try (io.rtdw.testing.TopicReader<io.rtdw.schemas.CustomerKey, io.rtdw.schemas.UnifiedCustomer> reader =
+                     new io.rtdw.testing.TopicReader<>(bootstrap, catalog.unifiedCustomers(),
+                             io.rtdw.serde.RegistrySerdes.remote("http://127.0.0.1:" + registryPort
+                                     + io.rtdw.testing.RegistryServer.V3_PATH, false)
+                                     .valueSerde(catalog.unifiedCustomers()).deserializer())) {
+            final long end = countCommitted(bootstrap);
+            for (final ConsumerRecord<io.rtdw.schemas.CustomerKey, io.rtdw.schemas.UnifiedCustomer> r
+                    : reader.readUntil(rs -> rs.size() >= end, Duration.ofSeconds(60))) {
+                live.put(customerId(r.key()), r.value() != null && !r.value().getDeleted());
+            }
+        }
+        final Set<Integer> ids = new HashSet<>();
+        live.forEach((id, alive) -> {
+            if (alive) {
+                ids.add(id);
+            }
+        });
+        return ids;
+    }
+
+    private static int customerId(final io.rtdw.schemas.CustomerKey key) {
+        return key.getId();
+    }
+
+    private static Set<Integer> pinotLiveCustomers(final PinotClient pinot) {
+        final Set<Integer> ids = new HashSet<>();
+        for (final List<com.fasterxml.jackson.databind.JsonNode> row
+                : pinot.rows("SELECT customer_id FROM unified_customer WHERE deleted = false LIMIT 1000000")) {
+            ids.add(row.get(0).asInt());
+        }
+        return ids;
+    }
+
+    /** The newest row per customer (highest Kafka offset: a customer stays on one partition) decides. */
+    private static Set<Integer> parquetLiveCustomers(final Path bucket) throws java.sql.SQLException {
+        final Set<Integer> ids = new HashSet<>();
+        try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement s = duck.createStatement();
+             ResultSet rs = s.executeQuery("SELECT customer_id FROM (SELECT customer_id, deleted, row_number() OVER "
+                     + "(PARTITION BY customer_id ORDER BY kafka_offset DESC) AS n FROM read_parquet('"
+                     + bucket.resolve("changelog") + "/*/*/*.parquet', hive_partitioning = true)) "
+                     + "WHERE n = 1 AND NOT deleted")) {
+            while (rs.next()) {
+                ids.add(rs.getInt(1));
+            }
+        }
+        return ids;
+    }
+
+    /** Committed, non-tombstone records in the output topic now. */
+    private static long countCommitted(final String bootstrap) {
+        return readOutputTopic(bootstrap, 0).size();
     }
 
     /**
@@ -180,7 +356,10 @@ class LocalStackIT {
         }
     }
 
-    /** Partition:offset of every non-tombstone committed record, once at least {@code atLeast} were read. */
+    /**
+     * Partition:offset of every non-tombstone committed record up to the end offsets seen at the start, and at
+     * least {@code atLeast} of them.
+     */
     private static Set<String> readOutputTopic(final String bootstrap, final int atLeast) {
         final String topic = TopicCatalog.DEFAULT.unifiedCustomers().name();
         final Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
@@ -195,7 +374,8 @@ class LocalStackIT {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             final long deadline = System.nanoTime() + DATA_LIMIT.toNanos();
-            while (positions.size() < atLeast) {
+            final Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            while (positions.size() < atLeast || partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
                 for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                     if (r.value() != null) {
                         positions.add(r.partition() + ":" + r.offset());

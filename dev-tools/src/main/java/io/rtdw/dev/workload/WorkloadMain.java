@@ -12,7 +12,13 @@ import io.rtdw.serde.RegistrySerdes;
 import io.rtdw.testing.WorkloadGenerator;
 import io.rtdw.testing.WorkloadRunner;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -53,6 +59,11 @@ public final class WorkloadMain {
                                          pre-images; every vehicle update and delete then goes to every partition)
                   --init-schema          apply cdc-sources' init SQL (tables, replica identity, publication) first;
                                          with --vehicles mongodb also create 'vehicle' with pre-images
+                  --count-file F         after every applied change, write how many were applied (initial rows
+                                         included) to F; on SIGTERM the change in progress finishes first
+                  --skip N               generate the first N changes without applying them (they were applied by
+                                         an earlier run with the same seed and options: resume with the number
+                                         its --count-file holds)
                   --help                 this text
 
                 Environment: PG_HOST [localhost], PG_PORT [5432], PG_DATABASE [postgres], PG_USER [postgres],
@@ -74,6 +85,8 @@ public final class WorkloadMain {
         String vehicleMode = env.get("MONGODB_URI") != null ? "mongodb" : "none";
         boolean preImages = true;
         boolean initSchema = false;
+        Path countFile = null;
+        long skip = 0;
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -92,6 +105,8 @@ public final class WorkloadMain {
                     case "--pre-images" -> preImages = true;
                     case "--no-pre-images" -> preImages = false;
                     case "--init-schema" -> initSchema = true;
+                    case "--count-file" -> countFile = Path.of(args[++i]);
+                    case "--skip" -> skip = Long.parseLong(args[++i]);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
@@ -134,10 +149,16 @@ public final class WorkloadMain {
                         "vehicle"), preImages, System::currentTimeMillis,
                         new VehicleEventsToKafka(new DebeziumMongoEventMapper(catalog), p)));
             }
-            System.out.printf("applying %d initial rows and %d changes (seed %d, %.0f/s, vehicles: %s)%n",
-                    customers + flights + ("none".equals(vehicleMode) ? 0 : vehicles), changes, seed, rate, vehicleMode);
-            final double achieved = WorkloadRunner.run(generator, customers + flights
-                    + ("none".equals(vehicleMode) ? 0 : vehicles) + changes, rate, appliers);
+            final long total = customers + flights + ("none".equals(vehicleMode) ? 0 : vehicles) + changes;
+            for (long i = 0; i < skip; i++) {
+                generator.next();
+            }
+            final List<WorkloadGenerator.Applier> applying = countFile == null ? appliers
+                    : List.of(new CountingApplier(appliers, countFile, skip));
+            System.out.printf("applying %d initial rows and %d changes (seed %d, %.0f/s, vehicles: %s)%s%n",
+                    customers + flights + ("none".equals(vehicleMode) ? 0 : vehicles), changes, seed, rate, vehicleMode,
+                    skip > 0 ? "; skipping the first " + skip + " (applied before)" : "");
+            final double achieved = WorkloadRunner.run(generator, Math.max(0, total - skip), rate, applying);
             System.out.printf("done: %.1f changes/s; now %d customers, %d flights, %d vehicles%n", achieved,
                     generator.customers().size(), generator.flights().size(), generator.vehicles().size());
         } finally {
@@ -147,6 +168,54 @@ public final class WorkloadMain {
             if (producer != null) {
                 producer.close();
             }
+        }
+    }
+
+    /**
+     * Applies each change to every applier, then records how many changes were applied in {@code file} (replaced
+     * atomically). A JVM shutdown (SIGTERM) waits until the change in progress is applied and counted, and no change
+     * starts after it: the count is exact after a SIGTERM, and at most one short after a SIGKILL.
+     */
+    static final class CountingApplier implements WorkloadGenerator.Applier {
+        private final List<WorkloadGenerator.Applier> appliers;
+        private final Path file;
+        private final ReentrantLock lock = new ReentrantLock();
+        private long applied;
+
+        CountingApplier(final List<WorkloadGenerator.Applier> appliers, final Path file, final long alreadyApplied) {
+            this.appliers = appliers;
+            this.file = file;
+            this.applied = alreadyApplied;
+            Runtime.getRuntime().addShutdownHook(new Thread(lock::lock, "workload-count"));
+        }
+
+        @Override
+        public void apply(final WorkloadGenerator.Change change) throws Exception {
+            lock.lock();
+            try {
+                for (final WorkloadGenerator.Applier applier : appliers) {
+                    applier.apply(change);
+                }
+                applied++;
+                write(file, applied);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        static void write(final Path file, final long count) {
+            try {
+                final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+                Files.writeString(tmp, count + "\n");
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (final IOException e) {
+                throw new UncheckedIOException("cannot write " + file, e);
+            }
+        }
+
+        @Override
+        public void close() {
+            // the wrapped appliers are closed by main
         }
     }
 }

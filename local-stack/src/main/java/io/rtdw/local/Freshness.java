@@ -1,0 +1,63 @@
+package io.rtdw.local;
+
+/**
+ * Source-commit-to-sink freshness as the progress line shows it, defined so that it stays flat while nothing changes:
+ * <ul>
+ *   <li>while the sink holds the newest committed change ("caught up"), the freshness is the delay that newest
+ *       change had when the launcher first saw it in the sink, and it does not grow while the pipeline is idle;</li>
+ *   <li>while the source has committed changes the sink does not show yet ("behind"), it is the time since the
+ *       oldest such change could have been committed: now minus the newest change the sink does show (an upper
+ *       bound, since the unseen changes came after it), so a stalled sink shows a growing number.</li>
+ * </ul>
+ * The launcher reads the sinks every progress interval, so a delay "when first seen" is late by up to that interval.
+ * One instance per sink; used by the launcher's progress thread only.
+ */
+final class Freshness {
+
+    private long lastSeenNewest = Long.MIN_VALUE;
+    private double held = Double.NaN;
+
+    /**
+     * @param nowMs           the reading's time
+     * @param sinkNewestMs    commit time of the newest change the sink shows (source_ts_ms), or a negative value if
+     *                        it shows none
+     * @param delayWhenSeenMs the delay to report for a newest change seen for the first time
+     * @param caughtUp        true if the sink holds the newest committed change of the source
+     * @return the freshness in ms, NaN if the sink shows nothing yet
+     */
+    double update(final long nowMs, final long sinkNewestMs, final double delayWhenSeenMs, final boolean caughtUp) {
+        if (sinkNewestMs < 0) {
+            return Double.NaN;
+        }
+        if (sinkNewestMs != lastSeenNewest) {
+            lastSeenNewest = sinkNewestMs;
+            held = delayWhenSeenMs;
+        }
+        return caughtUp ? held : Math.max(held, nowMs - sinkNewestMs);
+    }
+
+    private long advancedAtMs = -1;
+
+    /**
+     * Parquet, where the launcher cannot see the files' source times cheaply: {@code lastFileDelayMs} is the lake
+     * sink's own measure of the last file (source commit to file visible, its oldest row), held while the files
+     * cover every committed record of the output topic; while they do not, at least the time since the files last
+     * advanced ({@code filesPosition} changed).
+     */
+    double parquet(final long nowMs, final long filesPosition, final double lastFileDelayMs, final boolean caughtUp) {
+        if (filesPosition < 0 || Double.isNaN(lastFileDelayMs) || lastFileDelayMs < 0) {
+            return Double.NaN;
+        }
+        if (filesPosition != lastSeenNewest) {
+            lastSeenNewest = filesPosition;
+            advancedAtMs = nowMs;
+        }
+        return caughtUp ? lastFileDelayMs : Math.max(lastFileDelayMs, nowMs - advancedAtMs);
+    }
+
+    /** Pinot: the sink's newest {@code source_ts_ms} against the source's newest commit. */
+    double pinot(final long nowMs, final long newestInSinkMs, final long newestAtSourceMs) {
+        return update(nowMs, newestInSinkMs, nowMs - newestInSinkMs,
+                newestAtSourceMs >= 0 && newestInSinkMs >= newestAtSourceMs);
+    }
+}
