@@ -37,12 +37,13 @@ final class Freshness {
     }
 
     private long advancedAtMs = -1;
+    private long behindSinceMs = -1;
 
     /**
      * Parquet, where the launcher cannot see the files' source times cheaply: {@code lastFileDelayMs} is the lake
-     * sink's own measure of the last file (source commit to file visible, its oldest row), held while the files
-     * cover every committed record of the output topic; while they do not, at least the time since the files last
-     * advanced ({@code filesPosition} changed).
+     * sink's own measure of its last file (source commit to file visible, for the file's oldest row). While the files
+     * cover every committed record of the output topic it is reported as is (flat while idle); while they do not,
+     * at least the time since the launcher saw the backlog and the files did not advance (a stalled sink grows).
      */
     double parquet(final long nowMs, final long filesPosition, final double lastFileDelayMs, final boolean caughtUp) {
         if (filesPosition < 0 || Double.isNaN(lastFileDelayMs) || lastFileDelayMs < 0) {
@@ -52,7 +53,14 @@ final class Freshness {
             lastSeenNewest = filesPosition;
             advancedAtMs = nowMs;
         }
-        return caughtUp ? lastFileDelayMs : Math.max(lastFileDelayMs, nowMs - advancedAtMs);
+        if (caughtUp) {
+            behindSinceMs = -1;
+            return lastFileDelayMs;
+        }
+        if (behindSinceMs < 0) {
+            behindSinceMs = nowMs;
+        }
+        return Math.max(lastFileDelayMs, nowMs - Math.max(behindSinceMs, advancedAtMs));
     }
 
     /** Pinot: the sink's newest {@code source_ts_ms} against the source's newest commit. */

@@ -57,7 +57,7 @@ class LocalStackOptionsTest {
         assertMessage("--rate must be a number", "--rate", "fast");
         assertMessage("--seed needs a value", "--seed");
         assertMessage("--pg-port must be in 1..65535", "--pg-port", "70000");
-        assertMessage("--pg-port and --s3-port are both 7000", "--pg-port", "7000", "--s3-port", "7000");
+        assertMessage("--pg-port and --s3-port both need port 7000", "--pg-port", "7000", "--s3-port", "7000");
     }
 
     @Test
