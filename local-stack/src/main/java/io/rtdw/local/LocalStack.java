@@ -464,8 +464,13 @@ public final class LocalStack {
         };
     }
 
-    private Supervisor.Component startSupervised(final String name, final String ports, final String health,
-                                                 final java.util.function.Supplier<Supervisor.Proc> starter) {
+    /**
+     * Starts any process under the supervisor ({@link Supervisor.Proc}: a {@link ChildJvm} through
+     * {@link Supervisor.Proc#of}, or a wrapper such as the registry's, or Prometheus' binary), with its ports and
+     * health check in the status file and its {@code rtdw_local_component_*} metrics.
+     */
+    Supervisor.Component startSupervised(final String name, final String ports, final String health,
+                                         final java.util.function.Supplier<Supervisor.Proc> starter) {
         final Supervisor.Component c = supervisor.start(name, ports, health, starter);
         componentMetrics(c);
         final Supervisor.Proc p = c.process();
