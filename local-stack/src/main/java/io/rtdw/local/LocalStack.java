@@ -49,11 +49,15 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * The whole pipeline on this machine, one command: Kafka (3 brokers, in this JVM), PostgreSQL (embedded), s3proxy,
- * Pinot 0.11, CDC, the streams app, the lake sink and the workload generator; live progress; a clean stop with BI
- * results from Pinot and the Parquet files' location. Options: {@link LocalStackOptions#HELP}.
+ * The whole pipeline on this machine, one command, like a small deployment: Kafka (a KRaft controller and 3 brokers,
+ * one process each, {@link KafkaNodes}), PostgreSQL (embedded), s3proxy, the registry, Pinot 0.11, CDC, the streams
+ * app, the lake sink and the workload generator, each process supervised ({@link Supervisor}: restarted when it
+ * exits); its state in {@code <data-dir>/stack.properties} for {@code rtdw status} / {@code rtdw down}
+ * ({@link StackControl}); its own metrics on {@code --ops-port}; live progress; a clean stop with BI results from
+ * Pinot and the Parquet files' location; {@code --keep-data} resumes a kept run. Options:
+ * {@link LocalStackOptions#HELP}.
  *
- * <p>No SLF4J logger here on purpose: Kafka's and PostgreSQL's logs go to {@code <data-dir>/logs/launcher.log}
+ * <p>No SLF4J logger here on purpose: PostgreSQL's and the libraries' logs go to {@code <data-dir>/logs/launcher.log}
  * (set before the first logger exists), the console shows only what a user needs to follow the run.
  */
 public final class LocalStack {
@@ -297,8 +301,11 @@ public final class LocalStack {
         final long pgBegan = System.nanoTime();
         final java.util.concurrent.CompletableFuture<Void> pg = java.util.concurrent.CompletableFuture.runAsync(
                 this::startPostgres);
-        step("Kafka: 1 KRaft controller + 3 brokers, one process each" + (resumed ? " (resuming their logs)" : ""),
-                this::startKafka);
+        final long kafkaBegan = System.nanoTime();
+        System.out.println("Kafka: 1 KRaft controller + 3 brokers, one process each" + (resumed ? " (resuming their logs)"
+                : ""));
+        startKafka();
+        System.out.printf("Kafka: 3 brokers up in %.1f s%n", (System.nanoTime() - kafkaBegan) / 1e9);
         System.out.println("  bootstrap servers " + kafkaNodes.bootstrapServers());
         // LocalPinot creates its table once the output topic exists: Pinot's slow start overlaps topic creation.
         startPinot();
@@ -371,7 +378,7 @@ public final class LocalStack {
     private void startKafka() {
         final boolean formatted = kafkaNodes.prepare();
         if (resumed && formatted) {
-            System.out.print("(some nodes had no data: formatted them) ");
+            System.out.println("  (some nodes had no data: formatted them)");
         }
         final Path config = jmxConfig();
         for (final KafkaNodes.Node node : kafkaNodes.nodes()) {
@@ -840,10 +847,9 @@ public final class LocalStack {
     }
 
     /**
-     * One reading of the whole stack. Lags, all from the source commit time: {@code lagLastMs}/{@code lagMaxMs} to
-     * the output topic (streams app), {@code pinotFreshMs} = now minus the newest {@code source_ts_ms} in Pinot
-     * (while changes flow, the end-to-end lag to a queryable row), {@code lakeLatencyMs} to a visible Parquet file
-     * (oldest row of the last file, so it includes the sink's flush interval).
+     * One reading of the whole stack. From the source commit time: {@code lagLastMs}/{@code lagMaxMs} to the output
+     * topic (streams app); {@code pinotFreshMs} and {@code lakeLatencyMs} (Parquet) the freshness of each sink as
+     * {@link Freshness} defines it (flat while the pipeline is idle).
      */
     record Progress(Map<String, Long> captured, long unifiedOut, double lagLastMs, double lagMaxMs,
                     double pinotFreshMs, double lakeLatencyMs, long pinotRows, long pinotLive, long parquetFiles,
@@ -851,7 +857,7 @@ public final class LocalStack {
         String line(final long secondsSinceUp) {
             final String tables = captured.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
                     .collect(Collectors.joining(", "));
-            return String.format(Locale.ROOT, "[%4ds] captured: %s | unified out %d | lag: out %s (max %s), Pinot %s,"
+            return String.format(Locale.ROOT, "[%4ds] captured: %s | unified out %d | lag: out %s (max %s) | freshness: Pinot %s,"
                             + " Parquet %s | Pinot rows %s (%s live) | Parquet files %d | dead letters %d"
                             + " | RSS %.2f GiB",
                     secondsSinceUp, tables, unifiedOut, ms(lagLastMs), ms(lagMaxMs), ms(pinotFreshMs),

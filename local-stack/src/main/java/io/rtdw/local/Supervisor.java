@@ -188,8 +188,9 @@ final class Supervisor implements AutoCloseable {
                 final long delay = c.backoff.delayAfterExitMs(now - c.startedAtMs);
                 c.restartAtMs = now + delay;
                 c.state = RESTARTING;
-                console.accept(String.format(Locale.ROOT, "%s (pid %d) exited with %d after %.0f s up; restarting in %.0f s",
-                        c.name, p.pid(), c.lastExit, (now - c.startedAtMs) / 1000.0, delay / 1000.0));
+                console.accept(String.format(Locale.ROOT, "%s (pid %d) exited%s after %.0f s up; restarting in %.0f s",
+                        c.name, p.pid(), c.lastExit >= 0 ? " with " + c.lastExit : "", (now - c.startedAtMs) / 1000.0,
+                        delay / 1000.0));
                 onChange.run();
             } else if (RESTARTING.equals(c.state) && c.restartAtMs >= 0 && now >= c.restartAtMs) {
                 c.restartAtMs = -1;
