@@ -3,9 +3,9 @@ package io.rtdw.local;
 /**
  * Source-commit-to-sink freshness as the progress line shows it, defined so that it stays flat while nothing changes:
  * <ul>
- *   <li>while the sink holds the newest committed change ("caught up"), the freshness is the delay that newest
+ *   <li>while the sink holds the newest committed record of the output topic ("caught up"), the freshness is the delay that newest
  *       change had when the launcher first saw it in the sink, and it does not grow while the pipeline is idle;</li>
- *   <li>while the source has committed changes the sink does not show yet ("behind"), it is the time since the
+ *   <li>while the output topic has committed records the sink does not show yet ("behind"), it is the time since the
  *       oldest such change could have been committed: now minus the newest change the sink does show (an upper
  *       bound, since the unseen changes came after it), so a stalled sink shows a growing number.</li>
  * </ul>
@@ -63,9 +63,11 @@ final class Freshness {
         return Math.max(lastFileDelayMs, nowMs - Math.max(behindSinceMs, advancedAtMs));
     }
 
-    /** Pinot: the sink's newest {@code source_ts_ms} against the source's newest commit. */
-    double pinot(final long nowMs, final long newestInSinkMs, final long newestAtSourceMs) {
-        return update(nowMs, newestInSinkMs, nowMs - newestInSinkMs,
-                newestAtSourceMs >= 0 && newestInSinkMs >= newestAtSourceMs);
+    /**
+     * Pinot: {@code newestInSinkMs} is {@code MAX(source_ts_ms)} in the table; {@code caughtUp} says whether its
+     * consuming segments have reached the output topic's last committed record.
+     */
+    double pinot(final long nowMs, final long newestInSinkMs, final boolean caughtUp) {
+        return update(nowMs, newestInSinkMs, nowMs - newestInSinkMs, caughtUp);
     }
 }

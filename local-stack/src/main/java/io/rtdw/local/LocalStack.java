@@ -528,8 +528,6 @@ public final class LocalStack {
                     // Stopped by shutdown() after CDC and the workload, not by a hook racing with them.
                     .setRegisterShutdownHook(false)
                     .setServerConfig("wal_level", "logical")
-                    // pg_last_committed_xact(): the newest commit's time, the reference of the freshness figures
-                    .setServerConfig("track_commit_timestamp", "on")
                     .setServerConfig("max_wal_senders", "4")
                     .setServerConfig("max_replication_slots", "4")
                     .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log("postgres").toFile()))
@@ -901,13 +899,17 @@ public final class LocalStack {
                 + Scrape.sum(lake, "rtdw_lake_dead_letters_total").orElse(0));
         final long newestInPinot = pinot.countOrMinusOne("SELECT MAX(source_ts_ms) FROM unified_customer");
         final long now = System.currentTimeMillis();
-        final double pinotFresh = pinotFreshness.pinot(now, newestInPinot > 0 ? newestInPinot : -1, lastSourceCommitMs());
-        final Map<Integer, Long> files = Scrape.changelogLastOffsets(dataDir.resolve("s3").resolve(BUCKET));
         final Map<Integer, Long> committedEnd = committedEndOffsets(catalog.unifiedCustomers().name());
-        // Caught up: every partition's files reach its last committed record (the end offset less the transaction's
-        // commit marker; an aborted transaction at the end keeps it "behind" until the next commit).
-        final boolean lakeCaughtUp = !committedEnd.isEmpty() && committedEnd.entrySet().stream()
-                .allMatch(e -> e.getValue() <= 0 || files.getOrDefault(e.getKey(), -1L) >= e.getValue() - 2);
+        // Caught up: per partition, the sink reached the last committed record. The read_committed end offset is
+        // the offset after the last transaction's commit marker: Pinot's next offset stops at the marker (end - 1),
+        // the last file's last record is the one before it (end - 2). An aborted transaction at the very end keeps a
+        // sink "behind" until the next commit on that partition.
+        final Map<Integer, Long> pinotNext = Scrape.pinotConsumingOffsets(
+                Scrape.get(url("--pinot-controller-port", "/tables/unified_customer/consumingSegmentsInfo")));
+        final boolean pinotCaughtUp = reaches(pinotNext, committedEnd, 1);
+        final double pinotFresh = pinotFreshness.pinot(now, newestInPinot > 0 ? newestInPinot : -1, pinotCaughtUp);
+        final Map<Integer, Long> files = Scrape.changelogLastOffsets(dataDir.resolve("s3").resolve(BUCKET));
+        final boolean lakeCaughtUp = reaches(files, committedEnd, 2);
         final double parquetFresh = parquetFreshness.parquet(now, files.isEmpty() ? -1
                         : files.values().stream().mapToLong(Long::longValue).sum(),
                 Scrape.sum(lake, "rtdw_lake_last_file_source_latency_ms").orElse(Double.NaN), lakeCaughtUp);
@@ -944,18 +946,10 @@ public final class LocalStack {
         }
     }
 
-    /** Commit time of PostgreSQL's newest transaction (track_commit_timestamp), -1 if unknown. */
-    private long lastSourceCommitMs() {
-        if (postgres == null) {
-            return -1;
-        }
-        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT (extract(epoch FROM timestamp) * 1000)::bigint "
-                     + "FROM pg_last_committed_xact()")) {
-            return rs.next() && rs.getObject(1) != null ? rs.getLong(1) : -1;
-        } catch (final Exception e) {
-            return -1;
-        }
+    /** True if, for every partition with records, the sink's position is at least its end offset less {@code gap}. */
+    static boolean reaches(final Map<Integer, Long> sink, final Map<Integer, Long> committedEnd, final long gap) {
+        return !committedEnd.isEmpty() && committedEnd.entrySet().stream()
+                .allMatch(e -> e.getValue() <= 0 || sink.getOrDefault(e.getKey(), -1L) >= e.getValue() - gap);
     }
 
     /** Total RSS of the launcher, every child JVM, the registry and PostgreSQL's processes; remembers the peak. */

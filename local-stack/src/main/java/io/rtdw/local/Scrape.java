@@ -136,4 +136,27 @@ final class Scrape {
         }
         return last;
     }
+
+    /**
+     * Per partition, the next offset Pinot's consuming segments will read, from the controller's
+     * {@code /tables/<table>/consumingSegmentsInfo} answer ({@code partitionToOffsetMap} of each server); empty if
+     * there is no answer.
+     */
+    static Map<Integer, Long> pinotConsumingOffsets(final String json) {
+        final Map<Integer, Long> next = new java.util.HashMap<>();
+        if (json == null) {
+            return next;
+        }
+        try {
+            final com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(json).path("_segmentToConsumingInfoMap");
+            root.elements().forEachRemaining(servers -> servers.elements().forEachRemaining(server ->
+                    server.path("partitionToOffsetMap").fields().forEachRemaining(e ->
+                            next.merge(Integer.parseInt(e.getKey()), Long.parseLong(e.getValue().asText()),
+                                    Math::min))));
+        } catch (final IOException | RuntimeException e) {
+            next.clear();
+        }
+        return next;
+    }
 }

@@ -11,26 +11,26 @@ class FreshnessTest {
     void pinotStaysFlatWhileCaughtUpAndIdle() {
         final Freshness f = new Freshness();
         // newest commit at 10_000, seen in Pinot at 10_400: 400 ms
-        assertEquals(400, f.pinot(10_400, 10_000, 10_000));
+        assertEquals(400, f.pinot(10_400, 10_000, true));
         // nothing changes for a minute: still 400
-        assertEquals(400, f.pinot(70_400, 10_000, 10_000));
+        assertEquals(400, f.pinot(70_400, 10_000, true));
     }
 
     @Test
     void pinotGrowsWhileBehind() {
         final Freshness f = new Freshness();
-        assertEquals(400, f.pinot(10_400, 10_000, 10_000));
-        // the source committed at 20_000; Pinot still shows 10_000 at 25_000: 15 s and growing
-        assertEquals(15_000, f.pinot(25_000, 10_000, 20_000));
-        assertEquals(20_000, f.pinot(30_000, 10_000, 20_000));
-        // it arrives, seen at 30_500: the newest change's delay when seen
-        assertEquals(10_500, f.pinot(30_500, 20_000, 20_000));
-        assertEquals(10_500, f.pinot(90_000, 20_000, 20_000));
+        assertEquals(400, f.pinot(10_400, 10_000, true));
+        // a change committed at 20_000 is in the topic, Pinot still shows 10_000 at 25_000: now - 10_000, growing
+        assertEquals(15_000, f.pinot(25_000, 10_000, false));
+        assertEquals(20_000, f.pinot(30_000, 10_000, false));
+        // it arrives, seen at 30_500: the newest change's delay when seen, flat from then on
+        assertEquals(10_500, f.pinot(30_500, 20_000, true));
+        assertEquals(10_500, f.pinot(90_000, 20_000, true));
     }
 
     @Test
     void pinotEmptyIsUnknown() {
-        assertTrue(Double.isNaN(new Freshness().pinot(1_000, -1, 500)));
+        assertTrue(Double.isNaN(new Freshness().pinot(1_000, -1, false)));
     }
 
     @Test

@@ -37,4 +37,27 @@ class ScrapeTest {
         assertFalse(Scrape.sum(series, "rtdw_cdc_changes_total", "topic=\"rtdw.rtdw.vehicle\"").isPresent());
         assertTrue(Scrape.prometheus(null).isEmpty());
     }
+
+    @Test
+    void pinotConsumingOffsetsPerPartition() {
+        // the shape Pinot 0.11's controller answered here (two partitions; one with two servers: the smaller counts)
+        final String json = "{\"_segmentToConsumingInfoMap\":{\"unified_customer__0__0__20261202T1136Z\":[{\"serverName\":"
+                + "\"Server_localhost_7098\",\"consumerState\":\"CONSUMING\",\"lastConsumedTimestamp\":0,"
+                + "\"partitionToOffsetMap\":{\"0\":\"245\"}}],\"unified_customer__5__0__20261202T1136Z\":[{\"serverName\":"
+                + "\"a\",\"partitionToOffsetMap\":{\"5\":\"214\"}},{\"serverName\":\"b\",\"partitionToOffsetMap\":"
+                + "{\"5\":\"210\"}}]}}";
+        assertEquals(java.util.Map.of(0, 245L, 5, 210L), Scrape.pinotConsumingOffsets(json));
+        assertEquals(java.util.Map.of(), Scrape.pinotConsumingOffsets(null));
+        assertEquals(java.util.Map.of(), Scrape.pinotConsumingOffsets("not json"));
+    }
+
+    @Test
+    void aSinkReachesTheTopicWhenEveryPartitionIsWithinTheGap() {
+        final java.util.Map<Integer, Long> ends = java.util.Map.of(0, 246L, 1, 195L, 2, 0L);
+        assertTrue(LocalStack.reaches(java.util.Map.of(0, 245L, 1, 194L), ends, 1));
+        assertFalse(LocalStack.reaches(java.util.Map.of(0, 245L, 1, 193L), ends, 1));
+        assertFalse(LocalStack.reaches(java.util.Map.of(0, 245L), ends, 1), "a partition the sink has not started");
+        assertTrue(LocalStack.reaches(java.util.Map.of(0, 244L, 1, 193L), ends, 2));
+        assertFalse(LocalStack.reaches(java.util.Map.of(0, 245L, 1, 194L), java.util.Map.of(), 1), "no end offsets");
+    }
 }
