@@ -60,7 +60,7 @@ public final class DeadLetters {
     }
 
     /** Runs {@code rtdw dlq} with {@code args} over the variables {@code env}; returns the exit code. */
-    static int run(final List<String> args, final Map<String, String> env, final PrintStream out,
+    public static int run(final List<String> args, final Map<String, String> env, final PrintStream out,
                    final PrintStream err) {
         final String action = args.isEmpty() ? "" : args.get(0);
         if (!action.equals("list") && !action.equals("replay")) {

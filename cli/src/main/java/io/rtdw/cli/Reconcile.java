@@ -49,7 +49,7 @@ public final class Reconcile {
      * Runs the command with {@code environment}; returns the exit code. In {@code --every} mode it runs until
      * {@code stop} says so (never, from {@link #main}).
      */
-    static int run(final List<String> args, final Map<String, String> environment, final PrintStream out,
+    public static int run(final List<String> args, final Map<String, String> environment, final PrintStream out,
                    final PrintStream err, final BooleanSupplier stop) {
         final Options options;
         try {

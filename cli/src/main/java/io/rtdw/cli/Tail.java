@@ -62,7 +62,7 @@ public final class Tail {
      * Runs {@code rtdw tail} with {@code args} over the variables {@code env}; stops following when {@code stop}
      * says so (Ctrl-C in {@link #main}). Returns the exit code.
      */
-    static int run(final List<String> args, final Map<String, String> env, final PrintStream out,
+    public static int run(final List<String> args, final Map<String, String> env, final PrintStream out,
                    final PrintStream err, final BooleanSupplier stop) {
         final CommandLine line;
         final long max;

@@ -336,6 +336,12 @@ public final class LocalStack {
         awaitReady("lake sink", () -> ok(url("--lake-http-port", "/health/ready")));
         awaitReady("Pinot", () -> pinot.countOrMinusOne("SELECT COUNT(*) FROM unified_customer") >= 0);
         startWorkload();
+        startReconciler();
+        startPrometheus();
+        awaitReady("reconciler", () -> ok(url("--reconcile-port", "/health/live")));
+        if (supervisor.get("prometheus") != null) {
+            awaitReady("Prometheus", () -> answers("http://127.0.0.1:" + options.port("--prometheus-port") + "/-/ready"));
+        }
         readyAtMs = System.currentTimeMillis();
         System.out.printf("stack up %.1f s after launch%s.%n", (readyAtMs - jvmStart) / 1000.0,
                 resumed ? " (resumed)" : "");
@@ -371,6 +377,12 @@ public final class LocalStack {
         System.out.println(jmxAgent() == null ? "  Kafka JMX    no exporter (its jar was not built into local-stack/target/tools)"
                 : String.format(Locale.ROOT, "  Kafka JMX    http://%s:%d..%d/metrics (brokers 1-3, then the controller)",
                         h, options.port("--kafka-metrics-port"), options.port("--kafka-metrics-port") + KafkaNodes.BROKERS));
+        final Supervisor.Component prometheus = supervisor.get("prometheus");
+        System.out.println(prometheus == null ? "  Prometheus   not running (see above)" : String.format(Locale.ROOT,
+                "  Prometheus   http://%s:%d (alerts: /classic/alerts), health page http://%s:%d/consoles/rtdw.html",
+                h, options.port("--prometheus-port"), h, options.port("--prometheus-port")));
+        System.out.printf("  reconcile    every 30 s, verdict on http://%s:%d/metrics (rtdw_reconcile_*), runs in %s%n", h,
+                options.port("--reconcile-port"), log("reconcile"));
         System.out.println("  commands     ./rtdw status --data-dir " + dataDir + "   ./rtdw down --data-dir " + dataDir);
         System.out.println("  logs         " + logs);
     }
@@ -606,6 +618,117 @@ public final class LocalStack {
                 ? "resuming after the " + appliedBefore(count) + " changes applied before; " : "") + (mongoUri == null
                 ? "customers, flights -> PostgreSQL; vehicles -> Debezium MongoDB events -> Kafka"
                 : "customers, flights -> PostgreSQL; vehicles -> MongoDB") + ")");
+    }
+
+    /** What {@code rtdw reconcile} compares here: the sources, the output topic, Pinot and the bucket's snapshot. */
+    private List<String> reconcileArgs() {
+        final List<String> args = new ArrayList<>(List.of("--pinot", "http://localhost:"
+                + options.port("--pinot-broker-port"), "--lake", dataDir.resolve("s3").resolve(BUCKET).toString()));
+        if (mongoUri == null) {
+            args.add("--vehicles-from-topic");
+        }
+        return args;
+    }
+
+    /**
+     * {@code rtdw reconcile --every 30s}: its verdict over time on its own /metrics (Prometheus scrapes it, the health
+     * page draws it), each run in its log.
+     */
+    private void startReconciler() {
+        final List<String> args = new ArrayList<>(reconcileArgs());
+        args.addAll(List.of("--every", "30s", "--http-port", String.valueOf(options.port("--reconcile-port"))));
+        launch("reconcile", String.valueOf(options.port("--reconcile-port")), url("--reconcile-port", "/health/live"),
+                () -> javaChild("reconcile", 384, "io.rtdw.cli.Reconcile", args, pgEnv()));
+    }
+
+    /**
+     * Prometheus (Debian's binary) scraping every component, with the k8s alert rules, and the health page. Without
+     * the binary or the repository's files the stack runs without it and says so.
+     */
+    private void startPrometheus() {
+        final Map<String, List<String>> targets = new LinkedHashMap<>();
+        targets.put("cdc", List.of("127.0.0.1:" + options.port("--cdc-http-port")));
+        targets.put("streams", List.of("127.0.0.1:" + options.port("--streams-http-port")));
+        targets.put("lake-sink", List.of("127.0.0.1:" + options.port("--lake-http-port")));
+        targets.put("launcher", List.of("127.0.0.1:" + options.port("--ops-port")));
+        targets.put("reconcile", List.of("127.0.0.1:" + options.port("--reconcile-port")));
+        if (jmxAgent() != null) {
+            final List<String> kafka = new ArrayList<>();
+            for (int i = 0; i <= KafkaNodes.BROKERS; i++) {
+                kafka.add("127.0.0.1:" + (options.port("--kafka-metrics-port") + i));
+            }
+            targets.put("kafka", kafka);
+        }
+        final Path root;
+        try {
+            LocalPrometheus.binary("prometheus");
+            root = LocalPrometheus.repositoryRoot(Path.of(System.getProperty("rtdw.repo.root", "")));
+        } catch (final IllegalStateException e) {
+            System.out.println("Prometheus not started: " + e.getMessage());
+            return;
+        }
+        final int port = options.port("--prometheus-port");
+        startSupervised("prometheus", String.valueOf(port), "http://127.0.0.1:" + port + "/-/ready", () -> {
+            try {
+                return prometheusProc(LocalPrometheus.start(dataDir, port, targets, log("prometheus"), root,
+                        LocalPrometheus.DEFAULT_SCRAPE_INTERVAL));
+            } catch (final IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while starting Prometheus", e);
+            }
+        });
+    }
+
+    private static Supervisor.Proc prometheusProc(final LocalPrometheus prometheus) {
+        return new Supervisor.Proc() {
+            public long pid() {
+                return prometheus.pid();
+            }
+
+            public boolean isAlive() {
+                return ProcessHandle.of(prometheus.pid()).map(ProcessHandle::isAlive).orElse(false);
+            }
+
+            public int exitCode() {
+                return -1; // not kept by LocalPrometheus
+            }
+
+            public List<ProcessHandle> tree() {
+                return ProcessHandle.of(prometheus.pid()).stream().toList();
+            }
+
+            public int stop(final long seconds) {
+                prometheus.close();
+                return 0;
+            }
+        };
+    }
+
+    /**
+     * The last word of a run: {@code rtdw reconcile --wait} once the workload is stopped, the pipeline drained and the
+     * lake sink has written its final snapshot. Its report's lines, for the summary.
+     */
+    private List<String> finalReconcile() {
+        final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+        final java.io.PrintStream out = new java.io.PrintStream(buffer, true, java.nio.charset.StandardCharsets.UTF_8);
+        final List<String> args = new ArrayList<>(reconcileArgs());
+        args.addAll(List.of("--wait", "90s"));
+        final long began = System.nanoTime();
+        int code;
+        try {
+            code = io.rtdw.cli.Reconcile.run(args, pgEnv(), out, out, () -> false);
+        } catch (final RuntimeException e) {
+            out.println("reconcile failed: " + e);
+            code = io.rtdw.cli.Help.FAILED;
+        }
+        final List<String> lines = new ArrayList<>(List.of(buffer.toString(java.nio.charset.StandardCharsets.UTF_8)
+                .split("\n")));
+        lines.add(String.format(Locale.ROOT, "(./rtdw reconcile exit %d, %.1f s: %s)", code,
+                (System.nanoTime() - began) / 1e9, code == io.rtdw.cli.Help.OK ? "every copy agrees with the sources"
+                        : "the copies do NOT all agree with the sources"));
+        return lines;
     }
 
     /** How many changes the workload generator applied in earlier runs on this data directory (0 if none). */
@@ -995,7 +1118,9 @@ public final class LocalStack {
         ticker.shutdownNow();
         supervisor.close(); // no restarts from now on
         stop("workload", 10);
+        stop("reconcile", 10);
         final List<String> bi = new ArrayList<>();
+        final List<String> verdict = new ArrayList<>();
         long pgCustomers = -1;
         if (wasUp) {
             drain();
@@ -1004,8 +1129,14 @@ public final class LocalStack {
             bi.addAll(biQueries());
             pgCustomers = postgresCustomers();
         }
-        // The lake sink flushes its open files on SIGTERM; stop it before what feeds it is gone.
-        for (final String name : List.of("lake-sink", "streams", "cdc", "pinot", "s3proxy", "registry")) {
+        // The lake sink flushes its open files and writes a final snapshot on SIGTERM; stop it before what feeds it is
+        // gone, and before the final reconcile, which compares that snapshot.
+        stop("lake-sink", 30);
+        if (wasUp) {
+            System.out.println("  reconciling the sources with every copy (rtdw reconcile --wait 90s) ...");
+            verdict.addAll(finalReconcile());
+        }
+        for (final String name : List.of("streams", "cdc", "pinot", "s3proxy", "registry")) {
             stop(name, "pinot".equals(name) ? 40 : 30);
         }
         // Every other supervised component (added later by name), then Kafka: brokers, the controller last.
@@ -1039,7 +1170,7 @@ public final class LocalStack {
             }
             deleteQuietly(dataDir.resolve("workload-applied"));
         }
-        summary(wasUp, bi, pgCustomers);
+        summary(wasUp, bi, pgCustomers, verdict);
     }
 
     /** Stops a supervised component for good (once: a second call finds it stopped and does nothing). */
@@ -1118,7 +1249,8 @@ public final class LocalStack {
         }
     }
 
-    private void summary(final boolean wasUp, final List<String> bi, final long pgCustomers) {
+    private void summary(final boolean wasUp, final List<String> bi, final long pgCustomers,
+                         final List<String> verdict) {
         final Path bucket = dataDir.resolve("s3").resolve(BUCKET);
         final long files = Scrape.parquetFiles(bucket, "changelog");
         System.out.println("\n================ rtdw local stack: summary ================");
@@ -1144,6 +1276,10 @@ public final class LocalStack {
         if (!bi.isEmpty()) {
             System.out.println("BI queries on Pinot (table unified_customer):");
             bi.forEach(System.out::println);
+        }
+        if (!verdict.isEmpty()) {
+            System.out.println("reconcile (sources = output topic = Pinot = Parquet snapshot?):");
+            verdict.forEach(line -> System.out.println("  " + line));
         }
         System.out.println("Parquet files: " + files + " changelog files under " + bucket.resolve("changelog")
                 + (Files.isDirectory(bucket.resolve("snapshot")) ? ", snapshot in " + bucket.resolve("snapshot") : ""));

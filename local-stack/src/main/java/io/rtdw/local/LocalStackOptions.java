@@ -42,6 +42,8 @@ public record LocalStackOptions(double rate, Duration duration, long seed, Path 
         p.put("--streams-http-port", 8082);
         p.put("--lake-http-port", 8083);
         p.put("--ops-port", 8084);
+        p.put("--reconcile-port", 8085);
+        p.put("--prometheus-port", 9090);
         p.put("--kafka-controller-port", 19190);
         p.put("--kafka-port", 19192);
         p.put("--kafka-metrics-port", 19290);
@@ -61,6 +63,8 @@ public record LocalStackOptions(double rate, Duration duration, long seed, Path 
             Map.entry("--streams-http-port", "streams app /metrics and /health"),
             Map.entry("--lake-http-port", "lake sink /metrics and /health"),
             Map.entry("--ops-port", "the launcher's /metrics and /health"),
+            Map.entry("--reconcile-port", "rtdw reconcile's /metrics (it runs every 30 s)"),
+            Map.entry("--prometheus-port", "Prometheus and the health page"),
             Map.entry("--kafka-controller-port", "Kafka's KRaft controller"),
             Map.entry("--kafka-port", "Kafka brokers (this port and the next 2)"),
             Map.entry("--kafka-metrics-port", "Kafka JMX exporters (this port and the next 3)"));

@@ -43,7 +43,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * supervisor has restarted both, stops the stack with {@code rtdw down} (every process gone, every port free), starts
  * it again on the same data directory (a resume), lets more changes through, and then checks that PostgreSQL, the
  * output topic, Pinot and the Parquet files all hold the same live customers, with no Kafka record twice in the
- * bucket.
+ * bucket; then runs what an operator would on it ({@link #operatorCommands}: README queries, Prometheus, {@code rtdw
+ * tail}, a dead letter, {@code rtdw reconcile} agreeing and finding a planted difference).
  *
  * <p>The waits below are bounded only so that a broken stack fails instead of hanging CI; no assertion depends on
  * how fast anything happened.
@@ -71,7 +72,8 @@ class LocalStackIT {
             awaitConsole(launcher, console, Pattern.compile("stack up ([0-9.]+) s after launch"), START_LIMIT);
             started.addAll(launcher.tree());
             ProcessHandle.of(postmasterPid(dataDir)).ifPresent(started::add);
-            assertEquals(0, control("status", dataDir).exit(), "rtdw status while the stack is up");
+            final Control status = control("status", dataDir);
+            assertEquals(0, status.exit(), "rtdw status while the stack is up:\n" + status.out());
 
             // 1. the output topic: committed unified records, read as any consumer would.
             final Set<String> committed = readOutputTopic(bootstrap, 50);
@@ -116,6 +118,9 @@ class LocalStackIT {
             assertEquals(0, down.exit(), down.out());
             assertFalse(launcher.isAlive(), "rtdw down returned while the launcher runs");
             assertStoppedCleanly(launcher, started, ports);
+            // The summary's last word: rtdw reconcile after the drain and the lake sink's final snapshot.
+            assertTrue(Files.readString(launcher.log()).contains("every copy agrees with the sources"),
+                    "the final reconcile did not agree: see " + launcher.log());
             assertTrue(Files.isDirectory(dataDir.resolve("postgres")), "PostgreSQL data removed despite --keep-data");
             assertEquals(1, control("status", dataDir).exit(), "rtdw status with no stack running");
             final long appliedInRun1 = LocalStack.appliedBefore(dataDir.resolve("workload-applied"));
@@ -158,6 +163,9 @@ class LocalStackIT {
             final long reads = snapshotReads(bootstrap, ports.get("--registry-port"));
             assertEquals(0, reads, "snapshot records in the customer topic: the capture started over");
             parquetPositions(bucket); // no Kafka record twice in the bucket, across both runs
+
+            // 9. What an operator and a user run against this stack, with the workload still paused.
+            operatorCommands(second, bootstrap, ports, pinot, bucket);
             signal("CONT", workload);
 
             started.addAll(second.tree());
@@ -168,6 +176,157 @@ class LocalStackIT {
             started.forEach(ProcessHandle::destroyForcibly);
             launcher.close();
         }
+    }
+
+    /**
+     * The cli's commands and the stack's extras on the running stack: every README sample query returns rows;
+     * Prometheus scrapes every component; {@code rtdw tail} decodes the output topic and a dead letter the streams
+     * app wrote for a planted poison record; {@code rtdw reconcile} agrees, then finds a difference planted in the
+     * output topic, naming the customer and the field.
+     */
+    private static void operatorCommands(final ChildJvm stack, final String bootstrap, final Map<String, Integer> ports,
+                                         final PinotClient pinot, final Path bucket) throws Exception {
+        final TopicCatalog catalog = TopicCatalog.DEFAULT;
+        // README samples (Pinot and the lake), as a reader would run them on this data.
+        final Path repo = Path.of("..").toAbsolutePath().normalize();
+        final List<ReadmeQueries.Outcome> outcomes = ReadmeQueries.runAll(repo, pinot, bucket);
+        assertFalse(outcomes.isEmpty(), "no README sample query found");
+        final List<String> silent = outcomes.stream().filter(o -> !o.answers())
+                .map(o -> o.query() + " -> " + (o.error() != null ? o.error() : o.rows())).toList();
+        assertEquals(List.of(), silent, "README sample queries that return nothing on the local data");
+
+        // Prometheus: every job's targets are up, the reconciler's verdict is scraped.
+        final String prometheus = "http://127.0.0.1:" + ports.get("--prometheus-port");
+        await("Prometheus scraping every component and the reconciler's verdict", stack, () -> {
+            final String up = Scrape.get(prometheus + "/api/v1/query?query=min%20by%20(job)%20(up)");
+            final String agree = Scrape.get(prometheus + "/api/v1/query?query=rtdw_reconcile_agree");
+            if (up == null || agree == null || !agree.contains("\"rtdw_reconcile_agree\"")) {
+                return 0;
+            }
+            for (final String job : List.of("cdc", "streams", "lake-sink", "launcher", "reconcile", "kafka")) {
+                if (!Pattern.compile("\"job\":\"" + job + "\"\\},\"value\":\\[[0-9.]+,\"1\"\\]").matcher(up).find()) {
+                    return 0;
+                }
+            }
+            return 1;
+        });
+
+        final Map<String, String> env = new LinkedHashMap<>();
+        env.put(io.rtdw.runtime.KafkaClients.BOOTSTRAP_SERVERS.name(), bootstrap);
+        env.put(io.rtdw.serde.RegistrySerdes.URL.name(), "http://127.0.0.1:" + ports.get("--registry-port")
+                + io.rtdw.testing.RegistryServer.V3_PATH);
+        env.put(io.rtdw.catalog.SharedSettings.PG_HOST.name(), "localhost");
+        env.put(io.rtdw.catalog.SharedSettings.PG_PORT.name(), String.valueOf(ports.get("--pg-port")));
+
+        // rtdw tail on the output topic: five decoded unified records.
+        final Cli tail = cli(out -> io.rtdw.cli.Tail.run(List.of(catalog.unifiedCustomers().name(), "--from-beginning",
+                "--max", "5"), env, out, out, () -> false));
+        assertEquals(0, tail.exit(), tail.out());
+        final List<com.fasterxml.jackson.databind.JsonNode> lines = jsonLines(tail.out());
+        assertEquals(5, lines.size(), tail.out());
+        for (final com.fasterxml.jackson.databind.JsonNode line : lines) {
+            assertTrue(line.path("value").path("customer_id").asInt() > 0, line.toString());
+        }
+
+        // A poison value in the customers topic: the streams app dead-letters it; rtdw tail decodes the dead letter.
+        final byte[] poison = ("local-stack-it poison " + System.nanoTime()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (org.apache.kafka.clients.producer.KafkaProducer<io.rtdw.schemas.CustomerKey, byte[]> producer =
+                     new org.apache.kafka.clients.producer.KafkaProducer<>(Map.of(
+                             org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                             io.rtdw.serde.RegistrySerdes.keySerde(catalog.customers()).serializer(),
+                             new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(catalog.customers().name(),
+                    new io.rtdw.schemas.CustomerKey(999_999), poison)).get(60, TimeUnit.SECONDS);
+        }
+        final String poisonBase64 = java.util.Base64.getEncoder().encodeToString(poison);
+        final String[] dlq = {""};
+        await("rtdw tail showing the streams app's dead letter of the poison", stack, () -> {
+            final Cli letters = cli(out -> io.rtdw.cli.Tail.run(List.of(catalog.streamsDeadLetters().name(),
+                    "--from-beginning"), env, out, out, () -> false));
+            dlq[0] = letters.out();
+            return letters.exit() == 0 && letters.out().lines().anyMatch(l -> l.contains(poisonBase64)
+                    && l.contains("\"reason\"")) ? 1 : 0;
+        });
+
+        // rtdw reconcile: every copy agrees (the generator is paused)...
+        final List<String> reconcile = new ArrayList<>(List.of("--pinot", "http://localhost:"
+                + ports.get("--pinot-broker-port"), "--lake", bucket.toString(), "--vehicles-from-topic"));
+        final List<String> waiting = new ArrayList<>(reconcile);
+        waiting.addAll(List.of("--wait", "2m"));
+        final Cli agree = cli(out -> io.rtdw.cli.Reconcile.run(waiting, env, out, out, () -> false));
+        assertEquals(0, agree.exit(), agree.out());
+        // ... until a record that the sources do not say is planted in the output topic.
+        final Map.Entry<io.rtdw.schemas.CustomerKey, io.rtdw.schemas.UnifiedCustomer> victim = latestLive(bootstrap,
+                ports.get("--registry-port"));
+        final io.rtdw.schemas.UnifiedCustomer planted = io.rtdw.schemas.UnifiedCustomer.newBuilder(victim.getValue())
+                .setEmail("planted-by-local-stack-it@example.invalid").build();
+        try (org.apache.kafka.clients.producer.KafkaProducer<io.rtdw.schemas.CustomerKey, io.rtdw.schemas.UnifiedCustomer>
+                     producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.of(
+                             org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                     io.rtdw.serde.RegistrySerdes.keySerde(catalog.unifiedCustomers()).serializer(),
+                     io.rtdw.serde.RegistrySerdes.remote("http://127.0.0.1:" + ports.get("--registry-port")
+                             + io.rtdw.testing.RegistryServer.V3_PATH, false)
+                             .valueSerde(catalog.unifiedCustomers()).serializer())) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(catalog.unifiedCustomers().name(),
+                    victim.getKey(), planted)).get(60, TimeUnit.SECONDS);
+        }
+        final Cli differ = cli(out -> io.rtdw.cli.Reconcile.run(reconcile, env, out, out, () -> false));
+        assertEquals(1, differ.exit(), differ.out());
+        final int id = victim.getValue().getCustomerId();
+        assertTrue(differ.out().lines().anyMatch(l -> l.startsWith("customer " + id + ":") && l.contains("output")
+                        && l.contains("email") && l.contains("planted-by-local-stack-it@example.invalid")),
+                "reconcile names the planted customer, copy and field:\n" + differ.out());
+        System.out.printf("operator commands: %d README queries answered, tail and dead letter decoded, reconcile agreed "
+                + "then found the planted customer %d%n", outcomes.size(), id);
+    }
+
+    private record Cli(int exit, String out) {
+    }
+
+    private static Cli cli(final java.util.function.ToIntFunction<java.io.PrintStream> command) {
+        final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+        final java.io.PrintStream out = new java.io.PrintStream(buffer, true, java.nio.charset.StandardCharsets.UTF_8);
+        final int exit = command.applyAsInt(out);
+        return new Cli(exit, buffer.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static List<com.fasterxml.jackson.databind.JsonNode> jsonLines(final String text) throws IOException {
+        final com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        final List<com.fasterxml.jackson.databind.JsonNode> lines = new ArrayList<>();
+        for (final String line : text.split("\n")) {
+            if (line.startsWith("{")) {
+                lines.add(json.readTree(line));
+            }
+        }
+        return lines;
+    }
+
+    /** The newest committed record of each key of the output topic (null: a tombstone). */
+    private static Map<io.rtdw.schemas.CustomerKey, io.rtdw.schemas.UnifiedCustomer> latestOutput(
+            final String bootstrap, final int registryPort) {
+        final TopicCatalog catalog = TopicCatalog.DEFAULT;
+        final Map<io.rtdw.schemas.CustomerKey, io.rtdw.schemas.UnifiedCustomer> latest = new java.util.HashMap<>();
+        try (io.rtdw.testing.TopicReader<io.rtdw.schemas.CustomerKey, io.rtdw.schemas.UnifiedCustomer> reader =
+                     new io.rtdw.testing.TopicReader<>(bootstrap, catalog.unifiedCustomers(),
+                             io.rtdw.serde.RegistrySerdes.remote("http://127.0.0.1:" + registryPort
+                                     + io.rtdw.testing.RegistryServer.V3_PATH, false)
+                                     .valueSerde(catalog.unifiedCustomers()).deserializer())) {
+            final long end = countCommitted(bootstrap);
+            for (final ConsumerRecord<io.rtdw.schemas.CustomerKey, io.rtdw.schemas.UnifiedCustomer> r
+                    : reader.readUntil(rs -> rs.size() >= end, Duration.ofSeconds(60))) {
+                latest.put(r.key(), r.value());
+            }
+        }
+        return latest;
+    }
+
+    /** The latest record of some live customer in the output topic. */
+    private static Map.Entry<io.rtdw.schemas.CustomerKey, io.rtdw.schemas.UnifiedCustomer> latestLive(
+            final String bootstrap, final int registryPort) {
+        return latestOutput(bootstrap, registryPort).entrySet().stream()
+                .filter(e -> e.getValue() != null && !e.getValue().getDeleted() && e.getValue().getEmail() != null)
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no live customer with an email in the output topic"));
     }
 
     /** A free port for every option; options that take several consecutive ports get a free run of them. */
@@ -260,19 +419,9 @@ class LocalStackIT {
 
     /** The newest committed record per key decides: a tombstone or deleted = true is not live. */
     private static Set<Integer> topicLiveCustomers(final String bootstrap, final int registryPort) {
-        final TopicCatalog catalog = TopicCatalog.DEFAULT;
         final Map<Integer, Boolean> live = new java.util.HashMap<>();
-        try (io.rtdw.testing.TopicReader<io.rtdw.schemas.CustomerKey, io.rtdw.schemas.UnifiedCustomer> reader =
-                     new io.rtdw.testing.TopicReader<>(bootstrap, catalog.unifiedCustomers(),
-                             io.rtdw.serde.RegistrySerdes.remote("http://127.0.0.1:" + registryPort
-                                     + io.rtdw.testing.RegistryServer.V3_PATH, false)
-                                     .valueSerde(catalog.unifiedCustomers()).deserializer())) {
-            final long end = countCommitted(bootstrap);
-            for (final ConsumerRecord<io.rtdw.schemas.CustomerKey, io.rtdw.schemas.UnifiedCustomer> r
-                    : reader.readUntil(rs -> rs.size() >= end, Duration.ofSeconds(60))) {
-                live.put(customerId(r.key()), r.value() != null && !r.value().getDeleted());
-            }
-        }
+        latestOutput(bootstrap, registryPort).forEach((key, value) ->
+                live.put(customerId(key), value != null && !value.getDeleted()));
         final Set<Integer> ids = new HashSet<>();
         live.forEach((id, alive) -> {
             if (alive) {
