@@ -78,7 +78,7 @@ public final class LocalStack {
     private final Path dataDir;
     private final Path logs;
     private final TopicCatalog catalog = TopicCatalog.DEFAULT;
-    private final String mongoUri = blankToNull(System.getenv("MONGODB_URI"));
+    private final String mongoUri = blankToNull(System.getenv(CdcConfig.MONGODB_URI.name()));
     private final long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
     private final Supervisor supervisor;
     private final KafkaNodes kafkaNodes;

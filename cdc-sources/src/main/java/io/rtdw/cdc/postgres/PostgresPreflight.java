@@ -178,8 +178,8 @@ public final class PostgresPreflight {
         }
         final List<String> drift = SchemaGuard.checkColumns(c, schema);
         if (!drift.isEmpty()) {
-            throw new MisconfigurationException("the captured tables do not match the contract (domain.md, "
-                    + "sql/001_schema.sql): " + String.join("; ", drift) + ". Restore the column(s), then re-snapshot: "
+            throw new MisconfigurationException("the captured tables do not match the contract (sql/001_schema.sql): "
+                    + String.join("; ", drift) + ". Restore the column(s), then re-snapshot: "
                     + "see 'Schema changes' in " + SchemaGuard.README + ".", null);
         }
     }

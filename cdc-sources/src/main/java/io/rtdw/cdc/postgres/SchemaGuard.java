@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  * stops the capture with {@link CaptureHaltException} instead of diverging in silence: a type change would
  * dead-letter every later row, a dropped nullable column would become null in the warehouse.
  *
- * <p>The contract is the customer's DDL (domain.md, {@code sql/001_schema.sql}). It is checked twice: against the
+ * <p>The contract is the customer's DDL ({@code sql/001_schema.sql}). It is checked twice: against the
  * catalog when the capture starts ({@link #checkColumns}, so a restart after drift refuses at once, exit 2), and
  * against the Connect schema of every captured row ({@link #check}, Debezium rebuilds it from the relation message
  * PostgreSQL sends after a DDL). Nullability is not checked: a NULL where the mapper needs a value is one bad row, a
