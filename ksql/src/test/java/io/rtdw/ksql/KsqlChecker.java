@@ -351,8 +351,8 @@ final class KsqlChecker {
     }
 
     /**
-     * A deleted customer must end in a tombstone (shared/domain.md): the final table drops rows whose latest
-     * {@code deleted} is true through HAVING, which ksqlDB writes as a tombstone.
+     * A deleted customer must end in a tombstone (README.md, "The unified record"): the final table drops rows whose
+     * latest {@code deleted} is true through HAVING, which ksqlDB writes as a tombstone.
      */
     private static void checkTombstoneOnDelete(final Statement st, final String rest, final List<String> problems) {
         final String compact = rest.replace("`", "").replaceAll("\\s+", " ").toUpperCase(Locale.ROOT);

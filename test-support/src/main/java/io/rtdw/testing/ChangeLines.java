@@ -83,7 +83,10 @@ public final class ChangeLines {
     /** The fields of a line, in the order the format documents them. */
     public static final List<String> LINE_FIELDS = List.of("table", "op", "id", "after", "before", "ts", "seq",
             "epoch", "commit", "order", "snapshot", "position", "db", "tombstone", "raw");
-    /** The source columns of each table, as {@code after}/{@code before} name them (domain.md). */
+    /**
+     * The source columns of each table, as {@code after}/{@code before} name them (PostgreSQL's:
+     * cdc-sources/src/main/resources/sql/001_schema.sql).
+     */
     public static final Map<SourceChange.Table, List<String>> COLUMNS = Map.of(
             SourceChange.Table.CUSTOMERS, List.of("id", "nome", "sexo", "endereco", "telefone", "email", "foto",
                     "nascimento", "profissao", "dt_update"),

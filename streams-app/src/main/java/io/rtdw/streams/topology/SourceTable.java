@@ -38,7 +38,8 @@ public interface SourceTable<K, V> {
         if (key == null) {
             return "contract: record has no key";
         }
-        // Every int is an id, 0 and negative ones included: the source has no such check (domain.md).
+        // Every int is an id, 0 and negative ones included: the source has no such check
+        // (cdc-sources/src/main/resources/sql/001_schema.sql).
         final int id = keyId(key);
         if (op(change) == null || source(change) == null) {
             return "contract: op and source are required";
