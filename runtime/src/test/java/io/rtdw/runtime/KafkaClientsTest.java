@@ -35,6 +35,16 @@ class KafkaClientsTest {
         assertEquals("read_committed", clients.consumer("g").get("isolation.level"));
         assertEquals(false, clients.consumer("g").get("enable.auto.commit"));
         assertEquals("g", clients.consumer("g").get("group.id"));
+        assertEquals("earliest", clients.consumer("g").get("auto.offset.reset"));
+        assertEquals(30_000, clients.admin().get("default.api.timeout.ms"));
+    }
+
+    @Test
+    void theAdminTimeoutCanBePassedThrough() {
+        final Env env = Env.of(Map.of("KAFKA_DEFAULT_API_TIMEOUT_MS", "5000"));
+        final KafkaClients clients = KafkaClients.fromEnv(env);
+        env.validate();
+        assertEquals("5000", String.valueOf(clients.admin().get("default.api.timeout.ms")));
     }
 
     @Test

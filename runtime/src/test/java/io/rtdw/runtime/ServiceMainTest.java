@@ -139,6 +139,68 @@ class ServiceMainTest {
     }
 
     @Test
+    void aServiceThatEndsOnItsOwnWithoutAnErrorExitsZero() {
+        final Fake fake = new Fake();
+        fake.failure.complete(null);
+        assertEquals(0, run(Map.of("T_URL", "u", "RTDW_HTTP_PORT", "-1"), (c, m) -> fake));
+        assertTrue(fake.closed.get(), "closed before exiting");
+    }
+
+    @Test
+    void aStartThatThrowsExitsOne() {
+        assertEquals(1, run(Map.of("T_URL", "u", "RTDW_HTTP_PORT", "-1"), (c, m) -> {
+            throw new IllegalStateException("the state directory is not writable");
+        }));
+    }
+
+    @Test
+    void aBusyHttpPortIsAConfigurationErrorAndNothingStarts() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0)) {
+            final AtomicBoolean started = new AtomicBoolean();
+            assertEquals(2, run(Map.of("T_URL", "u", "RTDW_HTTP_PORT", String.valueOf(taken.getLocalPort())),
+                    (c, m) -> {
+                        started.set(true);
+                        return fail();
+                    }));
+            final String e = err.toString(StandardCharsets.UTF_8);
+            assertTrue(e.contains("cannot open the HTTP port " + taken.getLocalPort()), e);
+            assertFalse(started.get());
+        }
+    }
+
+    @Test
+    void whileTheStartRunsHealthSaysLiveNotReadyStarting() throws Exception {
+        final TestLifecycle lifecycle = new TestLifecycle(Map.of("T_URL", "u", "RTDW_HTTP_PORT", "0"));
+        final CountDownLatch inStart = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final Fake fake = new Fake();
+        final CompletableFuture<Integer> status = CompletableFuture.supplyAsync(() -> ServiceMain.run(SERVICE,
+                new String[0], CONFIG, (c, m) -> {
+                    inStart.countDown();
+                    try {
+                        release.await();
+                    } catch (final InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return fake;
+                }, lifecycle, new PrintStream(out), new PrintStream(err)));
+        final int port = awaitPort(lifecycle);
+        assertTrue(inStart.await(30, TimeUnit.SECONDS));
+        final HttpClient http = HttpClient.newHttpClient();
+        final HttpResponse<String> live = get(http, port, "/health/live");
+        assertEquals(200, live.statusCode(), live.body());
+        assertEquals("{\"service\":\"test-svc\",\"status\":\"UP\",\"live\":true,\"ready\":false,\"detail\":\"starting\"}\n",
+                live.body());
+        final HttpResponse<String> ready = get(http, port, "/health/ready");
+        assertEquals(503, ready.statusCode(), ready.body());
+        assertTrue(ready.body().contains("\"status\":\"DOWN\"") && ready.body().contains("\"detail\":\"starting\""),
+                ready.body());
+        release.countDown();
+        fake.failure.complete(null);
+        assertEquals(0, status.get(30, TimeUnit.SECONDS));
+    }
+
+    @Test
     void aWrongLogLevelIsAConfigurationError() {
         assertEquals(2, run(Map.of("T_URL", "u", "RTDW_LOG_LEVEL", "verbose"), (c, m) -> fail()));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("RTDW_LOG_LEVEL must be one of"));
