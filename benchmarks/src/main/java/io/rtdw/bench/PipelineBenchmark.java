@@ -276,7 +276,8 @@ public final class PipelineBenchmark {
                             // Latency hypothesis: each hop (CDC -> repartition -> output) waits for the producer's
                             // linger (Streams default 100 ms) and, under read_committed, for fetch.max.wait (500 ms).
                             for (final Map<String, String> extra : List.of(Map.<String, String>of(),
-                                    Map.of("KAFKA_PRODUCER_LINGER_MS", "5", "KAFKA_CONSUMER_FETCH_MAX_WAIT_MS", "20"))) {
+                                    Map.of(KafkaClients.PASS_THROUGH.member("producer.linger.ms"), "5",
+                                            KafkaClients.PASS_THROUGH.member("consumer.fetch.max.wait.ms"), "20"))) {
                                 stack.pipeline(true, 100, 1, false, true, logs, extra, knobs.tuningRate());
                             }
                         }
@@ -300,7 +301,8 @@ public final class PipelineBenchmark {
                         // The same load on Kafka Streams' own RocksDB defaults (one cache and memtables per store),
                         // side by side in this run: what the bound saves.
                         memory(kafka, mode, report, logs, "streams-defaults",
-                                Map.of("KAFKA_ROCKSDB_CONFIG_SETTER", StreamsDefaultRocksDb.class.getName()));
+                                Map.of(KafkaClients.PASS_THROUGH.member("rocksdb.config.setter"),
+                                        StreamsDefaultRocksDb.class.getName()));
                     }
                 }
                 if (parts.contains("flush")) {

@@ -368,7 +368,7 @@ final class Stack implements AutoCloseable {
         final String appId = catalog.prefix() + "-app-" + (++apps);
         final Map<String, String> env = appEnv(kafka.bootstrapServers(), appId, catalog, exactlyOnce, commitMs, state);
         env.put(KafkaClients.MAX_IN_FLIGHT.name(), String.valueOf(maxInFlight));
-        env.put("KAFKA_CONSUMER_AUTO_OFFSET_RESET", "latest");
+        env.put(KafkaClients.PASS_THROUGH.member("consumer.auto.offset.reset"), "latest");
         env.putAll(extraEnv);
         final StreamsChild app = StreamsChild.start(env, mode.appHeapMb(), logs.resolve("app-" + appId + ".log"));
         try {

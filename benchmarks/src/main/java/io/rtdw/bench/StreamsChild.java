@@ -1,5 +1,6 @@
 package io.rtdw.bench;
 
+import io.rtdw.runtime.OpsServer;
 import io.rtdw.streams.StreamsApp;
 import io.rtdw.testing.ChildJvm;
 
@@ -46,7 +47,7 @@ public final class StreamsChild implements AutoCloseable {
     public static StreamsChild start(final Map<String, String> env, final int heapMb, final Path log) {
         final int port = ChildJvm.freePort();
         return new StreamsChild(ChildJvm.java("streams-app", StreamsApp.class.getName()).heapMb(heapMb)
-                .jvmArgs("-XX:+UseSerialGC").env(env).env("RTDW_HTTP_PORT", String.valueOf(port)).log(log).start(),
+                .jvmArgs("-XX:+UseSerialGC").env(env).env(OpsServer.HTTP_PORT.name(), String.valueOf(port)).log(log).start(),
                 port, log);
     }
 

@@ -1,6 +1,9 @@
 package io.rtdw.local;
 
+import io.rtdw.testing.pinot.LocalPinotSettings;
+import io.rtdw.testing.pinot.LocalPinot;
 import io.rtdw.streams.config.StreamsSettings;
+import io.rtdw.runtime.Env;
 import io.rtdw.runtime.OpsServer;
 import io.rtdw.lake.LakeSinkConfig;
 import io.rtdw.cdc.CdcConfig;
@@ -78,7 +81,7 @@ public final class LocalStack {
     private final Path dataDir;
     private final Path logs;
     private final TopicCatalog catalog = TopicCatalog.DEFAULT;
-    private final String mongoUri = blankToNull(System.getenv(CdcConfig.MONGODB_URI.name()));
+    private final String mongoUri = blankToNull(Env.read(System.getenv(), env -> env.get(CdcConfig.MONGODB_URI)));
     private final long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
     private final Supervisor supervisor;
     private final KafkaNodes kafkaNodes;
@@ -516,18 +519,18 @@ public final class LocalStack {
 
     private void startPinot() {
         final Map<String, String> env = serviceEnv();
-        env.put("RTDW_PINOT_DATA_DIR", dataDir.resolve("pinot").toString());
-        env.put("RTDW_PINOT_CONTROLLER_PORT", String.valueOf(options.port("--pinot-controller-port")));
-        env.put("RTDW_PINOT_BROKER_PORT", String.valueOf(options.port("--pinot-broker-port")));
-        env.put("RTDW_PINOT_ZK_PORT", String.valueOf(options.port("--pinot-zk-port")));
-        env.put("RTDW_PINOT_SERVER_PORT", String.valueOf(options.port("--pinot-server-port")));
-        env.put("RTDW_PINOT_HEAP", "768m");
-        env.put("RTDW_PINOT_CLASSPATH_FILE", pinotClasspathFile().toAbsolutePath().toString());
-        env.put("RTDW_PINOT_PLUGIN_JAR", pinotPluginJar().toAbsolutePath().toString());
+        env.put(LocalPinotSettings.DATA_DIR.name(), dataDir.resolve("pinot").toString());
+        env.put(LocalPinotSettings.CONTROLLER_PORT.name(), String.valueOf(options.port("--pinot-controller-port")));
+        env.put(LocalPinotSettings.BROKER_PORT.name(), String.valueOf(options.port("--pinot-broker-port")));
+        env.put(LocalPinotSettings.ZK_PORT.name(), String.valueOf(options.port("--pinot-zk-port")));
+        env.put(LocalPinotSettings.SERVER_PORT.name(), String.valueOf(options.port("--pinot-server-port")));
+        env.put(LocalPinotSettings.HEAP.name(), "768m");
+        env.put(LocalPinotSettings.CLASSPATH_FILE.name(), pinotClasspathFile().toAbsolutePath().toString());
+        env.put(LocalPinotSettings.PLUGIN_JAR.name(), pinotPluginJar().toAbsolutePath().toString());
         launch("pinot", options.port("--pinot-controller-port") + "," + options.port("--pinot-broker-port") + ","
                         + options.port("--pinot-zk-port") + "," + options.port("--pinot-server-port"),
                 "http://localhost:" + options.port("--pinot-broker-port") + "/health",
-                () -> javaChild("pinot", 128, "io.rtdw.testing.pinot.LocalPinot", List.of(), env));
+                () -> javaChild("pinot", 128, LocalPinot.class.getName(), List.of(), env));
     }
 
     private void startPostgres() {

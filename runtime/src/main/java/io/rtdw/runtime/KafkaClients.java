@@ -7,7 +7,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -65,7 +64,7 @@ public final class KafkaClients {
         final Integer inFlight = env.get(MAX_IN_FLIGHT);
         final Map<String, String> overrides = env.family(PASS_THROUGH, BOOTSTRAP_SERVERS);
         overrides.forEach((key, given) -> {
-            final String variable = PASS_THROUGH.name() + key.toUpperCase(Locale.ROOT).replace('.', '_');
+            final String variable = PASS_THROUGH.member(key);
             final String property = unprefixed(key);
             env.check(isClientProperty(property) || property.startsWith("config.providers"), variable
                     + " is not a Kafka client property (" + key + "): check its spelling");

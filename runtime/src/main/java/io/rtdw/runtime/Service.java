@@ -50,13 +50,7 @@ public record Service(String name, String metrics, String summary, List<Setting<
         final StringBuilder b = new StringBuilder();
         b.append("rtdw ").append(name).append(": ").append(summary.strip()).append("\n\n");
         b.append("Usage: ").append(name).append(" [--help]   (all configuration comes from the environment)\n\n");
-        b.append("Environment (default in brackets; * required):\n");
-        for (final Setting<?> s : settings) {
-            final String dflt = s.isRequired() ? "*" : s.isSecret() || s.isFamily() ? ""
-                    : "[" + s.defaultValue() + "]";
-            b.append(String.format("  %-32s %s", s.displayName(), dflt).stripTrailing()).append('\n');
-            b.append(wrap(s.description() + (s.isSecret() ? " (secret: never logged)" : ""), 6, 100));
-        }
+        b.append(environmentHelp(settings));
         if (notes != null && !notes.isBlank()) {
             b.append('\n').append(notes.strip()).append('\n');
         }
@@ -66,6 +60,22 @@ public record Service(String name, String metrics, String summary, List<Setting<
                 Exit status: 0 --help or stopped, 1 failed at run time, 2 configuration or set-up error,
                 143 stopped by SIGTERM after a clean close.
                 """);
+        return b.toString();
+    }
+
+    /**
+     * The {@code Environment} part of a {@code --help} text: each variable with its default ({@code *} when
+     * required) and its meaning. Services get it inside {@link #help()}; a dev or test command that reads declared
+     * settings lists them with it too.
+     */
+    public static String environmentHelp(final List<? extends Setting<?>> settings) {
+        final StringBuilder b = new StringBuilder("Environment (default in brackets; * required):\n");
+        for (final Setting<?> s : settings) {
+            final String dflt = s.isRequired() ? "*" : s.isSecret() || s.isFamily() ? ""
+                    : "[" + s.defaultValue() + "]";
+            b.append(String.format("  %-32s %s", s.displayName(), dflt).stripTrailing()).append('\n');
+            b.append(wrap(s.description() + (s.isSecret() ? " (secret: never logged)" : ""), 6, 100));
+        }
         return b.toString();
     }
 

@@ -151,6 +151,18 @@ public final class Setting<T> {
         return family;
     }
 
+    /**
+     * The variable of this family that carries {@code key}, the inverse of {@link Env#family}'s naming:
+     * {@code KAFKA_} and {@code consumer.auto.offset.reset} give {@code KAFKA_CONSUMER_AUTO_OFFSET_RESET}. Code that
+     * sets a family member (a launcher, a benchmark) names it this way instead of spelling the variable.
+     */
+    public String member(final String key) {
+        if (!family) {
+            throw new IllegalStateException(name + " is not a family");
+        }
+        return name + key.toUpperCase(Locale.ROOT).replace('.', '_');
+    }
+
     /** How the variable is written in docs: its name, or {@code PREFIX<NAME>} for a family. */
     public String displayName() {
         return family ? name + "<NAME>" : name;

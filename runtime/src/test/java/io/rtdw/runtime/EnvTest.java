@@ -60,6 +60,16 @@ class EnvTest {
     }
 
     @Test
+    void aFamilyMemberNamedFromItsPropertyReadsBackAsThatProperty() {
+        assertEquals("T_CONSUMER_AUTO_OFFSET_RESET", FAMILY.member("consumer.auto.offset.reset"));
+        final Env env = Env.of(Map.of(FAMILY.member("consumer.auto.offset.reset"), "latest",
+                FAMILY.member("rocksdb.config.setter"), "x.Y"));
+        assertEquals(Map.of("consumer.auto.offset.reset", "latest", "rocksdb.config.setter", "x.Y"),
+                env.family(FAMILY));
+        assertThrows(IllegalStateException.class, () -> PORT.member("x"), "only a family has members");
+    }
+
+    @Test
     void anEmptyRequiredVariableCountsAsMissing() {
         final Env env = Env.of(Map.of("T_URL", "  "));
         assertNull(env.get(URL));

@@ -219,7 +219,8 @@ public final class MongoCapture {
      * Not run on this project's machines (no MongoDB server).
      */
     public static void prepareCollection(final String uri, final String db) {
-        final CdcConfig config = CdcConfig.fromEnv(Map.of("MONGODB_URI", uri, "RTDW_CDC_SOURCES", "mongodb"));
+        final CdcConfig config = CdcConfig.fromEnv(Map.of(CdcConfig.MONGODB_URI.name(), uri,
+                CdcConfig.SOURCES.name(), "mongodb"));
         final Document preImages = new Document("enabled", true);
         try (MongoClient client = MongoClients.create(clientSettings(config))) {
             final com.mongodb.reactivestreams.client.MongoDatabase database = client.getDatabase(db);

@@ -8,6 +8,7 @@ import io.rtdw.cdc.mongodb.DebeziumMongoEventMapper;
 import io.rtdw.cdc.postgres.PostgresPreflight;
 import io.rtdw.dev.mongodb.DebeziumMongoEventWriter;
 import io.rtdw.dev.mongodb.VehicleEventsToKafka;
+import io.rtdw.runtime.Env;
 import io.rtdw.serde.RegistrySerdes;
 import io.rtdw.testing.WorkloadGenerator;
 import io.rtdw.testing.WorkloadRunner;
@@ -82,7 +83,8 @@ public final class WorkloadMain {
         int vehicles = 120;
         double orphans = 0.1;
         final Map<String, String> env = System.getenv();
-        String vehicleMode = env.get("MONGODB_URI") != null ? "mongodb" : "none";
+        final String mongoUri = Env.read(env, e -> e.get(CdcConfig.MONGODB_URI));
+        String vehicleMode = mongoUri.isBlank() ? "none" : "mongodb";
         boolean preImages = true;
         boolean initSchema = false;
         Path countFile = null;
@@ -120,7 +122,7 @@ public final class WorkloadMain {
         }
         // The CDC config reader gives the same PG_* defaults and validation as the capture process.
         final Map<String, String> pgEnv = new java.util.HashMap<>(env);
-        pgEnv.put("RTDW_CDC_SOURCES", "postgres");
+        pgEnv.put(CdcConfig.SOURCES.name(), "postgres");
         final CdcConfig pg = CdcConfig.fromEnv(pgEnv);
         final TopicCatalog catalog = pg.catalog();
         final WorkloadGenerator generator = new WorkloadGenerator(new WorkloadGenerator.Options(seed, customers,
@@ -134,13 +136,13 @@ public final class WorkloadMain {
             }
             appliers.add(new PostgresApplier(connection));
             if ("mongodb".equals(vehicleMode)) {
-                if (env.get("MONGODB_URI") == null) {
-                    throw new IllegalArgumentException("--vehicles mongodb needs MONGODB_URI");
+                if (mongoUri.isBlank()) {
+                    throw new IllegalArgumentException("--vehicles mongodb needs " + CdcConfig.MONGODB_URI.name());
                 }
                 if (initSchema) {
-                    MongoCapture.prepareCollection(env.get("MONGODB_URI"), catalog.mongoDb());
+                    MongoCapture.prepareCollection(mongoUri, catalog.mongoDb());
                 }
-                appliers.add(new MongoApplier(env.get("MONGODB_URI"), catalog.mongoDb()));
+                appliers.add(new MongoApplier(mongoUri, catalog.mongoDb()));
             } else if ("kafka".equals(vehicleMode)) {
                 final ChangeProducer p = new ChangeProducer(pg.kafka(), "rtdw-workload", RegistrySerdes.fromEnv(env),
                         catalog);

@@ -1,11 +1,13 @@
 package io.rtdw.testing.pinot;
 
 import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.runtime.ConfigException;
+import io.rtdw.runtime.Env;
+import io.rtdw.runtime.Service;
 import io.rtdw.serde.RegistrySerdes;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -18,21 +20,12 @@ public final class LocalPinot {
             rtdw local Pinot: Pinot 0.11 (ZooKeeper, controller, broker, server) in a child JVM, with the
             unified_customer REALTIME upsert table reading the output topic.
 
-            Environment:
-              KAFKA_BOOTSTRAP_SERVERS        required
-              RTDW_TOPIC_PREFIX ...          topic names (TopicCatalog, default prefix rtdw)
-              RTDW_REGISTRY_URL              Apicurio Registry v3 API the writers use: the decoder fetches
-                                             writer schemas from it (empty: the schemas bundled in the plugin)
-              RTDW_PINOT_DATA_DIR            default .rtdw/pinot (log: <dir>/pinot.log)
-              RTDW_PINOT_CONTROLLER_PORT     default 9000
-              RTDW_PINOT_BROKER_PORT         default 8099
-              RTDW_PINOT_ZK_PORT             default 2123
-              RTDW_PINOT_SERVER_PORT         default 7098
-              RTDW_PINOT_HEAP                default 768m
-              RTDW_PINOT_CLASSPATH_FILE      default pinot/target/pinot-runtime/pinot-classpath.txt
-              RTDW_PINOT_PLUGIN_JAR          default pinot/target/rtdw-pinot-0.1.0-SNAPSHOT-plugin.jar
+            """ + Service.environmentHelp(LocalPinotSettings.SETTINGS) + """
+              %s
+                  optional here: the Apicurio Registry v3 API the writers use, from which the decoder fetches
+                  writer schemas (unset: the schemas bundled in the plugin)
             Build first: mvn -pl pinot package
-            """;
+            """.formatted(RegistrySerdes.URL.name());
 
     private LocalPinot() {
     }
@@ -42,26 +35,31 @@ public final class LocalPinot {
             System.out.print(HELP);
             System.exit(args[0].equals("--help") || args[0].equals("-h") ? 0 : 2);
         }
-        final Map<String, String> env = System.getenv();
-        final String bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS");
-        if (bootstrap == null || bootstrap.isBlank()) {
-            System.err.println("KAFKA_BOOTSTRAP_SERVERS is required (see --help)");
+        final Env env = Env.of(System.getenv());
+        final String bootstrap = env.get(LocalPinotSettings.BOOTSTRAP_SERVERS);
+        final TopicCatalog catalog = TopicCatalog.fromEnv(env);
+        final String registryUrl = env.isSet(RegistrySerdes.URL) ? env.get(RegistrySerdes.URL) : "";
+        final Path classpathFile = Path.of(env.get(LocalPinotSettings.CLASSPATH_FILE));
+        final Path pluginJar = Path.of(env.get(LocalPinotSettings.PLUGIN_JAR));
+        final String dataDir = env.get(LocalPinotSettings.DATA_DIR);
+        final String heap = env.get(LocalPinotSettings.HEAP);
+        final Integer zk = env.get(LocalPinotSettings.ZK_PORT);
+        final Integer controller = env.get(LocalPinotSettings.CONTROLLER_PORT);
+        final Integer broker = env.get(LocalPinotSettings.BROKER_PORT);
+        final Integer server = env.get(LocalPinotSettings.SERVER_PORT);
+        try {
+            env.validate();
+        } catch (final ConfigException e) {
+            System.err.println(e.getMessage() + " (see --help)");
             System.exit(2);
+            return;
         }
-        final Path classpathFile = Path.of(env.getOrDefault("RTDW_PINOT_CLASSPATH_FILE",
-                "pinot/target/pinot-runtime/pinot-classpath.txt"));
-        final Path pluginJar = Path.of(env.getOrDefault("RTDW_PINOT_PLUGIN_JAR",
-                "pinot/target/rtdw-pinot-0.1.0-SNAPSHOT-plugin.jar"));
         if (!Files.isRegularFile(classpathFile) || !Files.isRegularFile(pluginJar)) {
             System.err.println("missing " + classpathFile + " or " + pluginJar + ": run mvn -pl pinot package");
             System.exit(2);
         }
         final PinotLauncher pinot = PinotLauncher.builder().classpathFile(classpathFile).pluginJar(pluginJar)
-                .dataDir(Path.of(env.getOrDefault("RTDW_PINOT_DATA_DIR", ".rtdw/pinot")))
-                .heap(env.getOrDefault("RTDW_PINOT_HEAP", "768m"))
-                .ports(port(env, "RTDW_PINOT_ZK_PORT", 2123), port(env, "RTDW_PINOT_CONTROLLER_PORT", 9000),
-                        port(env, "RTDW_PINOT_BROKER_PORT", 8099), port(env, "RTDW_PINOT_SERVER_PORT", 7098))
-                .build();
+                .dataDir(Path.of(dataDir)).heap(heap).ports(zk, controller, broker, server).build();
         final CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             pinot.close();
@@ -69,8 +67,8 @@ public final class LocalPinot {
         }, "stop-pinot"));
         pinot.start();
         pinot.createSchema(PinotTables.schema());
-        createTableWhenTopicExists(pinot, PinotTables.localTable(TopicCatalog.fromEnv(env).unifiedCustomers().name(),
-                bootstrap, env.getOrDefault(RegistrySerdes.URL.name(), "")));
+        createTableWhenTopicExists(pinot, PinotTables.localTable(catalog.unifiedCustomers().name(), bootstrap,
+                registryUrl));
         System.out.println("Pinot is up: controller " + pinot.controllerUrl() + " (UI), broker " + pinot.brokerUrl()
                 + " (POST /query/sql); table unified_customer. Ctrl-C stops it.");
         stopped.await();
@@ -96,15 +94,6 @@ public final class LocalPinot {
                 System.out.println("table not created yet (" + e.getMessage().lines().findFirst().orElse("") + "); retrying");
                 Thread.sleep(2000);
             }
-        }
-    }
-
-    private static int port(final Map<String, String> env, final String name, final int defaultValue) {
-        final String raw = env.get(name);
-        try {
-            return raw == null || raw.isBlank() ? defaultValue : Integer.parseInt(raw.trim());
-        } catch (final NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a port number, was '" + raw + "'", e);
         }
     }
 }

@@ -1,5 +1,8 @@
 package io.rtdw.testing.pinot;
 
+import io.rtdw.runtime.KafkaClients;
+import io.rtdw.runtime.Setting;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -33,6 +36,27 @@ public final class PinotTables {
     /** Table name (the REALTIME table is {@code unified_customer_REALTIME}). */
     public static final String TABLE = "unified_customer";
 
+    /*
+     * The templates' placeholders are environment variables: the k8s Job pinot-setup fills the production template
+     * from its own environment (k8s/base/pinot/setup-job.yaml, checked by PinotSetupTest). Each is declared once
+     * here, the brokers being the services' KAFKA_BOOTSTRAP_SERVERS (the same value, KafkaClients'), and both
+     * renderings below name them by these declarations.
+     */
+
+    /** Placeholder of both templates: the topic the table consumes, the catalog's unified-customers topic. */
+    public static final Setting<String> TOPIC = Setting.string("RTDW_UNIFIED_TOPIC", null,
+            "the output topic the Pinot table consumes (TopicCatalog's unified-customers topic)").required();
+    /** Placeholder of both templates: the brokers Pinot consumes from. */
+    public static final Setting<String> BOOTSTRAP_SERVERS = KafkaClients.BOOTSTRAP_SERVERS;
+    /** Placeholder of the local template: the v3 API {@code RegistryFramedAvroDecoder} fetches writer schemas from. */
+    public static final Setting<String> REGISTRY_URL = Setting.string("APICURIO_REGISTRY_URL", "",
+            "Apicurio Registry v3 API the local table's decoder resolves schema ids with; empty: the schemas "
+                    + "bundled in the plugin");
+    /** Placeholder of the production template: Apicurio's Confluent-compatible API for Pinot's own decoder. */
+    public static final Setting<String> CCOMPAT_URL = Setting.string("APICURIO_CCOMPAT_URL", null,
+            "Apicurio Registry's Confluent-compatible API (.../apis/ccompat/v7) Pinot's Avro decoder reads "
+                    + "schemas from").required();
+
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([A-Z0-9_]+)}");
 
     private PinotTables() {
@@ -56,14 +80,14 @@ public final class PinotTables {
      * (the v3 API, {@code http://host:port/apis/registry/v3}; empty for the bundled schemas).
      */
     public static String localTable(final String topic, final String bootstrapServers, final String registryUrl) {
-        return render(resource(LOCAL_TABLE), Map.of("RTDW_UNIFIED_TOPIC", topic, "KAFKA_BOOTSTRAP_SERVERS",
-                bootstrapServers, "APICURIO_REGISTRY_URL", registryUrl));
+        return render(resource(LOCAL_TABLE), Map.of(TOPIC.name(), topic, BOOTSTRAP_SERVERS.name(), bootstrapServers,
+                REGISTRY_URL.name(), registryUrl));
     }
 
     /** The production table config; {@code ccompatUrl} is Apicurio's Confluent-compatible API. */
     public static String productionTable(final String topic, final String bootstrapServers, final String ccompatUrl) {
-        return render(resource(PRODUCTION_TABLE), Map.of("RTDW_UNIFIED_TOPIC", topic,
-                "KAFKA_BOOTSTRAP_SERVERS", bootstrapServers, "APICURIO_CCOMPAT_URL", ccompatUrl));
+        return render(resource(PRODUCTION_TABLE), Map.of(TOPIC.name(), topic, BOOTSTRAP_SERVERS.name(),
+                bootstrapServers, CCOMPAT_URL.name(), ccompatUrl));
     }
 
     /** Replaces every {@code ${NAME}}; fails on a placeholder without a value. */
