@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.rtdw.catalog.TopicCatalog;
+import io.rtdw.runtime.KafkaClients;
+import io.rtdw.testing.pinot.PinotTables;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 
@@ -43,18 +45,20 @@ class PinotSetupTest {
                 .getContainers().get(0);
         final Set<String> env = job.getEnv().stream().map(EnvVar::getName).collect(Collectors.toSet());
         final String script = String.join(" ", job.getCommand());
+        assertEquals(new TreeSet<>(Set.of(PinotTables.TOPIC.name(), PinotTables.BOOTSTRAP_SERVERS.name(),
+                PinotTables.CCOMPAT_URL.name())), placeholders, "the placeholders are the variables PinotTables declares");
         for (final String name : placeholders) {
             assertTrue(env.contains(name), overlay + ": placeholder ${" + name + "} has no env var in the Job");
             assertTrue(script.contains("s#\\${" + name + "}#${" + name + "}#g"), overlay + ": the script does not fill ${" + name + "}");
         }
         assertTrue(script.contains("/config/" + TABLE_CONFIG), "the script reads the mounted template");
 
-        final var topicRef = Resources.env(job, "RTDW_UNIFIED_TOPIC").orElseThrow().getValueFrom().getConfigMapKeyRef();
+        final var topicRef = Resources.env(job, PinotTables.TOPIC.name()).orElseThrow().getValueFrom().getConfigMapKeyRef();
         assertEquals(TopicManifests.NAMES_CONFIG_MAP, topicRef.getName(), "the topic comes from the generated ConfigMap");
         assertEquals(TopicCatalog.DEFAULT.unifiedCustomers().name(),
                 Overlays.get(overlay, ConfigMap.class, topicRef.getName()).getData().get(topicRef.getKey()));
-        assertEquals(Resources.envValue(PolicyTest.streamsApp(overlay), "KAFKA_BOOTSTRAP_SERVERS"),
-                Resources.envValue(job, "KAFKA_BOOTSTRAP_SERVERS"));
+        assertEquals(Resources.envValue(PolicyTest.streamsApp(overlay), KafkaClients.BOOTSTRAP_SERVERS.name()),
+                Resources.envValue(job, PinotTables.BOOTSTRAP_SERVERS.name()));
 
         assertTrue(Pattern.compile("\"replicasPerPartition\": \"[0-9]*\"").matcher(template).find(),
                 "the replica count the script replaces is in the template");
