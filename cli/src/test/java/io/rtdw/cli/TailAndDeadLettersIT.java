@@ -256,20 +256,15 @@ class TailAndDeadLettersIT {
             // The command as a process (main): stdout holds JSON lines only (logs go to stderr), and Ctrl-C's
             // SIGINT (here SIGTERM: the same shutdown hooks) ends a follow cleanly with what was read printed.
             final Path dir = Files.createTempDirectory("tail-main");
-            final ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
-                    System.getProperty("java.class.path"), Tail.class.getName(), "--follow", "--key", output.name())
-                    .redirectOutput(dir.resolve("out").toFile()).redirectError(dir.resolve("err").toFile());
-            pb.environment().putAll(env());
-            final Process process = pb.start();
-            try {
+            try (ChildJvm process = ChildJvm.java("tail", Tail.class.getName()).heapMb(128).quickStart().env(env())
+                    .args("--follow", "--key", output.name())
+                    .freshLog(dir.resolve("out")).stderr(dir.resolve("err")).start()) {
                 produceUntil(() -> size(dir.resolve("out")) > 0 || !process.isAlive(), output, versions);
                 assertTrue(process.isAlive(), "tail --follow runs until stopped: " + Files.readString(dir.resolve("err")));
-                process.destroy();
-                assertTrue(process.waitFor(30, TimeUnit.SECONDS), "tail stops on SIGTERM");
-                assertEquals(143, process.exitValue(), "ended by the signal, through the shutdown hooks");
-            } finally {
-                process.destroyForcibly();
+                process.terminate();
+                final Integer status = process.awaitExit(30);
+                assertTrue(status != null, "tail stops on SIGTERM");
+                assertEquals(143, status, "ended by the signal, through the shutdown hooks");
             }
             final List<String> printed = Files.readAllLines(dir.resolve("out"));
             assertFalse(printed.isEmpty());

@@ -3,18 +3,17 @@ package io.rtdw.k8s;
 import io.rtdw.cdc.CdcMain;
 import io.rtdw.lake.LakeSinkMain;
 import io.rtdw.streams.StreamsApp;
+import io.rtdw.testing.ChildJvm;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -26,7 +25,7 @@ class ServiceCommandsTest {
 
     @ParameterizedTest
     @ValueSource(classes = {StreamsApp.class, CdcMain.class, LakeSinkMain.class})
-    void helpExitsZeroAndAMissingRequiredVariableExitsTwo(final Class<?> main) throws Exception {
+    void helpExitsZeroAndAMissingRequiredVariableExitsTwo(final Class<?> main) throws IOException {
         final Result help = run(main, "--help");
         assertEquals(0, help.status, help.out);
         assertTrue(help.out.contains("RTDW_REGISTRY_URL") && help.out.contains("Exit status"), help.out);
@@ -43,16 +42,17 @@ class ServiceCommandsTest {
     private record Result(int status, String out) {
     }
 
-    private static Result run(final Class<?> main, final String... args) throws IOException, InterruptedException {
-        final List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx128m", "-cp", System.getProperty("java.class.path"), main.getName()));
-        command.addAll(List.of(args));
-        final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().clear();
-        final Process process = builder.start();
-        process.getOutputStream().close();
-        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), main.getSimpleName() + " did not exit: " + out);
-        return new Result(process.exitValue(), out);
+    /** The main in a child JVM with an empty environment, stdin closed; its output once it exits. */
+    private static Result run(final Class<?> main, final String... args) throws IOException {
+        final Path log = Files.createTempFile(main.getSimpleName(), ".log");
+        try (ChildJvm child = ChildJvm.java(main.getSimpleName(), main.getName()).heapMb(128).onlyGivenEnv()
+                .args(args).freshLog(log).start()) {
+            child.closeStdin();
+            final Integer status = child.awaitExit(60);
+            assertNotNull(status, main.getSimpleName() + " did not exit: " + child.logText());
+            return new Result(status, child.logText());
+        } finally {
+            Files.deleteIfExists(log);
+        }
     }
 }

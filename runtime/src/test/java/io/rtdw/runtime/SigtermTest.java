@@ -22,6 +22,8 @@ class SigtermTest {
     @ValueSource(strings = {"", "log4j2-hook-enabled.xml"})
     void aSigtermDuringStartUpClosesCleanlyAndKeepsTheLastLogLines(final String logConfig) throws Exception {
         final Path log = Files.createTempFile("sleepy", ".log");
+        // Its own ProcessBuilder, not test-support's ChildJvm: test-support depends on runtime (through schemas), so
+        // runtime's tests cannot use the test kit without a cycle.
         final List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin",
                 "java").toString(), "-Xmx64m", "-cp", System.getProperty("java.class.path")));
         if (!logConfig.isEmpty()) {

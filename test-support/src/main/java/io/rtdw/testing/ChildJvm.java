@@ -200,6 +200,18 @@ public final class ChildJvm implements AutoCloseable {
         return code;
     }
 
+    /**
+     * Closes this JVM's end of the child's stdin pipe: the child reads end of file, as it does when this JVM dies
+     * ({@link RegistryServer.OrphanGuard} stops on it). Nothing to close after {@link Builder#ownSession()}.
+     */
+    public void closeStdin() {
+        try {
+            process.getOutputStream().close();
+        } catch (final IOException e) {
+            throw new UncheckedIOException("cannot close the stdin of " + name, e);
+        }
+    }
+
     /** Only sends SIGTERM; {@link #awaitExit} waits for the result. Nothing it started is touched. */
     public void terminate() {
         process.destroy();
@@ -340,6 +352,7 @@ public final class ChildJvm implements AutoCloseable {
         private boolean inheritEnv = true;
         private Path log;
         private boolean appendLog = true;
+        private Path stderr;
         private Path workDir;
         private boolean ownSession;
 
@@ -403,7 +416,7 @@ public final class ChildJvm implements AutoCloseable {
             return this;
         }
 
-        /** stdout and stderr, appended to {@code file} (its directory is created). */
+        /** stdout and stderr (stdout only after {@link #stderr}), appended to {@code file} (its directory is created). */
         public Builder log(final Path file) {
             this.log = file;
             this.appendLog = true;
@@ -414,6 +427,15 @@ public final class ChildJvm implements AutoCloseable {
         public Builder freshLog(final Path file) {
             this.log = file;
             this.appendLog = false;
+            return this;
+        }
+
+        /**
+         * stderr to {@code file} (emptied first) instead of the log, which then holds stdout only: for a program
+         * whose stdout is its result (JSON lines, say) and whose logs go to stderr.
+         */
+        public Builder stderr(final Path file) {
+            this.stderr = file;
             return this;
         }
 
@@ -459,9 +481,14 @@ public final class ChildJvm implements AutoCloseable {
                 command.add(mainClass);
             }
             command.addAll(args);
-            final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+            final ProcessBuilder builder = new ProcessBuilder(command)
                     .redirectOutput(appendLog ? ProcessBuilder.Redirect.appendTo(log.toFile())
                             : ProcessBuilder.Redirect.to(log.toFile()));
+            if (stderr == null) {
+                builder.redirectErrorStream(true);
+            } else {
+                builder.redirectError(stderr.toFile());
+            }
             if (ownSession) {
                 builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             }
@@ -473,9 +500,11 @@ public final class ChildJvm implements AutoCloseable {
             }
             builder.environment().putAll(env);
             try {
-                final Path dir = log.toAbsolutePath().getParent();
-                if (dir != null) {
-                    Files.createDirectories(dir);
+                for (final Path file : stderr == null ? List.of(log) : List.of(log, stderr)) {
+                    final Path dir = file.toAbsolutePath().getParent();
+                    if (dir != null) {
+                        Files.createDirectories(dir);
+                    }
                 }
                 return new ChildJvm(name, builder.start(), log);
             } catch (final IOException e) {

@@ -5,10 +5,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The parts of {@link RegistryServer} that need no server. */
@@ -40,19 +40,15 @@ class RegistryServerTest {
 
     /** The server's JVM ends when its parent goes away (the end of its stdin), even if nobody stops it. */
     @Test
-    void theOrphanGuardEndsTheChildWhenItsStdinCloses() throws Exception {
-        final Process child = new ProcessBuilder(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx32m",
-                "-cp", System.getProperty("java.class.path"),
-                RegistryServer.OrphanGuard.class.getName(), Sleeper.class.getName()))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        try {
-            assertTrue(!child.waitFor(1, TimeUnit.SECONDS), "the wrapped main keeps running");
-            child.getOutputStream().close();
-            assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child exits when its stdin closes");
-            assertEquals(0, child.exitValue());
-        } finally {
-            child.destroyForcibly();
+    void theOrphanGuardEndsTheChildWhenItsStdinCloses(@TempDir final Path dir) {
+        try (ChildJvm child = ChildJvm.java("orphan-guard", RegistryServer.OrphanGuard.class.getName()).heapMb(32)
+                .args(Sleeper.class.getName()).freshLog(dir.resolve("child.log")).start()) {
+            assertNull(child.awaitExit(1), "the wrapped main keeps running: " + child.logText());
+            child.closeStdin();
+            final Integer status = child.awaitExit(60);
+            assertNotNull(status, "the child exits when its stdin closes");
+            assertEquals(0, status, child.logText());
+            assertTrue(child.logText().contains("OrphanGuard: the parent JVM is gone; stopping"), child.logText());
         }
     }
 
