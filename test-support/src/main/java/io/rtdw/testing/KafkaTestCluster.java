@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A real Kafka cluster in this JVM: 3 brokers and 1 dedicated KRaft controller, with the pipeline's durability
  * settings (default RF 3, min ISR 2, no auto-creation, no unclean election, offsets and transaction state at RF 3 /
- * min ISR 2). Brokers can be stopped and restarted to test failures.
+ * min ISR 2). Brokers can be stopped and restarted to test failures. {@link #singleNode()} is the small shape: one
+ * combined broker and controller, replication factor 1.
  */
 public final class KafkaTestCluster implements AutoCloseable {
 
@@ -86,19 +87,43 @@ public final class KafkaTestCluster implements AutoCloseable {
      * the node counts are set here), with {@code extraBrokerConfig} on top of {@link #DURABLE_BROKER_CONFIG}.
      */
     static KafkaTestCluster start(final Map<String, String> extraBrokerConfig, final TestKitNodes.Builder nodesBuilder) {
+        final Map<String, String> config = new TreeMap<>(DURABLE_BROKER_CONFIG);
+        config.putAll(extraBrokerConfig);
+        return launch(nodesBuilder.setCombined(false).setNumBrokerNodes(BROKERS).setNumControllerNodes(1), config);
+    }
+
+    /**
+     * One node that is broker and KRaft controller at once, every replication factor and min ISR at 1, the rest of
+     * {@link #DURABLE_BROKER_CONFIG} as it is: for a test that needs a broker to talk to (admin calls, partition
+     * counts) and no replication. It starts faster and smaller than {@link #start()}; nothing about durability or
+     * broker failures can be tested on it, and transactions on a combined node are not proven here.
+     */
+    public static KafkaTestCluster singleNode() {
+        final Map<String, String> config = new TreeMap<>(DURABLE_BROKER_CONFIG);
+        config.putAll(SINGLE_NODE_REPLICATION);
+        return launch(new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1),
+                config);
+    }
+
+    /** What {@link #singleNode()} changes in {@link #DURABLE_BROKER_CONFIG}: one replica of everything. */
+    private static final Map<String, String> SINGLE_NODE_REPLICATION = Map.of(
+            "default.replication.factor", "1",
+            "min.insync.replicas", "1",
+            "offsets.topic.replication.factor", "1",
+            "transaction.state.log.replication.factor", "1",
+            "transaction.state.log.min.isr", "1");
+
+    private static KafkaTestCluster launch(final TestKitNodes.Builder nodesBuilder, final Map<String, String> config) {
         final long began = System.nanoTime();
         try {
-            final TestKitNodes nodes = nodesBuilder.setCombined(false)
-                    .setNumBrokerNodes(BROKERS).setNumControllerNodes(1).build();
-            final KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes);
-            DURABLE_BROKER_CONFIG.forEach(builder::setConfigProp);
-            extraBrokerConfig.forEach(builder::setConfigProp);
+            final KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodesBuilder.build());
+            config.forEach(builder::setConfigProp);
             final KafkaClusterTestKit kit = builder.build();
             kit.format();
             kit.startup();
             kit.waitForReadyBrokers();
-            LOG.info("Kafka test cluster up in {} ms at {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began),
-                    kit.bootstrapServers());
+            LOG.info("Kafka test cluster ({} brokers) up in {} ms at {}", kit.brokers().size(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began), kit.bootstrapServers());
             return new KafkaTestCluster(kit);
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();

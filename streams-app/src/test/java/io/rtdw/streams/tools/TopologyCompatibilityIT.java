@@ -1,10 +1,7 @@
 package io.rtdw.streams.tools;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
+import io.rtdw.testing.KafkaTestCluster;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,38 +18,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code topology-compat --bootstrap-servers} against a real broker: it describes the CDC topics, the output and the
- * changelog of {@code RTDW_APPLICATION_ID} and fails on a partition count that differs. One combined KRaft node
- * (the partition check needs no replication; {@code KafkaTestCluster}'s three brokers would only cost start-up time).
+ * changelog of {@code RTDW_APPLICATION_ID} and fails on a partition count that differs. The test kit's single
+ * combined node ({@link KafkaTestCluster#singleNode()}): the partition check needs no replication.
  */
 class TopologyCompatibilityIT {
 
-    private static KafkaClusterTestKit kafka;
+    private static KafkaTestCluster kafka;
 
     @BeforeAll
     static void start() throws Exception {
-        kafka = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder().setCombined(true)
-                .setNumBrokerNodes(1).setNumControllerNodes(1).build())
-                .setConfigProp("offsets.topic.replication.factor", "1")
-                .setConfigProp("transaction.state.log.replication.factor", "1")
-                .setConfigProp("auto.create.topics.enable", "false")
-                .build();
-        kafka.format();
-        kafka.startup();
-        kafka.waitForReadyBrokers();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(
-                    // prefix "good": everything at 6, the changelog too
-                    topic("good.public.customers", 6), topic("good.public.flight", 6), topic("good.rtdw.vehicle", 6),
-                    topic("good.warehouse.unified_customer", 6), topic("good-app-unified-state-changelog", 6),
-                    // prefix "bad": the vehicle topic recreated with 4 partitions, the changelog still at 6
-                    topic("bad.public.customers", 6), topic("bad.public.flight", 6), topic("bad.rtdw.vehicle", 4),
-                    topic("bad.warehouse.unified_customer", 6), topic("bad-app-unified-state-changelog", 6)))
-                    .all().get(60, TimeUnit.SECONDS);
-        }
+        kafka = KafkaTestCluster.singleNode();
+        kafka.admin().createTopics(List.of(
+                // prefix "good": everything at 6, the changelog too
+                topic("good.public.customers", 6), topic("good.public.flight", 6), topic("good.rtdw.vehicle", 6),
+                topic("good.warehouse.unified_customer", 6), topic("good-app-unified-state-changelog", 6),
+                // prefix "bad": the vehicle topic recreated with 4 partitions, the changelog still at 6
+                topic("bad.public.customers", 6), topic("bad.public.flight", 6), topic("bad.rtdw.vehicle", 4),
+                topic("bad.warehouse.unified_customer", 6), topic("bad-app-unified-state-changelog", 6)))
+                .all().get(60, TimeUnit.SECONDS);
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         if (kafka != null) {
             kafka.close();
         }
