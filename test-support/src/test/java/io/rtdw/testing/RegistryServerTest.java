@@ -5,10 +5,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The parts of {@link RegistryServer} that need no server. */
@@ -43,7 +43,13 @@ class RegistryServerTest {
     void theOrphanGuardEndsTheChildWhenItsStdinCloses(@TempDir final Path dir) {
         try (ChildJvm child = ChildJvm.java("orphan-guard", RegistryServer.OrphanGuard.class.getName()).heapMb(32)
                 .args(Sleeper.class.getName()).freshLog(dir.resolve("child.log")).start()) {
-            assertNull(child.awaitExit(1), "the wrapped main keeps running: " + child.logText());
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!child.logText().contains(Sleeper.RUNNING)) {
+                assertTrue(child.isAlive(), "the guard runs the wrapped main: " + child.logText());
+                assertTrue(System.nanoTime() < deadline, "the wrapped main never started: " + child.logText());
+                TestFiles.sleep(50);
+            }
+            assertTrue(child.isAlive(), "the wrapped main keeps running while stdin is open: " + child.logText());
             child.closeStdin();
             final Integer status = child.awaitExit(60);
             assertNotNull(status, "the child exits when its stdin closes");
@@ -54,10 +60,14 @@ class RegistryServerTest {
 
     /** A main that would run for ten minutes. */
     public static final class Sleeper {
+        static final String RUNNING = "sleeper: running";
+
         private Sleeper() {
         }
 
         public static void main(final String[] args) throws InterruptedException {
+            System.out.println(RUNNING);
+            System.out.flush();
             Thread.sleep(600_000);
         }
     }
