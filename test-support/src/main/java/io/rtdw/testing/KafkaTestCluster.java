@@ -122,8 +122,8 @@ public final class KafkaTestCluster implements AutoCloseable {
             kit.format();
             kit.startup();
             kit.waitForReadyBrokers();
-            LOG.info("Kafka test cluster ({} brokers) up in {} ms at {}", kit.brokers().size(),
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began), kit.bootstrapServers());
+            LOG.info("Kafka test cluster up in {} ms at {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began),
+                    kit.bootstrapServers());
             return new KafkaTestCluster(kit);
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
