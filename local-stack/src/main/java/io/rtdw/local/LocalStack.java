@@ -585,6 +585,10 @@ public final class LocalStack {
         env.put(StreamsSettings.STATE_DIR.name(), dataDir.resolve("streams-state").toString());
         // One instance: a standby replica would have nowhere to live.
         env.put(StreamsSettings.STANDBY_REPLICAS.name(), "0");
+        // Static membership, as the StatefulSet's pods have (their name): Kafka Streams does not leave its group on
+        // close, so a restarted or resumed dynamic member waited for the old member's session to expire (45 s) before
+        // it got its partitions; with the same instance id the coordinator hands them over at once.
+        env.put(StreamsSettings.INSTANCE_ID.name(), "rtdw-local-streams-0");
         env.put(OpsServer.HTTP_PORT.name(), String.valueOf(options.port("--streams-http-port")));
         launch("streams", String.valueOf(options.port("--streams-http-port")),
                 url("--streams-http-port", "/health/ready"),
