@@ -88,8 +88,7 @@ class ServiceMainTest {
         final TestLifecycle lifecycle = new TestLifecycle(Map.of("T_URL", "u", "RTDW_HTTP_PORT", "0"));
         final CountDownLatch inStart = new CountDownLatch(1);
         final AtomicBoolean partClosed = new AtomicBoolean();
-        final CompletableFuture<Integer> status = CompletableFuture.supplyAsync(() -> ServiceMain.run(SERVICE,
-                new String[0], CONFIG, (c, m) -> {
+        final CompletableFuture<Integer> status = runAsync(lifecycle, (c, m) -> {
                     try {
                         inStart.countDown();
                         Thread.sleep(60_000); // a start that waits, like a restore or a broker not yet reachable
@@ -97,7 +96,7 @@ class ServiceMainTest {
                     } finally {
                         partClosed.set(true);
                     }
-                }, lifecycle, new PrintStream(out), new PrintStream(err)));
+                });
         assertTrue(inStart.await(30, TimeUnit.SECONDS));
         final Thread hook = new Thread(lifecycle.hook.get());
         hook.start();
@@ -114,8 +113,7 @@ class ServiceMainTest {
         final CountDownLatch release = new CountDownLatch(1);
         final CountDownLatch interrupted = new CountDownLatch(1);
         final Fake fake = new Fake();
-        final CompletableFuture<Integer> status = CompletableFuture.supplyAsync(() -> ServiceMain.run(SERVICE,
-                new String[0], CONFIG, (c, m) -> {
+        final CompletableFuture<Integer> status = runAsync(lifecycle, (c, m) -> {
                     inStart.countDown();
                     while (release.getCount() > 0) {
                         try {
@@ -126,7 +124,7 @@ class ServiceMainTest {
                         }
                     }
                     return fake;
-                }, lifecycle, new PrintStream(out), new PrintStream(err)));
+                });
         assertTrue(inStart.await(30, TimeUnit.SECONDS));
         final Thread hook = new Thread(lifecycle.hook.get());
         hook.start();
@@ -174,8 +172,7 @@ class ServiceMainTest {
         final CountDownLatch inStart = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         final Fake fake = new Fake();
-        final CompletableFuture<Integer> status = CompletableFuture.supplyAsync(() -> ServiceMain.run(SERVICE,
-                new String[0], CONFIG, (c, m) -> {
+        final CompletableFuture<Integer> status = runAsync(lifecycle, (c, m) -> {
                     inStart.countDown();
                     try {
                         release.await();
@@ -183,7 +180,7 @@ class ServiceMainTest {
                         Thread.currentThread().interrupt();
                     }
                     return fake;
-                }, lifecycle, new PrintStream(out), new PrintStream(err)));
+                });
         final int port = awaitPort(lifecycle);
         assertTrue(inStart.await(30, TimeUnit.SECONDS));
         final HttpClient http = HttpClient.newHttpClient();
@@ -211,12 +208,11 @@ class ServiceMainTest {
         final TestLifecycle lifecycle = new TestLifecycle(Map.of("T_URL", "u", "RTDW_HTTP_PORT", "0"));
         final Fake fake = new Fake();
         final AtomicReference<ServiceMetrics> metrics = new AtomicReference<>();
-        final CompletableFuture<Integer> status = CompletableFuture.supplyAsync(() -> ServiceMain.run(SERVICE,
-                new String[0], CONFIG, (c, m) -> {
+        final CompletableFuture<Integer> status = runAsync(lifecycle, (c, m) -> {
                     metrics.set(m);
                     m.counter("things", "Things done.", "kind", "a").increment(3);
                     return fake;
-                }, lifecycle, new PrintStream(out), new PrintStream(err)));
+                });
         final int port = awaitPort(lifecycle);
         final HttpClient http = HttpClient.newHttpClient();
         HttpResponse<String> ready = get(http, port, "/health/ready");
@@ -245,6 +241,12 @@ class ServiceMainTest {
 
     private static int awaitPort(final TestLifecycle lifecycle) throws Exception {
         return lifecycle.port.get(60, TimeUnit.SECONDS);
+    }
+
+    /** Runs the service on another thread, as its main would, with the test's lifecycle. */
+    private CompletableFuture<Integer> runAsync(final TestLifecycle lifecycle, final ServiceMain.Starter<String> starter) {
+        return CompletableFuture.supplyAsync(() -> ServiceMain.run(SERVICE, new String[0], CONFIG, starter, lifecycle,
+                new PrintStream(out), new PrintStream(err)));
     }
 
     private int run(final Map<String, String> env, final ServiceMain.Starter<String> starter, final String... args) {
