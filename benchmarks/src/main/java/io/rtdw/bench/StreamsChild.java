@@ -47,7 +47,8 @@ public final class StreamsChild implements AutoCloseable {
     public static StreamsChild start(final Map<String, String> env, final int heapMb, final Path log) {
         final int port = ChildJvm.freePort();
         return new StreamsChild(ChildJvm.java("streams-app", StreamsApp.class.getName()).heapMb(heapMb)
-                .jvmArgs("-XX:+UseSerialGC").env(env).env(OpsServer.HTTP_PORT.name(), String.valueOf(port)).log(log).start(),
+                .jvmArgs("-XX:+UseSerialGC").env(env).env(OpsServer.HTTP_PORT.name(), String.valueOf(port)).log(log)
+                .start(),
                 port, log);
     }
 
